@@ -1,0 +1,31 @@
+"""Exceptions of the corpus package. Messages say which input, what went wrong, how to fix it."""
+from __future__ import annotations
+
+
+class CorpusError(Exception):
+    """Base class for every error the corpus package raises on purpose."""
+
+
+class FetchError(CorpusError):
+    """A URL could not be fetched (refused, dead, too slow, too large, not allowed)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class FeedError(CorpusError):
+    """A feed or OPML document could not be parsed safely."""
+
+
+class ExtractError(CorpusError):
+    """No usable article text could be extracted from a page."""
+
+
+class SourceError(CorpusError):
+    """A collection source (file, folder, record file) is unreadable or malformed."""
+
+
+class StoreError(CorpusError):
+    """The store on disk cannot be opened or written."""

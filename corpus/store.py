@@ -1,0 +1,370 @@
+"""The store: one SQLite database on disk (WAL mode), no server.
+
+Why SQLite: it is embedded, crash-safe (every article is written in one transaction, so a
+collection killed mid-run leaves whole articles or nothing), and in WAL mode the dashboard can
+read while a collection writes. Analysis results are kept as tables ``result_<name>`` keyed by
+``run_id``, so the dashboard reads finished runs and never recomputes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corpus.errors import StoreError
+from corpus.records import Article, ItemOutcome
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STORE = "parallax.db"
+STORE_ENV = "PARALLAX_STORE"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    article_id TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    outlet TEXT NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    published TEXT NOT NULL,
+    language TEXT NOT NULL,
+    author TEXT NOT NULL,
+    site_name TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    duplicate_of TEXT NOT NULL,
+    duplicate_kind TEXT NOT NULL,
+    collected_at TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE TABLE IF NOT EXISTS minhashes (
+    article_id TEXT PRIMARY KEY REFERENCES articles(article_id),
+    signature BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS raw_pages (
+    url TEXT PRIMARY KEY,
+    final_url TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    params TEXT NOT NULL,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS items (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE IF NOT EXISTS embedding_cache (
+    model TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, text_hash)
+);
+"""
+
+_ARTICLE_COLUMNS = (
+    "article_id", "source_id", "outlet", "url", "title", "text", "published", "language",
+    "author", "site_name", "origin", "content_hash", "duplicate_of", "duplicate_kind",
+    "collected_at", "metadata",
+)
+
+
+def now_iso() -> str:
+    """The current UTC time as an ISO 8601 string with seconds."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def resolve_store_path(path: str | os.PathLike[str] | None) -> Path:
+    """The store path: the one given, else ``$PARALLAX_STORE``, else ``./parallax.db``."""
+    if path:
+        return Path(path)
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+class Store:
+    """An open store. Use as a context manager, or call ``close()``.
+
+    Args:
+        path: the database file; created (with its folder) when missing.
+        readonly: open without write access (the dashboard does this).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, readonly: bool = False):
+        self.path = resolve_store_path(path)
+        self.readonly = readonly
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise StoreError(
+                        f"no store at {self.path}: run `parallax collect SOURCE --store {self.path}`"
+                        " first"
+                    )
+                uri = f"file:{self.path.resolve()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        self._db.row_factory = sqlite3.Row
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside commits together or not at all."""
+        try:
+            with self._db:
+                yield self._db
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"write to store {self.path} failed: {exc}") from exc
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise StoreError(f"read from store {self.path} failed: {exc}") from exc
+
+    # -- articles ----------------------------------------------------------------------------
+    def has_article(self, article_id: str) -> bool:
+        return bool(self._query("SELECT 1 FROM articles WHERE article_id = ?", (article_id,)))
+
+    def add_article(
+        self,
+        article: Article,
+        *,
+        minhash: np.ndarray | None = None,
+        raw_page: dict[str, Any] | None = None,
+    ) -> bool:
+        """Store one article with its near-duplicate signature and raw page, atomically.
+
+        Returns False (and changes nothing) when an article with this id is already stored:
+        stored articles are never overwritten.
+        """
+        row = article.to_dict()
+        row["metadata"] = json.dumps(row["metadata"], ensure_ascii=False, sort_keys=True)
+        row["collected_at"] = row["collected_at"] or now_iso()
+        cols = ", ".join(_ARTICLE_COLUMNS)
+        marks = ", ".join("?" for _ in _ARTICLE_COLUMNS)
+        with self.transaction() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles").fetchone()[0]
+            cur = db.execute(
+                f"INSERT OR IGNORE INTO articles ({cols}, seq) VALUES ({marks}, ?)",
+                [row[c] for c in _ARTICLE_COLUMNS] + [seq],
+            )
+            if cur.rowcount == 0:
+                return False
+            if minhash is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO minhashes VALUES (?, ?)",
+                    (article.article_id, np.asarray(minhash, dtype=np.uint64).tobytes()),
+                )
+            if raw_page is not None:
+                self._put_raw_page(db, raw_page)
+        return True
+
+    def articles(self) -> list[Article]:
+        """Every stored article, in the order it was stored."""
+        rows = self._query("SELECT * FROM articles ORDER BY seq")
+        return [Article.from_dict(dict(r)) for r in rows]
+
+    def article(self, article_id: str) -> Article | None:
+        rows = self._query("SELECT * FROM articles WHERE article_id = ?", (article_id,))
+        return Article.from_dict(dict(rows[0])) if rows else None
+
+    def article_count(self) -> int:
+        rows = self._query("SELECT COUNT(*) FROM articles")
+        return int(rows[0][0]) if rows else 0
+
+    def find_by_hash(self, content_hash: str) -> str:
+        """The id of the first stored original with this exact text hash, or ``""``."""
+        rows = self._query(
+            "SELECT article_id FROM articles WHERE content_hash = ? AND duplicate_of = '' "
+            "ORDER BY seq LIMIT 1",
+            (content_hash,),
+        )
+        return str(rows[0][0]) if rows else ""
+
+    def minhashes(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(article_id, signature) of every stored original, for near-duplicate lookup."""
+        rows = self._query(
+            "SELECT m.article_id, m.signature FROM minhashes m JOIN articles a "
+            "USING (article_id) WHERE a.duplicate_of = '' ORDER BY a.seq"
+        )
+        for r in rows:
+            yield str(r[0]), np.frombuffer(r[1], dtype=np.uint64)
+
+    # -- raw pages ---------------------------------------------------------------------------
+    @staticmethod
+    def _put_raw_page(db: sqlite3.Connection, page: dict[str, Any]) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO raw_pages VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                page["url"], page.get("final_url", page["url"]), int(page.get("status", 200)),
+                page.get("content_type", ""), page.get("fetched_at") or now_iso(),
+                bytes(page["body"]),
+            ),
+        )
+
+    def raw_page(self, url: str) -> dict[str, Any] | None:
+        """The raw bytes kept for a fetched URL, so extraction can be re-run offline."""
+        rows = self._query("SELECT * FROM raw_pages WHERE url = ?", (url,))
+        return dict(rows[0]) if rows else None
+
+    # -- runs and item outcomes --------------------------------------------------------------
+    def start_run(self, kind: str, params: dict[str, Any], run_id: str | None = None) -> str:
+        run_id = run_id or f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, NULL, ?, NULL)",
+                (run_id, kind, now_iso(), json.dumps(params, sort_keys=True, default=str)),
+            )
+        return run_id
+
+    def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, summary = ? WHERE run_id = ?",
+                (now_iso(), json.dumps(summary, sort_keys=True, default=str), run_id),
+            )
+
+    def runs(self, kind: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM runs" + (" WHERE kind = ?" if kind else "") + " ORDER BY started_at"
+        out = []
+        for r in self._query(sql, (kind,) if kind else ()):
+            d = dict(r)
+            d["params"] = json.loads(d["params"] or "{}")
+            d["summary"] = json.loads(d["summary"]) if d["summary"] else None
+            out.append(d)
+        return out
+
+    def record_item(self, run_id: str, item: ItemOutcome) -> None:
+        with self.transaction() as db:
+            seq = db.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM items WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+            db.execute(
+                "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, seq, item.source, item.outcome, item.stage, item.reason,
+                 item.article_id, now_iso()),
+            )
+
+    def items(self, run_id: str | None = None, outcome: str | None = None) -> pd.DataFrame:
+        """Item outcomes of one run (or all runs), optionally of one kind (``"failed"``)."""
+        sql = "SELECT * FROM items WHERE 1=1"
+        params: list[Any] = []
+        if run_id:
+            sql += " AND run_id = ?"
+            params.append(run_id)
+        if outcome:
+            sql += " AND outcome = ?"
+            params.append(outcome)
+        rows = self._query(sql + " ORDER BY at, run_id, seq", params)
+        cols = ["run_id", "seq", "source", "outcome", "stage", "reason", "article_id", "at"]
+        return pd.DataFrame([dict(r) for r in rows], columns=cols)
+
+    # -- embedding cache ---------------------------------------------------------------------
+    def cached_embeddings(self, model: str, text_hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        hashes = list(dict.fromkeys(text_hashes))
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._query(
+                f"SELECT text_hash, vector FROM embedding_cache WHERE model = ? "
+                f"AND text_hash IN ({marks})",
+                [model, *chunk],
+            )
+            for r in rows:
+                found[str(r[0])] = np.frombuffer(r[1], dtype=np.float32)
+        return found
+
+    def cache_embeddings(self, model: str, text_hashes: Sequence[str], vectors: np.ndarray) -> None:
+        if self.readonly:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO embedding_cache VALUES (?, ?, ?)",
+                [
+                    (model, h, np.asarray(v, dtype=np.float32).tobytes())
+                    for h, v in zip(text_hashes, vectors, strict=True)
+                ],
+            )
+
+    # -- analysis results --------------------------------------------------------------------
+    def write_results(self, run_id: str, frames: dict[str, pd.DataFrame]) -> None:
+        """Replace the result tables of ``run_id`` with ``frames``, atomically."""
+        with self.transaction() as db:
+            for name, frame in frames.items():
+                table = f"result_{name}"
+                exists = db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)
+                ).fetchone()
+                if exists:
+                    db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+                    have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+                    for col in frame.columns:
+                        if col not in have:
+                            db.execute(f'ALTER TABLE {table} ADD COLUMN "{col}"')
+                out = frame.copy()
+                out.insert(0, "run_id", run_id) if "run_id" not in out.columns else None
+                for col in out.columns:
+                    if out[col].map(lambda v: isinstance(v, list | dict | tuple)).any():
+                        out[col] = out[col].map(lambda v: json.dumps(v, ensure_ascii=False))
+                out.to_sql(table, db, if_exists="append", index=False)
+
+    def read_result(self, name: str, run_id: str) -> pd.DataFrame:
+        """One result table of one analysis run, without its ``run_id`` column."""
+        try:
+            frame = pd.read_sql_query(
+                f"SELECT * FROM result_{name} WHERE run_id = ? ORDER BY rowid",
+                self._db, params=(run_id,),
+            )
+        except (pd.errors.DatabaseError, sqlite3.OperationalError) as exc:
+            raise StoreError(f"no '{name}' results in {self.path}: {exc}") from exc
+        return frame.drop(columns=["run_id"])
+
+    def latest_run(self, kind: str = "analyze") -> dict[str, Any] | None:
+        """The most recent finished run of this kind, or None."""
+        done = [r for r in self.runs(kind) if r["finished_at"]]
+        return max(done, key=lambda r: r["finished_at"]) if done else None
