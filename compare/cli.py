@@ -1,0 +1,177 @@
+"""The ``parallax`` command: a few lines over each library function.
+
+User mistakes and bad input end in one readable line and a non-zero exit code, never a
+traceback (``-v`` shows detail).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from compare.errors import CompareError
+from corpus.errors import CorpusError
+from corpus.store import DEFAULT_STORE, STORE_ENV, Store
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Parallax: compare how news outlets narrate the same event.",
+)
+out = Console()
+err = Console(stderr=True)
+
+StoreOpt = Annotated[Path | None, typer.Option(
+    "--store", help=f"Store file (default: ${STORE_ENV} or ./{DEFAULT_STORE}).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show detail while working.")]
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def collect(
+    sources: Annotated[list[str], typer.Argument(help="Feeds, OPML, URLs, URL lists, HTML/TXT "
+                                                 "files, folders, JSONL/CSV records.")],
+    store: StoreOpt = None,
+    strict: Annotated[bool, typer.Option(help="Exit non-zero when any item failed.")] = False,
+    keyword: Annotated[list[str] | None, typer.Option(
+        "--keyword", "-k", help="Keep only articles mentioning one of these (repeatable).")] = None,
+    since: Annotated[str, typer.Option(help="Keep articles published on/after YYYY-MM-DD.")] = "",
+    until: Annotated[str, typer.Option(help="Keep articles published on/before YYYY-MM-DD.")] = "",
+    seed: Annotated[Path | None, typer.Option(
+        help="Keep articles similar to this seed article (a text/HTML file).")] = None,
+    outlet: Annotated[str, typer.Option(help="Outlet name for local files without one.")] = "",
+    registry: Annotated[Path | None, typer.Option(help="Your outlet registry (CSV/TOML).")] = None,
+    allow_private: Annotated[bool, typer.Option(
+        help="Allow URLs on private, loopback and link-local addresses.")] = False,
+    wayback: Annotated[bool, typer.Option(
+        help="Fall back to the Internet Archive's copy of dead pages.")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Collect coverage into the store. Collecting the same source twice adds nothing."""
+    from compare.workflows import collect_sources
+
+    _logging(verbose)
+    with Store(store) as db:
+        report = collect_sources(
+            db, sources, keywords=keyword or [], since=since, until=until, seed=seed,
+            outlet=outlet, registry=registry, allow_private=allow_private, wayback=wayback,
+            progress=sys.stderr.isatty(),
+        )
+        for item in report.items:
+            if item.outcome == "failed" or verbose:
+                (err if item.outcome == "failed" else out).print(item.line(), markup=False,
+                                                                 highlight=False)
+        out.print(f"Collected into {db.path}: {report.summary()}.", markup=False)
+        if report.failures:
+            out.print(f"See every failure with: parallax status --store {db.path}", markup=False)
+    if strict and report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def analyze(
+    store: StoreOpt = None,
+    config: Annotated[Path | None, typer.Option(help="Settings file (default ./parallax.toml).")
+                      ] = None,
+    embedder: Annotated[str | None, typer.Option(
+        help="Embedding model: st:all-MiniLM-L6-v2 (default) or hashing:512.")] = None,
+    lite: Annotated[bool, typer.Option(
+        help="Fast hashing embedder, no model (rough results; for quick looks only).")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Group articles into events, align facts across outlets and measure framing."""
+    from compare.analyze import analyze as run_analysis
+    from compare.settings import load_settings
+
+    _logging(verbose)
+    settings = load_settings(config)
+    with Store(store) as db:
+        run = run_analysis(db, settings, embedder="hashing:512" if lite else embedder,
+                           progress=sys.stderr.isatty())
+        s = run.summary()
+        out.print(
+            f"Analysis {run.run_id} ({run.provenance['model']}): {s['articles']} articles in "
+            f"{s['events']} events ({s['multi_outlet_events']} covered by several outlets, up to "
+            f"{s['max_outlets_per_event']} outlets), {s['topics']} topics, {s['alignments']} "
+            f"aligned passage pairs, {s['omissions']} omissions, {s['unique_facts']} facts "
+            f"reported by one outlet only.", markup=False)
+        out.print(f"Next: parallax dashboard --store {db.path}", markup=False)
+
+
+@app.command()
+def export(
+    what: Annotated[str, typer.Argument(help="articles, events, passages, alignments, topics, "
+                                        "coverage, omissions or framing")],
+    format: Annotated[str, typer.Option("--format", "-f", help="csv, parquet or jsonl")] = "csv",
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Output file.")] = Path(
+        "parallax-export.csv"),
+    store: StoreOpt = None,
+    run: Annotated[str | None, typer.Option(help="Analysis run id (default: latest).")] = None,
+) -> None:
+    """Export a table with provenance (a sidecar OUT.provenance.json; Parquet metadata too)."""
+    from compare.export import export as export_table
+
+    with Store(store, readonly=True) as db:
+        path, rows = export_table(db, what, format, out_path, run_id=run)
+    out.print(f"Wrote {rows} rows to {path} (provenance in {path.name}.provenance.json)",
+              markup=False)
+
+
+@app.command()
+def status(store: StoreOpt = None) -> None:
+    """What the store holds: articles per outlet, runs, and every failure with its reason."""
+    from compare.workflows import describe_store
+
+    with Store(store, readonly=True) as db:
+        out.print(describe_store(db), markup=False, highlight=False)
+
+
+@app.command()
+def dashboard(
+    store: StoreOpt = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")
+                    ] = "127.0.0.1",
+) -> None:
+    """Open the dashboard on a finished analysis."""
+    from compare.workflows import open_dashboard
+
+    raise typer.Exit(open_dashboard(store, port=port, host=host))
+
+
+@app.command()
+def demo(
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", help="Saved pages, a folder or record files to use instead of the web.")
+                      ] = None,
+    store: StoreOpt = None,
+    open_dashboard: Annotated[bool, typer.Option(
+        "--dashboard/--no-dashboard", help="Open the dashboard at the end.")] = True,
+    lite: Annotated[bool, typer.Option(help="Hashing embedder instead of the model.")] = False,
+    port: Annotated[int, typer.Option(help="Dashboard port.")] = 8501,
+) -> None:
+    """The Istanbul peace talks of 29-30 March 2022: collect, analyse, open the dashboard."""
+    from compare.workflows import run_demo
+
+    raise typer.Exit(run_demo(source or [], store, open_dashboard=open_dashboard,
+                              lite=lite, port=port, console=out))
+
+
+def main() -> None:
+    """Entry point of the ``parallax`` console script."""
+    try:
+        app(standalone_mode=True)
+    except (CorpusError, CompareError) as exc:
+        err.print(f"parallax: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Workflows behind the CLI: collection with settings and a seed, the store summary, the
+demo, launching the dashboard. Library functions, so a notebook can call them too."""
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+
+from compare.embed import embed_texts, make_embedder
+from corpus.collect import CollectSettings, EventScope, collect
+from corpus.errors import SourceError
+from corpus.fetch import FetchSettings
+from corpus.records import CollectReport
+from corpus.sources import read_html_file, read_text_file
+from corpus.store import STORE_ENV, Store
+
+log = logging.getLogger(__name__)
+
+# The demo event: the Russia-Ukraine talks in Istanbul on 29 March 2022 and the reactions
+# over the next two days. The window opens a day early for the run-up coverage.
+DEMO_SCOPE = EventScope(
+    keywords=("Istanbul", "negotiat", "peace talks", "talks with Russia", "Medinsky",
+              "Chernihiv", "de-escalat"),
+    since="2022-03-28", until="2022-03-31",
+)
+
+
+def seed_matcher(seed: Path) -> tuple[str, object]:
+    """A function scoring texts' cosine similarity to a seed article (with the real model)."""
+    draft = read_html_file(seed) if seed.suffix.lower() in (".html", ".htm") else \
+        read_text_file(seed)
+    model = make_embedder()
+    anchor = model.encode([f"{draft.title}\n\n{draft.text}"[:2000]])[0]
+
+    def score(text: str) -> float:
+        return float(embed_texts([text[:2000]], model)[0] @ anchor)
+
+    return draft.title, score
+
+
+def collect_sources(store: Store, sources: Sequence[str], *, keywords: Sequence[str] = (),
+                    since: str = "", until: str = "", seed: Path | None = None,
+                    outlet: str = "", registry: Path | None = None,
+                    allow_private: bool = False, wayback: bool = False,
+                    progress: bool = False) -> CollectReport:
+    """``collect`` with the CLI's options turned into settings."""
+    matcher = None
+    if seed is not None:
+        if not seed.exists():
+            raise SourceError(f"seed article {seed} not found")
+        _, matcher = seed_matcher(seed)
+    settings = CollectSettings(
+        fetch=FetchSettings(allow_private=allow_private),
+        scope=EventScope(keywords=tuple(keywords), since=since, until=until),
+        outlet=outlet, registry=str(registry or ""), wayback_fallback=wayback,
+    )
+    return collect(sources, store, settings, seed_matcher=matcher,  # type: ignore[arg-type]
+                   progress=progress)
+
+
+def describe_store(store: Store) -> str:
+    """A readable summary of a store: articles per outlet, runs, failures with reasons."""
+    articles = store.articles()
+    lines = [f"Store {store.path}: {len(articles)} articles"]
+    per_outlet: dict[str, int] = {}
+    for a in articles:
+        per_outlet[a.outlet] = per_outlet.get(a.outlet, 0) + 1
+    for name, count in sorted(per_outlet.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  {count:5d}  {name}")
+    dupes = sum(1 for a in articles if a.duplicate_of)
+    lines.append(f"{dupes} of them are duplicates linked to their original.")
+    for run in store.runs():
+        lines.append(f"run {run['run_id']} ({run['kind']}): {run['summary'] or 'unfinished'}")
+    failed = store.items(outcome="failed")
+    if len(failed):
+        lines.append(f"{len(failed)} failed items:")
+        lines += [f"  {r.source} [{r.stage}]: {r.reason}" for r in failed.itertuples()]
+    return "\n".join(lines)
+
+
+def demo_urls() -> list[str]:
+    """The shipped list of real coverage of the Istanbul talks."""
+    with resources.as_file(resources.files("corpus") / "data" / "istanbul_urls.csv") as path:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return [row["url"] for row in csv.DictReader(handle)]
+
+
+def online(host: str = "web.archive.org", timeout: float = 3.0) -> bool:
+    """Whether the Internet can be reached (a DNS lookup and a TCP connect)."""
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def run_demo(sources: Sequence[str], store_path: Path | None, *, open_dashboard: bool,
+             lite: bool, port: int, console: Console) -> int:
+    """Collect the Istanbul coverage (web, or the given sources), analyse, open the dashboard."""
+    from compare.analyze import analyze
+
+    if not sources:
+        if not online():
+            console.print(
+                "Offline: the demo's pages cannot be fetched. Point it at saved pages or a folder"
+                " instead: parallax demo --source DIR (for example --source "
+                "../shared/data/ukraine --source ../shared/data/istanbul/seed_article.jsonl)",
+                markup=False)
+            return 2
+        sources = demo_urls()
+    path = store_path or Path("parallax-demo.db")
+    with Store(path) as store:
+        settings = CollectSettings(scope=DEMO_SCOPE, wayback_fallback=True)
+        report = collect(sources, store, settings, progress=sys.stderr.isatty())
+        console.print(f"Collected: {report.summary()}.", markup=False)
+        for item in report.failures[:20]:
+            console.print(item.line(), markup=False, highlight=False)
+        run = analyze(store, embedder="hashing:512" if lite else None,
+                      progress=sys.stderr.isatty())
+        console.print(f"Analysis {run.run_id}: {run.summary()}", markup=False)
+    if open_dashboard:
+        return open_dashboard_process(path, port=port, host="127.0.0.1")
+    console.print(f"Open the dashboard with: parallax dashboard --store {path}", markup=False)
+    return 0
+
+
+def open_dashboard(store_path: Path | None, *, port: int, host: str) -> int:
+    """Start the Streamlit dashboard on a store (blocks until it is stopped)."""
+    from corpus.store import resolve_store_path
+
+    return open_dashboard_process(resolve_store_path(store_path), port=port, host=host)
+
+
+def open_dashboard_process(store_path: Path, *, port: int, host: str) -> int:
+    from dashboard.launch import command
+
+    env = {**os.environ, STORE_ENV: str(Path(store_path).resolve())}
+    argv = command(str(Path(store_path).resolve()), port, host)
+    print(f"Dashboard: http://{host}:{port}  (Ctrl+C to stop)", file=sys.stderr)
+    try:
+        return subprocess.call(argv, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+__all__ = ["collect_sources", "describe_store", "open_dashboard", "run_demo"]
