@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from corpus.errors import StoreError
+from corpus.records import Article, ItemOutcome
+from corpus.store import Store
+
+
+def _article(n: int, **kw: object) -> Article:
+    base = dict(article_id=f"a{n}", source_id=f"s{n}", outlet="Outlet", url=f"https://x.org/{n}",
+                title=f"T{n}", text=f"Text {n}", content_hash=f"h{n}")
+    base.update(kw)
+    return Article(**base)  # type: ignore[arg-type]
+
+
+def test_add_is_idempotent_and_never_overwrites(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        assert store.add_article(_article(1))
+        assert not store.add_article(_article(1, text="changed"))
+        assert store.article("a1").text == "Text 1"
+        assert store.article_count() == 1
+
+
+def test_articles_keep_metadata_and_order(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        store.add_article(_article(2, metadata={"side": "west"}))
+        store.add_article(_article(1))
+        got = store.articles()
+    assert [a.article_id for a in got] == ["a2", "a1"]
+    assert got[0].metadata == {"side": "west"}
+
+
+def test_readonly_store_missing_says_what_to_run(tmp_path):
+    with pytest.raises(StoreError, match="parallax collect"):
+        Store(tmp_path / "none.db", readonly=True)
+
+
+def test_reader_sees_writes_while_writer_is_open(tmp_path):
+    path = tmp_path / "s.db"
+    writer = Store(path)
+    writer.add_article(_article(1))
+    reader = Store(path, readonly=True)
+    writer.add_article(_article(2))
+    assert reader.article_count() == 2
+    reader.close()
+    writer.close()
+
+
+def test_item_outcomes_and_runs(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        run = store.start_run("collect", {"sources": ["x"]})
+        store.record_item(run, ItemOutcome("http://dead", "failed", "fetch", "HTTP 404 Not Found"))
+        store.finish_run(run, {"failed": 1})
+        failed = store.items(outcome="failed")
+        assert failed.loc[0, "reason"] == "HTTP 404 Not Found"
+        assert store.runs("collect")[0]["summary"] == {"failed": 1}
+
+
+def test_embedding_cache_round_trip(tmp_path):
+    vectors = np.random.default_rng(0).random((3, 4), dtype=np.float32)
+    with Store(tmp_path / "s.db") as store:
+        store.cache_embeddings("m", ["a", "b", "c"], vectors)
+        got = store.cached_embeddings("m", ["c", "a", "zz"])
+    assert set(got) == {"a", "c"}
+    np.testing.assert_array_equal(got["c"], vectors[2])
+
+
+def test_results_replace_per_run(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        store.write_results("r1", {"topics": pd.DataFrame({"topic_id": ["t1"], "terms": [["a"]]})})
+        store.write_results("r1", {"topics": pd.DataFrame({"topic_id": ["t2"], "terms": [["b"]]})})
+        got = store.read_result("topics", "r1")
+    assert list(got["topic_id"]) == ["t2"]
+    assert got.loc[0, "terms"] == '["b"]'
