@@ -1,0 +1,151 @@
+"""Result views over the framing signals: coverage and omissions, word choice, tone and
+sourcing, and passage search. Charts are plotly; every chart has a caption saying how to read
+it. Labels from the data are HTML-escaped before plotly sees them (plotly renders a few tags).
+"""
+from __future__ import annotations
+
+import html
+import textwrap
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import markup as mk
+
+
+def _name(names: Mapping[str, str], outlet: str) -> str:
+    return names.get(outlet, outlet)
+
+
+def _wrap(label: str, width: int = 38) -> str:
+    return "<br>".join(html.escape(line) for line in textwrap.wrap(str(label), width)) or "-"
+
+
+def render_coverage(matrix: pd.DataFrame, gaps: pd.DataFrame, names: Mapping[str, str]) -> None:
+    """Topic x outlet heatmap, then per outlet what it left out and what only it reported."""
+    st.subheader("Which outlet reported which fact")
+    if matrix.empty:
+        st.info("No facts were found for this event.")
+    else:
+        z = matrix.fillna(0.0).to_numpy()
+        text = [["not reported" if v <= 0 else f"{v:.2f}" for v in row] for row in z]
+        fig = go.Figure(go.Heatmap(
+            z=z, x=[html.escape(_name(names, o)) for o in matrix.columns],
+            y=[_wrap(t) for t in matrix.index], text=text, texttemplate="%{text}",
+            colorscale=[[0, "#f2f2f2"], [0.001, "#c6dbef"], [1, "#08306b"]], zmin=0, zmax=1,
+            colorbar={"title": "similarity"}, xgap=2, ygap=2,
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
+        fig.update_layout(height=160 + 60 * len(matrix), yaxis={"autorange": "reversed"},
+                          margin={"l": 10, "r": 10, "t": 10})
+        st.plotly_chart(fig, width="stretch")
+        st.caption("Rows are facts (most widely reported first), columns are outlets. A dark "
+                   "cell means the outlet reported the fact, and the number is how closely its "
+                   "passage matches it (0 to 1). A grey 'not reported' cell is a gap.")
+    st.subheader("Left out, and reported only here")
+    if gaps.empty:
+        st.info("No omissions: every chosen outlet reported what most others reported, and "
+                "none reported a fact alone.")
+        return
+    shown = gaps.assign(
+        Outlet=gaps["outlet"].map(lambda o: _name(names, o)),
+        What=gaps["kind"].map({"omitted": "left out (most others reported it)",
+                               "unique": "only this outlet reported it"}).fillna(gaps["kind"]),
+        Reported_by=gaps["n_outlets_reporting"].astype("Int64").astype(str) + " of "
+        + gaps["n_outlets_in_event"].astype("Int64").astype(str) + " outlets",
+    )
+    st.dataframe(shown.rename(columns={"topic_label": "Fact", "Reported_by": "Reported by"}),
+                 hide_index=True, width="stretch",
+                 column_order=["Outlet", "What", "Fact", "Reported by"])
+    st.caption("'Left out' lists facts that at least half of the event's outlets reported but "
+               "this outlet did not. 'Only this outlet' lists facts no other outlet reported.")
+
+
+def render_word_choice(words: pd.DataFrame, subs: pd.DataFrame, outlets: Sequence[str],
+                       names: Mapping[str, str], top: int = 10) -> None:
+    """Distinctive terms per outlet (log-odds z-scores) and aligned term substitutions."""
+    st.subheader("Each outlet's distinctive words")
+    words = words.dropna(subset=["z_score"])
+    if words.empty:
+        st.info("No word-choice signal for these outlets and this fact.")
+    else:
+        best = (words.sort_values("z_score", ascending=False).groupby("outlet", sort=False)
+                .head(top))
+        best = best.assign(Outlet=best["outlet"].map(lambda o: html.escape(_name(names, o))),
+                           Term=best["term"].map(html.escape))
+        order = [html.escape(_name(names, o)) for o in outlets if o in set(best["outlet"])]
+        fig = px.bar(best, x="z_score", y="Term", color="Outlet", facet_col="Outlet",
+                     facet_col_wrap=min(3, max(len(order), 1)), orientation="h",
+                     category_orders={"Outlet": order},
+                     height=220 + 28 * top * ((len(order) + 2) // 3))
+        fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
+        fig.update_yaxes(matches=None, showticklabels=True, title="")
+        fig.update_layout(showlegend=False, margin={"l": 10, "r": 10})
+        st.plotly_chart(fig, width="stretch")
+        st.caption("For each outlet, the words it uses much more often than the other outlets "
+                   "do (log-odds z-score against the others). Longer bars are more distinctive; "
+                   "a z-score above about 2 is unlikely to be chance. Negative bars are words "
+                   "it avoids.")
+    st.subheader("Same fact, different words")
+    if subs.empty:
+        st.info("No term substitutions found between aligned passages.")
+        return
+    shown = subs.assign(Outlet=subs["outlet"].map(lambda o: _name(names, o)))
+    st.dataframe(shown.rename(columns={"term": "This outlet writes", "detail": "Where others write",
+                                       "count": "Times"}),
+                 hide_index=True, width="stretch",
+                 column_order=["Outlet", "This outlet writes", "Where others write", "Times"])
+    st.caption("Pairs of aligned passages about the same fact, where one outlet uses a "
+               "different word for the same thing (for example a place name spelled the "
+               "Russian or the Ukrainian way).")
+
+
+def render_tone_sources(tone: pd.DataFrame, sources: pd.DataFrame,
+                        names: Mapping[str, str]) -> None:
+    """Tone per topic per outlet (heatmap) and who each outlet quotes (table)."""
+    st.subheader("Tone of each outlet on each fact")
+    if tone.empty:
+        st.info("No tone signal for these outlets.")
+    else:
+        fig = go.Figure(go.Heatmap(
+            z=tone.to_numpy(), x=[html.escape(_name(names, o)) for o in tone.columns],
+            y=[_wrap(t) for t in tone.index], zmin=-1, zmax=1, colorscale="RdBu",
+            texttemplate="%{z:.2f}", colorbar={"title": "tone"}, xgap=2, ygap=2))
+        fig.update_layout(height=160 + 60 * len(tone), yaxis={"autorange": "reversed"},
+                          margin={"l": 10, "r": 10, "t": 10})
+        st.plotly_chart(fig, width="stretch")
+        st.caption("Average sentiment of the outlet's passages on each fact, from -1 (red, "
+                   "negative) to +1 (blue, positive); 0 is neutral. Blank: not reported. "
+                   "Tone scores are rough; read the passages before drawing conclusions.")
+    st.subheader("Who each outlet quotes")
+    if sources.empty:
+        st.info("No quoted sources found for these outlets.")
+        return
+    shown = sources.assign(Outlet=sources["outlet"].map(lambda o: _name(names, o)))
+    shown = shown.sort_values(["Outlet", "count"], ascending=[True, False])
+    st.dataframe(shown.rename(columns={"term": "Source", "count": "Times quoted",
+                                       "detail": "How"}),
+                 hide_index=True, width="stretch",
+                 column_order=["Outlet", "Source", "Times quoted", "How"])
+    st.caption("People and bodies each outlet quotes or cites, and how often. An outlet that "
+               "quotes only one side is worth a closer look.")
+
+
+def render_search(results: pd.DataFrame, query: str, names: Mapping[str, str],
+                  limit: int = 50) -> None:
+    """Passages containing the query, with the match highlighted."""
+    if not query.strip():
+        st.caption("Type a word or phrase to find every passage that contains it.")
+        return
+    st.caption(f"{len(results)} passages contain '{query.strip()}'"
+               + (f"; showing the first {limit}." if len(results) > limit else "."))
+    pattern = mk.terms_pattern([query], whole_words=False)
+    for row in results.head(limit).to_dict("records"):
+        spans = [m.span() for m in pattern.finditer(row["text"])] if pattern else []
+        head = (f'{mk.escape_text(_name(names, row["outlet"]))} · '
+                f'{mk.escape_text(row.get("title") or "")} · '
+                f'{mk.escape_text(row.get("published") or "")}')
+        st.html(f'<div class="px-result"><div class="px-foot">{head}</div>'
+                f'{mk.mark_spans(row["text"], spans)}</div>')
