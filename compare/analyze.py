@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from compare.errors import CompareError
 from compare.events import EventGrouper, event_labels
 from compare.framing import framing_signals, passage_tone
 from compare.passages import split_all
+from compare.runs import AnalysisRun
 from compare.settings import AnalysisSettings, check_params
 from compare.tables import event_ids, omission_rows, short_hash, topic_ids, topic_rows
 from compare.topics import TopicClusterer, topic_terms
@@ -28,38 +29,6 @@ from corpus.records import Article
 from corpus.store import Store, now_iso
 
 log = logging.getLogger(__name__)
-
-RESULT_TABLES = ("events", "passages", "topics", "coverage", "alignments", "omissions", "framing")
-
-
-@dataclass
-class AnalysisRun:
-    """A finished analysis: its id, provenance, and one DataFrame per result table."""
-
-    run_id: str
-    provenance: dict[str, Any]
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        frames = self.__dict__.get("frames", {})
-        if name in frames:
-            return frames[name]
-        raise AttributeError(name)
-
-    def summary(self) -> dict[str, Any]:
-        events = self.frames["events"]
-        per_event = events.groupby("event_id")["outlet"].nunique()
-        omissions = self.frames["omissions"]
-        return {
-            "articles": len(events), "events": int(events["event_id"].nunique()),
-            "multi_outlet_events": int((per_event > 1).sum()),
-            "max_outlets_per_event": int(per_event.max()) if len(per_event) else 0,
-            "passages": len(self.frames["passages"]), "topics": len(self.frames["topics"]),
-            "alignments": len(self.frames["alignments"]),
-            "omissions": int((omissions["kind"] == "omitted").sum()) if len(omissions) else 0,
-            "unique_facts": int((omissions["kind"] == "unique").sum()) if len(omissions) else 0,
-        }
-
 
 def _articles_frame(articles: list[Article]) -> pd.DataFrame:
     cols = ["article_id", "source_id", "outlet", "url", "title", "published", "language",
@@ -228,37 +197,3 @@ def _provenance(run_id: str, articles: list[Article], settings: AnalysisSettings
                     "source_id": a.source_id, "collected_at": a.collected_at}
                    for a in articles],
     }
-
-
-def load_run(store: Store, run_id: str | None = None) -> AnalysisRun:
-    """A finished analysis run read back from the store (the latest when no id is given).
-
-    Raises:
-        NoAnalysisError: the store holds no finished analysis.
-    """
-    from compare.errors import NoAnalysisError
-
-    runs = store.runs("analyze")
-    chosen = next((r for r in runs if r["run_id"] == run_id), None) if run_id else \
-        store.latest_run("analyze")
-    if chosen is None or not chosen.get("finished_at"):
-        raise NoAnalysisError(
-            f"no finished analysis in {store.path}: run `parallax analyze --store {store.path}`"
-        )
-    frames = {name: _decode(store.read_result(name, chosen["run_id"])) for name in RESULT_TABLES}
-    return AnalysisRun(chosen["run_id"], chosen["params"], frames)
-
-
-_JSON_COLUMNS = ("terms", "outlets", "passage_ids")
-_BOOL_COLUMNS = ("covered", "is_quote")
-
-
-def _decode(frame: pd.DataFrame) -> pd.DataFrame:
-    """Undo the store's flattening: JSON lists back to lists, 0/1 back to booleans."""
-    for col in _JSON_COLUMNS:
-        if col in frame:
-            frame[col] = frame[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)
-    for col in _BOOL_COLUMNS:
-        if col in frame:
-            frame[col] = frame[col].astype(bool)
-    return frame.fillna("") if len(frame) else frame

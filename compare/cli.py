@@ -21,8 +21,8 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Parallax: compare how news outlets narrate the same event.",
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 StoreOpt = Annotated[Path | None, typer.Option(
     "--store", help=f"Store file (default: ${STORE_ENV} or ./{DEFAULT_STORE}).")]

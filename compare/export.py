@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from compare.analyze import RESULT_TABLES, load_run
+from compare.runs import RESULT_TABLES, load_run
 from compare.errors import CompareError
 from corpus.store import Store, now_iso
 

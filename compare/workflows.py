@@ -105,8 +105,6 @@ def online(host: str = "web.archive.org", timeout: float = 3.0) -> bool:
 def run_demo(sources: Sequence[str], store_path: Path | None, *, open_dashboard: bool,
              lite: bool, port: int, console: Console) -> int:
     """Collect the Istanbul coverage (web, or the given sources), analyse, open the dashboard."""
-    from compare.analyze import analyze
-
     if not sources:
         if not online():
             console.print(
@@ -116,6 +114,8 @@ def run_demo(sources: Sequence[str], store_path: Path | None, *, open_dashboard:
                 markup=False)
             return 2
         sources = demo_urls()
+    from compare.analyze import analyze
+
     path = store_path or Path("parallax-demo.db")
     with Store(path) as store:
         settings = CollectSettings(scope=DEMO_SCOPE, wayback_fallback=True)

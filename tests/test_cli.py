@@ -1,0 +1,85 @@
+"""The ``parallax`` command as a user runs it: one readable line per problem, exit codes,
+exports with the documented columns and provenance."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from compare.export import ARTICLE_COLUMNS
+
+
+def parallax(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "compare.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def records(tmp_path):
+    path = tmp_path / "r.jsonl"
+    rows = [{"id": f"r{n}", "outlet": o, "url": f"https://{o.lower()}.example/{n}",
+             "title": f"Story {n}", "published": "2022-03-29", "text": f"Text of story {n}."}
+            for n, o in enumerate(["Alpha", "Beta", "Gamma"])]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{broken\n", encoding="utf-8")
+    return path
+
+
+def test_collect_reports_failures_in_one_line_and_strict_exit(tmp_path, records):
+    db = str(tmp_path / "s.db")
+    done = parallax("collect", str(records), "--store", db)
+    assert done.returncode == 0
+    assert "3 stored" in done.stdout and "1 failed" in done.stdout
+    (line,) = [ln for ln in done.stderr.splitlines() if ln.startswith("failed")]
+    assert f"{records}#4" in line and "not valid JSON" in line
+    assert "Traceback" not in done.stderr
+    strict = parallax("collect", str(records), "--store", db, "--strict")
+    assert strict.returncode == 1 and "3 already in store" in strict.stdout
+
+
+def test_status_lists_failures(tmp_path, records):
+    db = str(tmp_path / "s.db")
+    parallax("collect", str(records), "--store", db)
+    shown = parallax("status", "--store", db)
+    assert "3 articles" in shown.stdout and "not valid JSON" in shown.stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_export_articles_columns_and_provenance(tmp_path, records, fmt):
+    db = str(tmp_path / "s.db")
+    parallax("collect", str(records), "--store", db)
+    out = tmp_path / f"articles.{fmt}"
+    done = parallax("export", "articles", "--format", fmt, "--out", str(out), "--store", db)
+    assert done.returncode == 0, done.stderr
+    frame = {"csv": pd.read_csv, "parquet": pd.read_parquet,
+             "jsonl": lambda p: pd.read_json(p, lines=True)}[fmt](out)
+    assert list(frame.columns) == ARTICLE_COLUMNS
+    assert sorted(frame["source_id"]) == ["r0", "r1", "r2"]
+    sidecar = json.loads((tmp_path / f"articles.{fmt}.provenance.json").read_text())
+    assert sidecar["rows"] == 3 and len(sidecar["inputs"]) == 3
+
+
+def test_user_mistakes_are_one_line_not_a_traceback(tmp_path):
+    missing = parallax("export", "passages", "--out", str(tmp_path / "x.csv"),
+                       "--store", str(tmp_path / "none.db"))
+    assert missing.returncode == 1
+    assert "parallax collect" in missing.stderr and "Traceback" not in missing.stderr
+    db = str(tmp_path / "s.db")
+    parallax("collect", str(tmp_path / "nothing.jsonl"), "--store", db)
+    no_run = parallax("export", "passages", "--out", str(tmp_path / "x.csv"), "--store", db)
+    assert no_run.returncode == 1 and "parallax analyze" in no_run.stderr
+    bad = parallax("export", "nonsense", "--out", str(tmp_path / "x.csv"), "--store", db)
+    assert bad.returncode == 1 and "choose one of" in bad.stderr
+
+
+def test_demo_offline_says_so_in_one_line(tmp_path):
+    from compare.workflows import online
+
+    if online():
+        pytest.skip("this machine is online; the offline message cannot be shown")
+    done = parallax("demo", "--no-dashboard", "--store", str(tmp_path / "d.db"))
+    assert done.returncode == 2
+    (line,) = done.stdout.strip().splitlines()
+    assert line.startswith("Offline") and "parallax demo --source DIR" in line
