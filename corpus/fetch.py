@@ -31,7 +31,7 @@ import urllib.robotparser
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Protocol
+from typing import Protocol, Self
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -228,7 +228,7 @@ class HttpFetcher:
         """Release the HTTP client's connections."""
         self._client.close()
 
-    def __enter__(self) -> HttpFetcher:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -431,7 +431,7 @@ class HttpFetcher:
             log.warning("robots.txt of %s unavailable (%s): treating host as disallowed",
                         origin, exc.reason)
             parser = urllib.robotparser.RobotFileParser()
-            parser.disallow_all = True
+            parser.parse(["User-agent: *", "Disallow: /"])
             return parser
         parser = urllib.robotparser.RobotFileParser(robots_url)
         parser.parse(page.body.decode("utf-8", errors="replace").splitlines())

@@ -80,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "ParallaxTestServer/1.0"
     local: LocalServer  # set on a subclass per server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("test server: " + format, *args)
 
     def do_GET(self) -> None:

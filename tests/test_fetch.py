@@ -1,6 +1,7 @@
 """HttpFetcher against a real local HTTP server: safety rules, limits, retries, robots.txt."""
 from __future__ import annotations
 
+import itertools
 import socket
 import ssl
 import subprocess
@@ -259,7 +260,7 @@ def test_requests_to_one_host_are_spaced(http_server: str, server_log: LocalServ
     for name in ("rss.xml", "atom.xml", "feeds.opml"):
         polite.get(f"{http_server}/{name}")
     times = [t for t, _ in server_log.requests]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert len(gaps) == 2
     assert min(gaps) >= 0.24
 
@@ -298,7 +299,7 @@ def https_server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
     seen_hosts: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
         def do_GET(self) -> None:
