@@ -107,13 +107,12 @@ def _classroom(path: str, run_id: str, event_id: str, outlets: tuple[str, ...],
     cells = data.side_by_side(path, run_id, event_id, outlets)
     shown = views.render_classroom(cells, outlets, names, label)
     st.divider()
-    left, middle, right = st.columns([1, 1, 1])
+    left, right = st.columns([1, 1])
     with left:
         ui.exit_classroom_ui()
-    with middle:
-        ui.handout_ui(lambda: views.handout(cells, outlets, names, label, _meta(prov)), "room")
     with right:
-        ui.export_ui(shown, "classroom-fact", prov, key="room")
+        ui.handout_ui(lambda: views.handout(cells, outlets, names, label, _meta(prov)), "room")
+    ui.export_ui(shown, "classroom-fact", prov, key="room")
 
 
 main()

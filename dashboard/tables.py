@@ -166,6 +166,9 @@ def side_by_side(tables: Mapping[str, pd.DataFrame], event_id: str,
     for col in ("passage_id", "article_id", "url"):
         grid[col] = grid[col].fillna("")
     framing = tables["framing"]
+    # Filter once; the per-cell lookups then scan only this event's word-choice rows.
+    framing = framing[(framing["event_id"] == event_id) & (framing["signal"] == "word_choice")
+                      & framing["outlet"].isin(outlets)]
     grid["terms"] = [distinctive_terms(framing, event_id, o, t)
                      for o, t in zip(grid["outlet"], grid["topic_id"], strict=True)]
     return grid.drop(columns=["best_passage_id"])

@@ -76,8 +76,9 @@ def render_events(summary: pd.DataFrame, firsts: pd.DataFrame, articles: pd.Data
     if articles.empty:
         st.info("No publication times are known for this event's articles.")
         return
-    order = [_name(names, o) for o in firsts["outlet"]]
-    points = articles.assign(Outlet=articles["outlet"].map(lambda o: _name(names, o)),
+    # Plotly renders a few HTML tags in labels, so data reaches it escaped.
+    order = [html.escape(_name(names, o)) for o in firsts["outlet"]]
+    points = articles.assign(Outlet=articles["outlet"].map(lambda o: html.escape(_name(names, o))),
                              Title=articles["title"].map(html.escape))
     fig = px.scatter(points, x="when", y="Outlet", hover_data={"Title": True, "when": True},
                      category_orders={"Outlet": order}, height=120 + 40 * len(order))

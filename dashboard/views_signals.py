@@ -9,8 +9,8 @@ import textwrap
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from dashboard import markup as mk
@@ -63,6 +63,28 @@ def render_coverage(matrix: pd.DataFrame, gaps: pd.DataFrame, names: Mapping[str
                "this outlet did not. 'Only this outlet' lists facts no other outlet reported.")
 
 
+def _term_bars(words: pd.DataFrame, outlets: Sequence[str], names: Mapping[str, str],
+               top: int) -> go.Figure:
+    """One small horizontal bar chart per outlet: its top terms by z-score, biggest on top."""
+    cols = min(3, len(outlets))
+    rows = -(-len(outlets) // cols)
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.16,
+                        vertical_spacing=0.3 / rows if rows > 1 else 0.1,
+                        subplot_titles=[html.escape(_name(names, o)) for o in outlets])
+    for i, outlet in enumerate(outlets):
+        best = words[words["outlet"] == outlet].nlargest(top, "z_score")[::-1]
+        fig.add_trace(go.Bar(
+            x=best["z_score"], y=[html.escape(t) for t in best["term"]], orientation="h",
+            marker_color=["#1c4e80" if z > 0 else "#9e9e9e" for z in best["z_score"]],
+            hovertemplate="%{y}: z = %{x:.1f}<extra></extra>", showlegend=False),
+            row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(title_text="z-score", zeroline=True, zerolinecolor="#444")
+    per = int(min(top, words.groupby("outlet").size().max()))
+    fig.update_layout(height=80 + rows * (140 + 30 * per), margin={"l": 10, "r": 10, "t": 40},
+                      bargap=0.25)
+    return fig
+
+
 def render_word_choice(words: pd.DataFrame, subs: pd.DataFrame, outlets: Sequence[str],
                        names: Mapping[str, str], top: int = 10) -> None:
     """Distinctive terms per outlet (log-odds z-scores) and aligned term substitutions."""
@@ -71,18 +93,7 @@ def render_word_choice(words: pd.DataFrame, subs: pd.DataFrame, outlets: Sequenc
     if words.empty:
         st.info("No word-choice signal for these outlets and this fact.")
     else:
-        best = (words.sort_values("z_score", ascending=False).groupby("outlet", sort=False)
-                .head(top))
-        best = best.assign(Outlet=best["outlet"].map(lambda o: html.escape(_name(names, o))),
-                           Term=best["term"].map(html.escape))
-        order = [html.escape(_name(names, o)) for o in outlets if o in set(best["outlet"])]
-        fig = px.bar(best, x="z_score", y="Term", color="Outlet", facet_col="Outlet",
-                     facet_col_wrap=min(3, max(len(order), 1)), orientation="h",
-                     category_orders={"Outlet": order},
-                     height=220 + 28 * top * ((len(order) + 2) // 3))
-        fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
-        fig.update_yaxes(matches=None, showticklabels=True, title="")
-        fig.update_layout(showlegend=False, margin={"l": 10, "r": 10})
+        fig = _term_bars(words, [o for o in outlets if o in set(words["outlet"])], names, top)
         st.plotly_chart(fig, width="stretch")
         st.caption("For each outlet, the words it uses much more often than the other outlets "
                    "do (log-odds z-score against the others). Longer bars are more distinctive; "

@@ -310,6 +310,13 @@ def build_synthetic_store(path: Path, n_articles: int = 1000, n_outlets: int = 1
         TOPIC_LABELS.setdefault(f"t{k}", f"Synthetic topic {k}")
     with Store(path) as store:
         frames = _tables([_Story(EVENT_ID, "Synthetic event", articles)], store)
+        words = pd.DataFrame([
+            {"event_id": EVENT_ID, "topic_id": "", "outlet": outlet, "signal": "word_choice",
+             "term": f"word{k}", "value": 0.1, "z_score": 4.0 - k * 0.2, "count": 3,
+             "passage_ids": "[]", "detail": "log-odds vs other outlets"}
+            for outlet in outlets for k in range(30)
+        ])
+        frames["framing"] = pd.concat([frames["framing"], words], ignore_index=True)
         store.start_run("analyze", {"embedder": "hashing:512"}, run_id=RUN_ID)
         store.write_results(RUN_ID, frames)
         store.finish_run(RUN_ID, {"events": 1})

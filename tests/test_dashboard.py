@@ -204,6 +204,10 @@ def test_hostile_text_is_shown_inert_everywhere(app: AppTest) -> None:
     show(app, "Search")
     app.text_input(key="query").set_value("alert").run()
     seen += bodies(app)
+    for view in ("Events", "Coverage and omissions", "Word choice", "Tone and sourcing"):
+        show(app, view)
+        for chart in app.get("plotly_chart"):  # plotly renders <b>, <a href> in labels
+            assert "<b>" not in chart.proto.spec and "<script" not in chart.proto.spec
     app.sidebar.toggle(key="classroom").set_value(True).run()
     seen += bodies(app)
     joined = "\n".join(seen)
