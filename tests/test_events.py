@@ -1,0 +1,144 @@
+"""Fast tests of event grouping on small hand-written articles (no model, no shared data)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from compare.errors import SettingsError
+from compare.events import EventGrouper, article_features, b_cubed, event_labels
+
+# Two earthquakes of the same kind (shared vocabulary), their coverage by three outlets each,
+# and an unrelated story. Names, places, magnitudes and dates tell the earthquakes apart.
+CHILE = [
+    "Magnitude 7.1 earthquake strikes central Chile\n\nA magnitude 7.1 earthquake struck near "
+    "Valparaiso, Chile, on Tuesday, killing at least 12 people and toppling buildings. President "
+    "Gabriel Boric declared a state of emergency in the Valparaiso region.",
+    "Chile quake kills 12 near Valparaiso\n\nAt least 12 people died when a powerful 7.1 "
+    "earthquake shook Valparaiso. Boric said rescue teams were searching collapsed homes in the "
+    "port city.",
+    "Deadly earthquake hits Chile's coast\n\nThe 7.1 quake centred off Valparaiso left 12 dead, "
+    "Chilean officials said. Gabriel Boric visited the damaged port and promised rebuilding aid.",
+]
+JAPAN = [
+    "Magnitude 6.4 earthquake shakes Hokkaido, Japan\n\nA magnitude 6.4 earthquake struck "
+    "Hokkaido in northern Japan on Sunday, injuring 30 people. Prime Minister Fumio Kishida said "
+    "there was no tsunami threat and the Tomari nuclear plant was safe.",
+    "Japan quake injures 30 in Hokkaido\n\nThirty people were hurt when a 6.4 earthquake hit "
+    "Hokkaido. Kishida told reporters the Tomari nuclear plant reported no damage.",
+    "Strong earthquake rattles northern Japan\n\nThe 6.4 quake in Hokkaido injured 30, officials "
+    "said. Fumio Kishida ruled out a tsunami; the Tomari plant operator found no abnormality.",
+]
+BUDGET = [
+    "Parliament passes budget after long debate\n\nLawmakers in Canberra approved the federal "
+    "budget on Thursday after a marathon session. Treasurer Jim Chalmers hailed the vote.",
+]
+
+
+def _texts() -> list[str]:
+    return CHILE + JAPAN + BUDGET
+
+
+def test_two_earthquakes_on_different_dates_are_two_events() -> None:
+    dates = ["2023-03-07"] * 3 + ["2023-06-11"] * 3 + ["2023-05-18"]
+    grouper = EventGrouper().fit(_texts(), dates)
+    assert grouper.labels_.tolist() == [0, 0, 0, 1, 1, 1, 2]
+    assert grouper.n_events_ == 3
+
+
+def test_same_event_in_three_outlets_words_is_one_event_even_without_dates() -> None:
+    grouper = EventGrouper().fit(_texts())
+    assert len(set(grouper.labels_[:3].tolist())) == 1
+    assert len(set(grouper.labels_[3:6].tolist())) == 1
+    assert grouper.labels_[0] != grouper.labels_[3]
+
+
+def test_missing_dates_are_unknown_not_errors() -> None:
+    dates = ["2023-03-07", "", "2023-03-08", "", "2023-06-11", "not a date", ""]
+    grouper = EventGrouper().fit(_texts(), dates)
+    assert grouper.labels_.tolist() == [0, 0, 0, 1, 1, 1, 2]
+
+
+def test_iso_timestamps_are_read_as_their_day() -> None:
+    dates = ["2023-03-07T23:50:00Z", "2023-03-08T01:10:00+00:00", "2023-03-08"] + [""] * 4
+    assert EventGrouper().fit(_texts(), dates).labels_[:3].tolist() == [0, 0, 0]
+
+
+def test_the_same_story_months_apart_is_two_events() -> None:
+    # Identical wording, published beyond max_gap_days: a recurring story, not one happening.
+    texts = [CHILE[0], CHILE[1], CHILE[0], CHILE[1]]
+    dates = ["2023-03-07", "2023-03-07", "2023-09-20", "2023-09-21"]
+    assert EventGrouper().fit(texts, dates).labels_.tolist() == [0, 0, 1, 1]
+
+
+def test_same_input_gives_identical_labels_numbered_by_first_appearance() -> None:
+    texts = BUDGET + JAPAN + CHILE
+    first = EventGrouper().fit(texts).labels_
+    second = EventGrouper().fit(list(texts)).labels_
+    assert np.array_equal(first, second)
+    assert first.tolist() == [0, 1, 1, 1, 2, 2, 2]
+
+
+def test_embeddings_are_blended_when_given() -> None:
+    texts = _texts()
+    # Embeddings that say "all the same": with full weight they merge everything published
+    # together; with weight 0 they are ignored and the text decides.
+    same = np.ones((len(texts), 4), dtype=np.float32) / 2.0
+    merged = EventGrouper(embedding_weight=1.0, threshold=0.5).fit(texts, embeddings=same)
+    assert merged.n_events_ == 1
+    ignored = EventGrouper(embedding_weight=0.0).fit(texts, embeddings=same)
+    assert ignored.n_events_ == 3 and ignored.threshold_ == pytest.approx(0.19)
+
+
+def test_neighbour_graph_stays_sparse() -> None:
+    texts = [f"Report {i}\n\nCity council {i} votes on budget item {i * 7} in town {i}."
+             for i in range(60)]
+    grouper = EventGrouper(n_neighbors=3).fit(texts)
+    assert grouper.graph_.nnz <= 2 * 3 * len(texts)
+    assert grouper.labels_.shape == (60,)
+
+
+def test_empty_and_degenerate_inputs() -> None:
+    empty = EventGrouper().fit([])
+    assert empty.labels_.tolist() == [] and empty.n_events_ == 0
+    assert EventGrouper().fit(["only one"]).labels_.tolist() == [0]
+    blank = EventGrouper().fit(["", "  ", "the and of"])
+    assert blank.labels_.tolist() == [0, 1, 2]
+
+
+def test_bad_settings_and_inputs_are_refused_with_a_reason() -> None:
+    with pytest.raises(SettingsError, match="threshold=0"):
+        EventGrouper(threshold=0).fit(_texts())
+    with pytest.raises(SettingsError, match="max_gap_days"):
+        EventGrouper(grace_days=5, max_gap_days=1).fit(_texts())
+    with pytest.raises(ValueError, match="published has 2 dates for 7 texts"):
+        EventGrouper().fit(_texts(), ["2023-01-01", ""])
+
+
+def test_anchor_features_keep_names_and_numbers() -> None:
+    features = article_features([CHILE[0], JAPAN[0]], lead_paragraphs=0)
+    assert features.shape[0] == 2
+    assert np.allclose(np.asarray(features.multiply(features).sum(axis=1)).ravel(), 1.0)
+    # The two earthquake reports share words but no names or numbers: similarity stays low.
+    assert float((features[0] @ features[1].T).toarray()[0, 0]) < 0.2
+
+
+def test_event_labels_use_the_most_central_title() -> None:
+    texts = _texts()
+    titles = [t.split("\n\n", 1)[0] for t in texts]
+    labels = [0, 0, 0, 1, 1, 1, 2]
+    names = event_labels(texts, titles, labels)
+    assert set(names) == {0, 1, 2}
+    assert names[0] in titles[:3] and names[1] in titles[3:6] and names[2] == titles[6]
+    untitled = event_labels(texts, [""] * 7, labels)
+    assert "hokkaido" in untitled[1] or "kishida" in untitled[1] or "tomari" in untitled[1]
+
+
+def test_b_cubed_matches_hand_computed_values() -> None:
+    assert b_cubed([0, 0, 1, 1], ["a", "a", "b", "b"]) == (1.0, 1.0, 1.0)
+    precision, recall, f1 = b_cubed([0, 0, 0, 0], ["a", "a", "b", "b"])
+    assert precision == pytest.approx(0.5) and recall == pytest.approx(1.0)
+    assert f1 == pytest.approx(2 / 3)
+    precision, recall, _ = b_cubed([0, 1, 2, 3], ["a", "a", "b", "b"])
+    assert precision == pytest.approx(1.0) and recall == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        b_cubed([0], [0, 1])

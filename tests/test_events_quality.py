@@ -1,0 +1,129 @@
+"""Quality gates for event grouping on real multi-outlet coverage (``../shared/data``).
+
+How the defaults were chosen (B-cubed F1 of ``EventGrouper`` defaults except the threshold, TF-IDF
+only, no embeddings; measured with this code):
+
+    threshold   0.100 0.125 0.150 0.175 0.190 0.200 0.225 0.250 0.275 0.300
+    BASIL       0.993 0.998 0.991 0.986 0.973 0.963 0.950 0.926 0.910 0.875
+    NewsWCL50   0.947 0.947 0.947 1.000 1.000 1.000 0.984 0.984 0.918 0.874
+
+NewsWCL50's step at 0.175 is its two North Korea events (Pompeo's secret visit, 17 April; the
+test moratorium, 20 April) merging below it; BASIL loses recall above ~0.2 as triplets whose
+outlets wrote days apart split. Both stay >= 0.95 over 0.175-0.225; the default 0.19 sits inside,
+away from the NewsWCL50 step. Time parameters (grace 1 day, e-folding 3 days) were picked from a
+grid (grace 1-3, scale 3-14) as the pair with the widest such common region. With MiniLM
+embeddings blended at 0.5, thresholds 0.325-0.425 give BASIL 0.961-0.986 and NewsWCL50 1.000;
+default 0.375. Without any dates, the text alone gives BASIL 0.950 and NewsWCL50 0.947 at 0.2.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from compare.events import EventGrouper, b_cubed
+from tests.shared_data import need
+
+pytestmark = pytest.mark.real
+
+# Pinned floors: measured 0.973 (BASIL) and 1.000 (NewsWCL50) at the defaults. Raise when the
+# method improves; never lower silently.
+BASIL_F1_FLOOR = 0.97
+NEWSWCL50_F1_FLOOR = 0.98
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _texts(rows: list[dict[str, str]]) -> list[str]:
+    return [(row.get("title") or "") + "\n\n" + (row.get("text") or "") for row in rows]
+
+
+def _baseline_f1(texts: list[str], gold: list[str]) -> tuple[float, str]:
+    """TF-IDF + agglomerative clustering at its best threshold and linkage (oracle-tuned)."""
+    matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(texts)
+    dense = matrix.toarray()
+    best = (0.0, "")
+    for linkage in ("average", "complete"):
+        for threshold in np.arange(0.05, 0.501, 0.025):
+            labels = AgglomerativeClustering(
+                n_clusters=None, metric="cosine", linkage=linkage,
+                distance_threshold=1 - threshold,
+            ).fit_predict(dense)
+            f1 = b_cubed(labels, gold)[2]
+            if f1 > best[0]:
+                best = (f1, f"{linkage} linkage, cosine >= {threshold:.3f}")
+    return best
+
+
+def test_basil_events_reach_the_floor_and_beat_the_baseline() -> None:
+    rows = _read(need("basil/articles.jsonl"))
+    texts = _texts(rows)
+    gold = [row["event_id"] for row in rows]
+    grouper = EventGrouper().fit(texts, [row["published"] for row in rows])
+    precision, recall, f1 = b_cubed(grouper.labels_, gold)
+    baseline, how = _baseline_f1(texts, gold)
+    print(
+        f"\nBASIL events: P={precision:.3f} R={recall:.3f} F1={f1:.3f} "
+        f"({grouper.n_events_} events for 100 gold); baseline TF-IDF + agglomerative "
+        f"F1={baseline:.3f} at its best setting ({how}); ratio {f1 / baseline:.3f}"
+    )
+    assert f1 >= BASIL_F1_FLOOR
+    assert f1 > baseline
+
+
+def test_newswcl50_events_reach_the_floor_with_missing_dates() -> None:
+    rows = _read(need("newswcl50/articles.jsonl"))
+    assert sum(1 for row in rows if not row["published"]) > 0  # the point: some dates missing
+    gold = [row["event_id"] for row in rows]
+    grouper = EventGrouper().fit(_texts(rows), [row["published"] for row in rows])
+    precision, recall, f1 = b_cubed(grouper.labels_, gold)
+    print(f"\nNewsWCL50 events: P={precision:.3f} R={recall:.3f} F1={f1:.3f}")
+    assert f1 >= NEWSWCL50_F1_FLOOR
+
+
+def _istanbul() -> tuple[list[dict[str, str]], list[int]]:
+    rows = _read(need("ukraine/istanbul_2022.jsonl")) + _read(need("istanbul/seed_article.jsonl"))
+    full = [i for i, row in enumerate(rows)
+            if not (row.get("text_kind") or "").startswith("title + summary")]
+    return rows, full
+
+
+def test_istanbul_coverage_groups_the_same_happening_across_sources() -> None:
+    rows, _ = _istanbul()
+    grouper = EventGrouper().fit(_texts(rows), [row["published"] for row in rows])
+    by_title = {row["title"].strip(): grouper.labels_[i] for i, row in enumerate(rows)}
+    print(f"\nIstanbul material: {len(rows)} items -> {grouper.n_events_} events")
+    # The Zelensky-Biden call of 30 March: a Ukrinform headline + lede and the full
+    # president.gov.ua release, in different words, are one happening.
+    assert by_title["Zelensky has hour-long conversation with Biden"] == by_title[
+        "Volodymyr Zelenskyy had an hour-long phone conversation with Joseph Biden"]
+    # Two Ukrinform reports of the talks opening in Istanbul are one happening.
+    assert by_title["Next round of Russia-Ukraine negotiations to take place in Istanbul today"] \
+        == by_title["New round of Ukraine-Russia talks underway in Istanbul"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known gap: at the default threshold the 11 full-text Istanbul items (28-31 March "
+    "2022) form 6 events (the talks' treaty proposal, the Kremlin's phone calls, Zelensky's "
+    "addresses, the Biden call, the humanitarian corridors, the seed opinion piece). They "
+    "become one only at threshold ~0.05, where NewsWCL50 merges distinct events (F1 0.67): "
+    "the material is one story of several happenings, not one happening.",
+)
+def test_istanbul_full_text_items_form_one_event() -> None:
+    rows, full = _istanbul()
+    grouper = EventGrouper().fit(_texts(rows), [row["published"] for row in rows])
+    assert len(set(grouper.labels_[full].tolist())) == 1
+
+
+def test_istanbul_full_text_items_form_one_story_at_a_coarse_threshold() -> None:
+    rows, full = _istanbul()
+    grouper = EventGrouper(threshold=0.05).fit(_texts(rows), [row["published"] for row in rows])
+    assert len(set(grouper.labels_[full].tolist())) == 1
