@@ -26,7 +26,7 @@ VIEWS = ("Events", "Coverage and omissions", "Word choice", "Tone and sourcing",
          "Side by side")
 
 
-def _fixtures():  # noqa: ANN202 - a module object
+def _fixtures():
     spec = importlib.util.spec_from_file_location("dashboard_fixtures",
                                                   ROOT / "tests" / "dashboard_fixtures.py")
     assert spec and spec.loader

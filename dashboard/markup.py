@@ -93,7 +93,8 @@ def missing_card(outlet_name: str) -> str:
 
 
 _HANDOUT_CSS = """
-body{font-family:"DejaVu Sans",Arial,sans-serif;color:#000;background:#fff;margin:2em;font-size:12pt}
+body{font-family:"DejaVu Sans",Arial,sans-serif;color:#000;background:#fff;margin:2em;
+  font-size:12pt}
 h1{font-size:20pt;margin:0 0 .2em} .meta{color:#333;font-size:10pt;margin-bottom:1em}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
 th,td{border:1px solid #444;padding:.5em;vertical-align:top;text-align:left}

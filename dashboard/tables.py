@@ -198,7 +198,8 @@ def framing_rows(tables: Mapping[str, pd.DataFrame], event_id: str, outlets: Seq
                  signal: str, topic_id: str | None = None) -> pd.DataFrame:
     """The framing rows of one signal for the chosen outlets (and topic, "" = whole event)."""
     rows = tables["framing"]
-    mask = (rows["event_id"] == event_id) & rows["outlet"].isin(outlets) & (rows["signal"] == signal)
+    mask = ((rows["event_id"] == event_id) & rows["outlet"].isin(outlets)
+            & (rows["signal"] == signal))
     if topic_id is not None:
         mask &= rows["topic_id"] == topic_id
     return rows[mask].reset_index(drop=True)

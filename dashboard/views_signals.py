@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 import streamlit as st
+from plotly.subplots import make_subplots
 
 from dashboard import markup as mk
 
@@ -78,7 +78,7 @@ def _term_bars(words: pd.DataFrame, outlets: Sequence[str], names: Mapping[str, 
             marker_color=["#1c4e80" if z > 0 else "#9e9e9e" for z in best["z_score"]],
             hovertemplate="%{y}: z = %{x:.1f}<extra></extra>", showlegend=False),
             row=i // cols + 1, col=i % cols + 1)
-    fig.update_xaxes(title_text="z-score", zeroline=True, zerolinecolor="#444")
+    fig.update_xaxes(zeroline=True, zerolinecolor="#444")
     per = int(min(top, words.groupby("outlet").size().max()))
     fig.update_layout(height=80 + rows * (140 + 30 * per), margin={"l": 10, "r": 10, "t": 40},
                       bargap=0.25)
@@ -96,9 +96,9 @@ def render_word_choice(words: pd.DataFrame, subs: pd.DataFrame, outlets: Sequenc
         fig = _term_bars(words, [o for o in outlets if o in set(words["outlet"])], names, top)
         st.plotly_chart(fig, width="stretch")
         st.caption("For each outlet, the words it uses much more often than the other outlets "
-                   "do (log-odds z-score against the others). Longer bars are more distinctive; "
-                   "a z-score above about 2 is unlikely to be chance. Negative bars are words "
-                   "it avoids.")
+                   "do: the horizontal axis is the log-odds z-score against the others. "
+                   "Longer bars are more distinctive; a z-score above about 2 is unlikely to "
+                   "be chance. Grey bars pointing left are words it avoids.")
     st.subheader("Same fact, different words")
     if subs.empty:
         st.info("No term substitutions found between aligned passages.")

@@ -47,57 +47,60 @@ ISTANBUL: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
         "2022-03-29T09:30:00+00:00", "https://tass.com/politics/1429999",
         "Moscow decides to drastically cut military activity near Kiev",
         [
-            ("withdraw", "Russia's Defence Ministry decided to drastically reduce military "
-                         "activity near Kiev and Chernigov, deputy minister Alexander Fomin said."),
-            ("neutral", "The Kiev delegation handed over written proposals on a neutral, "
-                        "non-nuclear status, head of the Russian delegation Vladimir Medinsky said."),
-            ("crimea", "Kiev proposed to discuss the status of Crimea separately over fifteen "
-                       "years, Medinsky told reporters."),
-            ("erdogan", "Turkish President Recep Tayyip Erdogan welcomed the delegations at "
-                        "the Dolmabahce office and urged progress."),
+            ("withdraw", ("Russia's Defence Ministry decided to drastically reduce military "
+                         "activity near Kiev and Chernigov, deputy minister Alexander Fomin "
+                         "said.")),
+            ("neutral", ("The Kiev delegation handed over written proposals on a neutral, "
+                        "non-nuclear status, head of the Russian delegation Vladimir Medinsky "
+                        "said.")),
+            ("crimea", ("Kiev proposed to discuss the status of Crimea separately over fifteen "
+                       "years, Medinsky told reporters.")),
+            ("erdogan", ("Turkish President Recep Tayyip Erdogan welcomed the delegations at "
+                        "the Dolmabahce office and urged progress.")),
         ],
     ),
     "Reuters": (
         "2022-03-29T10:15:00+00:00", "https://www.reuters.com/world/europe/istanbul-talks",
         "Russia promises to scale down military operations around Kyiv",
         [
-            ("erdogan", "Turkish President Tayyip Erdogan opened the talks in Istanbul, telling "
-                        "both sides it was up to them to stop the tragedy."),
-            ("withdraw", "Russia promised to scale down military operations around Kyiv and "
-                         "Chernihiv to build trust, Deputy Defence Minister Alexander Fomin said."),
-            ("neutral", "Ukraine proposed adopting neutral status in exchange for security "
-                        "guarantees, meaning it would not join military alliances."),
-            ("crimea", "Under the proposals, Crimea's status would be discussed over a "
-                       "15-year period, Ukrainian negotiator Oleksandr Chaly said."),
-            ("skeptic", "U.S. Secretary of State Antony Blinken said he had seen no sign of "
-                        "real seriousness from Moscow."),
+            ("erdogan", ("Turkish President Tayyip Erdogan opened the talks in Istanbul, telling "
+                        "both sides it was up to them to stop the tragedy.")),
+            ("withdraw", ("Russia promised to scale down military operations around Kyiv and "
+                         "Chernihiv to build trust, Deputy Defence Minister Alexander Fomin "
+                         "said.")),
+            ("neutral", ("Ukraine proposed adopting neutral status in exchange for security "
+                        "guarantees, meaning it would not join military alliances.")),
+            ("crimea", ("Under the proposals, Crimea's status would be discussed over a "
+                       "15-year period, Ukrainian negotiator Oleksandr Chaly said.")),
+            ("skeptic", ("U.S. Secretary of State Antony Blinken said he had seen no sign of "
+                        "real seriousness from Moscow.")),
         ],
     ),
     "Kyiv Independent": (
         "2022-03-29T12:00:00+00:00", "https://kyivindependent.com/istanbul-round",
         "Ukraine presents security guarantee plan in Istanbul as invasion grinds on",
         [
-            ("neutral", "Ukraine's negotiators laid out a plan for neutrality backed by "
-                        "binding security guarantees from several countries."),
-            ("withdraw", "Russia claimed it would reduce attacks near Kyiv and Chernihiv, "
-                         "but Ukrainian officials said the invasion forces were regrouping."),
+            ("neutral", ("Ukraine's negotiators laid out a plan for neutrality backed by "
+                        "binding security guarantees from several countries.")),
+            ("withdraw", ("Russia claimed it would reduce attacks near Kyiv and Chernihiv, "
+                         "but Ukrainian officials said the invasion forces were regrouping.")),
             ("crimea", "Kyiv suggested that talks on occupied Crimea could last 15 years."),
-            ("skeptic", "British officials said they would judge Russia by its actions, "
-                        "not its words."),
+            ("skeptic", ("British officials said they would judge Russia by its actions, "
+                        "not its words.")),
         ],
     ),
     "Al Jazeera": (
         "2022-03-29T14:00:00+00:00", "https://www.aljazeera.com/news/2022/3/29/istanbul",
         "Russia pledges to cut back operations as Istanbul talks end",
         [
-            ("erdogan", "Erdogan greeted the negotiators in Istanbul and called for an "
-                        "immediate ceasefire."),
-            ("withdraw", "Moscow pledged to cut back military activity around Kyiv and "
-                         "Chernihiv after the talks."),
-            ("neutral", "Kyiv floated neutrality in return for guarantees from countries "
-                        "including Turkey."),
-            ("abramovich", "Russian billionaire Roman Abramovich was seen in the room during "
-                           "the opening session."),
+            ("erdogan", ("Erdogan greeted the negotiators in Istanbul and called for an "
+                        "immediate ceasefire.")),
+            ("withdraw", ("Moscow pledged to cut back military activity around Kyiv and "
+                         "Chernihiv after the talks.")),
+            ("neutral", ("Kyiv floated neutrality in return for guarantees from countries "
+                        "including Turkey.")),
+            ("abramovich", ("Russian billionaire Roman Abramovich was seen in the room during "
+                           "the opening session.")),
             ("skeptic", "Washington said it would watch whether Russian troops actually left."),
         ],
     ),
@@ -105,11 +108,11 @@ ISTANBUL: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
         "2022-03-30T08:00:00+00:00", "javascript:alert('url')",
         f"Totally normal title {SCRIPT}",
         [
-            ("withdraw", f"{SCRIPT} Russia will cut back <img src=x onerror=alert(1)> "
+            ("withdraw", (f"{SCRIPT} Russia will cut back <img src=x onerror=alert(1)> "
                          "activity near Kyiv [click me](javascript:alert(1)) "
-                         "![pwn](http://evil.example/x.png) :red[red] $x^2$ **bold**."),
-            ("neutral", "<iframe src=//evil.example></iframe> Neutrality <a href='//evil'>"
-                        "offered</a> | table | `code` # heading."),
+                         "![pwn](http://evil.example/x.png) :red[red] $x^2$ **bold**.")),
+            ("neutral", ("<iframe src=//evil.example></iframe> Neutrality <a href='//evil'>"
+                        "offered</a> | table | `code` # heading.")),
         ],
     ),
 }
@@ -118,14 +121,14 @@ BUCHA: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
     "Reuters": (
         "2022-04-03T07:00:00+00:00", "https://www.reuters.com/world/europe/bucha",
         "Bodies line streets of Bucha after Russian retreat",
-        [("bucha", "Reporters saw bodies lying in the streets of Bucha after Russian "
-                   "forces pulled back.")],
+        [("bucha", ("Reporters saw bodies lying in the streets of Bucha after Russian "
+                   "forces pulled back."))],
     ),
     "TASS": (
         "2022-04-03T11:00:00+00:00", "https://tass.com/politics/bucha",
         "Russian Defence Ministry calls Bucha images a provocation",
-        [("bucha", "The Defence Ministry said the images from Bucha were a staged "
-                   "provocation by Kiev.")],
+        [("bucha", ("The Defence Ministry said the images from Bucha were a staged "
+                   "provocation by Kiev."))],
     ),
 }
 
@@ -221,7 +224,8 @@ def _tables(stories: Sequence[_Story], store: Store) -> dict[str, pd.DataFrame]:
                 rows = cover.get(outlet, [])
                 coverage.append({
                     "event_id": ev, "topic_id": tid, "outlet": outlet, "covered": bool(rows),
-                    "n_passages": len(rows), "best_passage_id": rows[0]["passage_id"] if rows else "",
+                    "n_passages": len(rows),
+                    "best_passage_id": rows[0]["passage_id"] if rows else "",
                     "similarity": round(0.93 - 0.07 * i, 2) if rows else None,
                 })
                 kind = ""
@@ -300,8 +304,8 @@ def build_synthetic_store(path: Path, n_articles: int = 1000, n_outlets: int = 1
         outlet = outlets[i % n_outlets]
         # Outlet 00 never reports the last topic, so empty cells and omissions appear.
         sentences = [
-            (f"t{(i + k) % n_topics}", f"Sentence {k} of article {i} from {outlet} on topic "
-                                       f"{(i + k) % n_topics} with some words about the talks.")
+            (f"t{(i + k) % n_topics}", (f"Sentence {k} of article {i} from {outlet} on topic "
+                                       f"{(i + k) % n_topics} with some words about the talks."))
             for k in range(8) if not (outlet == outlets[0] and (i + k) % n_topics == n_topics - 1)
         ]
         articles.append((outlet, f"2022-03-{1 + i % 27:02d}T10:00:00+00:00",

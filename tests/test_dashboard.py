@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from dashboard_fixtures import (EVENT_ID, HOSTILE_OUTLET, RUN_ID, TOPIC_LABELS, build_store)
+from dashboard_fixtures import EVENT_ID, HOSTILE_OUTLET, RUN_ID, TOPIC_LABELS, build_store
 from streamlit.testing.v1 import AppTest
 
 from corpus.store import Store
@@ -53,7 +53,7 @@ def show(at: AppTest, view: str) -> AppTest:
     return at
 
 
-def outlets_widget(at: AppTest):  # noqa: ANN201 - AppTest's element type
+def outlets_widget(at: AppTest):
     return next(m for m in at.sidebar.multiselect if m.label.startswith("Outlets"))
 
 

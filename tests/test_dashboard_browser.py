@@ -95,8 +95,8 @@ def test_side_by_side_classroom_and_csv_download(server: str, browser: object,
     with Store(store_path, readonly=True) as store:
         run = store.latest_run()
     assert run is not None
-    context = browser.new_context(viewport={"width": 1280, "height": 1600},  # type: ignore[attr-defined]
-                                  accept_downloads=True)
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1280, "height": 1600}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server)
