@@ -47,8 +47,11 @@ def group_events(articles: list[Article], settings: AnalysisSettings) -> pd.Data
     check_params(EventGrouper, settings.events, "events")
     frame = _articles_frame(articles)
     texts = [f"{a.title}\n\n{a.text}" for a in articles]
-    grouper = EventGrouper(**settings.events).fit(texts, list(frame["published"]))
-    labels = np.asarray(grouper.labels_)
+    if settings.single_event:
+        labels = np.zeros(len(articles), dtype=int)
+    else:
+        grouper = EventGrouper(**settings.events).fit(texts, list(frame["published"]))
+        labels = np.asarray(grouper.labels_)
     names = event_labels(texts, list(frame["title"]), labels)
     frame["event_id"] = event_ids(frame, labels)
     frame["event_label"] = [names.get(int(lab), "") for lab in labels]

@@ -84,6 +84,9 @@ def analyze(
         help="Embedding model: st:all-MiniLM-L6-v2 (default) or hashing:512.")] = None,
     lite: Annotated[bool, typer.Option(
         help="Fast hashing embedder, no model (rough results; for quick looks only).")] = False,
+    one_event: Annotated[bool, typer.Option(
+        "--one-event", help="Treat everything in the store as one event (a collection already "
+        "scoped to an event) instead of grouping articles into events.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Group articles into events, align facts across outlets and measure framing."""
@@ -92,6 +95,8 @@ def analyze(
 
     _logging(verbose)
     settings = load_settings(config)
+    if one_event:
+        settings = settings.with_overrides(single_event=True)
     with Store(store) as db:
         run = run_analysis(db, settings, embedder="hashing:512" if lite else embedder,
                            progress=sys.stderr.isatty())

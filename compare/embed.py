@@ -105,6 +105,8 @@ def _load_sentence_transformer(model: str) -> Any:
         raise EmbedderError(f"unknown model 'st:{model}': the packaged models are {known}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     module_name, dist = _PACKAGED_MODELS[model]
     try:
         module = __import__(module_name)

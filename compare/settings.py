@@ -30,6 +30,11 @@ class AnalysisSettings:
     # An outlet "omits" a fact when more than this share of the event's other outlets report
     # it (and at least two do): "most other outlets", read literally.
     omission_share: float = 0.5
+    # True when the collection was already scoped to one event (keywords, date window or seed
+    # at collect time, as the demo does): every article is then one event and the grouper only
+    # runs for mixed corpora. Grouping by "same happening" splits a multi-day story such as
+    # the Istanbul talks into its sub-happenings (the talks, phone calls, the treaty proposal).
+    single_event: bool = False
 
     def with_overrides(self, **changes: Any) -> AnalysisSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -59,12 +64,13 @@ def load_settings(path: str | Path | None = None) -> AnalysisSettings:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{chosen} is not valid TOML: {exc}") from exc
     top = data.get("analysis", {})
-    known = {"embedder", "omission_share"}
+    known = {"embedder", "omission_share", "single_event"}
     if set(top) - known:
         raise SettingsError(f"[analysis] in {chosen} has unknown key(s) {sorted(set(top) - known)}")
     return AnalysisSettings(
         embedder=top.get("embedder", DEFAULT_EMBEDDER),
         omission_share=float(top.get("omission_share", 0.5)),
+        single_event=bool(top.get("single_event", False)),
         events=data.get("events", {}), topics=data.get("topics", {}),
         alignment=data.get("alignment", {}), framing=data.get("framing", {}),
     )

@@ -115,6 +115,7 @@ def run_demo(sources: Sequence[str], store_path: Path | None, *, open_dashboard:
             return 2
         sources = demo_urls()
     from compare.analyze import analyze
+    from compare.settings import AnalysisSettings
 
     path = store_path or Path("parallax-demo.db")
     with Store(path) as store:
@@ -123,8 +124,9 @@ def run_demo(sources: Sequence[str], store_path: Path | None, *, open_dashboard:
         console.print(f"Collected: {report.summary()}.", markup=False)
         for item in report.failures[:20]:
             console.print(item.line(), markup=False, highlight=False)
-        run = analyze(store, embedder="hashing:512" if lite else None,
-                      progress=sys.stderr.isatty())
+        # The demo collection is scoped to the event, so everything in it is that event.
+        run = analyze(store, AnalysisSettings(single_event=True),
+                      embedder="hashing:512" if lite else None, progress=sys.stderr.isatty())
         console.print(f"Analysis {run.run_id}: {run.summary()}", markup=False)
     if open_dashboard:
         return open_dashboard_process(path, port=port, host="127.0.0.1")
