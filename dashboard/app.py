@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, views
@@ -58,6 +59,11 @@ def main() -> None:
         views.render_events(summary, firsts, data.timeline(path, run_id, event_id), names)
         ui.export_ui(firsts, "first-reports", prov, key="events")
         return
+    if len(all_outlets) < 2 and view != "Search":
+        only = names.get(all_outlets[0], all_outlets[0]) if all_outlets else "one outlet"
+        st.info(f"Only {only} reported this event, so there is nothing to compare. Pick an "
+                "event covered by several outlets (the event list shows those first).")
+        return
     if len(chosen) < 2 and view != "Search":
         st.info("Pick at least two outlets in the sidebar to compare them.")
         return
@@ -77,8 +83,11 @@ def main() -> None:
         topic_id = ui.topic_ui(ordered_topics(tables["topics"], event_id), key="wc-topic")
         words = data.framing_rows(path, run_id, event_id, chosen, "word_choice", topic_id)
         subs = data.framing_rows(path, run_id, event_id, chosen, "substitution")
+        framed = data.framing_rows(path, run_id, event_id, chosen, signals.WORD_SIGNALS)
         signals.render_word_choice(words, subs, chosen, names)
-        ui.export_ui(words, "word-choice", prov, key="wc")
+        signals.render_word_signals(framed, names)
+        ui.export_ui(pd.concat([words, subs, framed], ignore_index=True), "word-choice", prov,
+                     key="wc")
     elif view == "Tone and sourcing":
         sources = data.framing_rows(path, run_id, event_id, chosen, "source")
         signals.render_tone_sources(data.tone_matrix(path, run_id, event_id, chosen), sources,

@@ -169,9 +169,9 @@ def omissions(path: str, run_id: str, event_id: str, outlets: tuple[str, ...]) -
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def framing_rows(path: str, run_id: str, event_id: str, outlets: tuple[str, ...], signal: str,
-                 topic_id: str | None = None) -> pd.DataFrame:
-    """Framing rows of one signal."""
+def framing_rows(path: str, run_id: str, event_id: str, outlets: tuple[str, ...],
+                 signal: str | tuple[str, ...], topic_id: str | None = None) -> pd.DataFrame:
+    """Framing rows of one signal (or several)."""
     return tb.framing_rows(tables(path, run_id), event_id, outlets, signal, topic_id)
 
 

@@ -84,7 +84,8 @@ def filter_outlets(outlets: Sequence[str], registry: pd.DataFrame | None,
 
 
 def event_summary(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per event: label, articles, outlets, first and last publication, largest first."""
+    """One row per event: label, articles, outlets, first and last publication; most outlets
+    first."""
     if events.empty:
         return pd.DataFrame(columns=["event_id", "event_label", "n_articles", "n_outlets",
                                      "first_published", "last_published", "outlets"])
@@ -97,8 +98,9 @@ def event_summary(events: pd.DataFrame) -> pd.DataFrame:
         "last_published": grouped["published"].max(),
         "outlets": grouped["outlet"].agg(lambda s: ", ".join(s.value_counts().index)),
     }).reset_index()
-    return out.sort_values(["n_articles", "first_published"], ascending=[False, True],
-                           ignore_index=True)
+    # Events several outlets covered come first: they are the ones worth comparing.
+    return out.sort_values(["n_outlets", "n_articles", "first_published"],
+                           ascending=[False, False, True], ignore_index=True)
 
 
 def event_outlets(events: pd.DataFrame, event_id: str) -> list[str]:
@@ -195,11 +197,13 @@ def omissions(tables: Mapping[str, pd.DataFrame], event_id: str,
 
 
 def framing_rows(tables: Mapping[str, pd.DataFrame], event_id: str, outlets: Sequence[str],
-                 signal: str, topic_id: str | None = None) -> pd.DataFrame:
-    """The framing rows of one signal for the chosen outlets (and topic, "" = whole event)."""
+                 signal: str | tuple[str, ...], topic_id: str | None = None) -> pd.DataFrame:
+    """The framing rows of one signal (or several) for the chosen outlets (and topic, "" =
+    whole event)."""
     rows = tables["framing"]
+    signals = (signal,) if isinstance(signal, str) else signal
     mask = ((rows["event_id"] == event_id) & rows["outlet"].isin(outlets)
-            & (rows["signal"] == signal))
+            & rows["signal"].isin(signals))
     if topic_id is not None:
         mask &= rows["topic_id"] == topic_id
     return rows[mask].reset_index(drop=True)

@@ -113,6 +113,29 @@ def render_word_choice(words: pd.DataFrame, subs: pd.DataFrame, outlets: Sequenc
                "Russian or the Ukrainian way).")
 
 
+WORD_SIGNALS = ("attribution_verb", "hedge", "intensifier")
+_SIGNAL_NAMES = {"attribution_verb": "attribution verb", "hedge": "hedge or distancing",
+                 "intensifier": "loaded or intensifying word"}
+
+
+def render_word_signals(rows: pd.DataFrame, names: Mapping[str, str]) -> None:
+    """How each outlet attributes claims (says / claims / admits), hedges and intensifies."""
+    st.subheader("How each outlet attributes, hedges and intensifies")
+    if rows.empty:
+        st.info("No attribution verbs, hedges or intensifiers found for these outlets.")
+        return
+    shown = rows.assign(Outlet=rows["outlet"].map(lambda o: _name(names, o)),
+                        Kind=rows["signal"].map(_SIGNAL_NAMES).fillna(rows["signal"]))
+    shown = shown.sort_values(["Kind", "Outlet", "count"], ascending=[True, True, False])
+    st.dataframe(shown.rename(columns={"term": "Word", "count": "Times", "detail": "Detail"}),
+                 hide_index=True, width="stretch",
+                 column_order=["Kind", "Outlet", "Word", "Times", "Detail"])
+    st.caption("Words that frame a claim: the verb used to attribute it ('said' versus "
+               "'claimed' or 'admitted'), hedges that keep a distance ('reportedly', "
+               "'allegedly'), and loaded or intensifying words. Compare the same row across "
+               "outlets.")
+
+
 def render_tone_sources(tone: pd.DataFrame, sources: pd.DataFrame,
                         names: Mapping[str, str]) -> None:
     """Tone per topic per outlet (heatmap) and who each outlet quotes (table)."""

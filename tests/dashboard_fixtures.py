@@ -150,6 +150,12 @@ SOURCES = [
     ("Reuters", "Alexander Fomin", 1), ("Reuters", "Antony Blinken", 1),
     ("Reuters", "Oleksandr Chaly", 1), ("Kyiv Independent", "Ukrainian officials", 1),
 ]
+# (outlet, signal, term, count): how claims are attributed, hedged and intensified.
+WORD_SIGNALS = [
+    ("Kyiv Independent", "attribution_verb", "claimed", 1),
+    ("Reuters", "attribution_verb", "said", 2),
+    ("TASS", "attribution_verb", "told reporters", 1), ("Al Jazeera", "hedge", "whether", 1),
+]
 TONE = {"TASS": 0.2, "Reuters": 0.0, "Kyiv Independent": -0.4, "Al Jazeera": 0.1,
         HOSTILE_OUTLET: -0.1}
 
@@ -264,6 +270,12 @@ def _tables(stories: Sequence[_Story], store: Store) -> dict[str, pd.DataFrame]:
             "event_id": EVENT_ID, "topic_id": tid, "outlet": outlet, "signal": "substitution",
             "term": term, "value": 1.0, "z_score": None, "count": 1,
             "passage_ids": json.dumps([pid_of.get((outlet, tid), "")]), "detail": detail,
+        })
+    for outlet, signal, term, count in WORD_SIGNALS:
+        framing.append({
+            "event_id": EVENT_ID, "topic_id": "", "outlet": outlet, "signal": signal,
+            "term": term, "value": float(count), "z_score": None, "count": count,
+            "passage_ids": "[]", "detail": f"in {count} passages",
         })
     for outlet, speaker, count in SOURCES:
         framing.append({

@@ -111,6 +111,8 @@ def test_event_picker_switches_event(app: AppTest) -> None:
     app.sidebar.selectbox(key="event").set_value("ev-bucha").run()
     assert outlets_widget(app).value == ["Reuters", "TASS"]
     assert "staged provocation by Kiev" in page(app)
+    outlets_widget(app).set_value(["TASS"]).run()
+    assert "Pick at least two outlets" in app.info[0].value
 
 
 def test_coverage_view_heatmap_and_omissions(app: AppTest) -> None:
@@ -135,6 +137,11 @@ def test_word_choice_view_bars_and_substitutions(app: AppTest) -> None:
     assert ("TASS", "Kiev", "others say: Kyiv") in set(
         zip(subs["Outlet"], subs["This outlet writes"], subs["Where others write"], strict=True))
     assert "log-odds z-score" in page(app)
+    verbs = app.dataframe[1].value
+    assert ("attribution verb", "The Kyiv Independent", "claimed") in set(
+        zip(verbs["Kind"], verbs["Outlet"], verbs["Word"], strict=True))
+    assert ("hedge or distancing", "Al Jazeera", "whether") in set(
+        zip(verbs["Kind"], verbs["Outlet"], verbs["Word"], strict=True))
 
 
 def test_tone_and_sourcing_view(app: AppTest) -> None:

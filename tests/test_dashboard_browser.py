@@ -25,6 +25,8 @@ from dashboard import launch
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
+# Screenshots of a real analysis get their own names, so fixture shots are not overwritten.
+PREFIX = "real-" if os.environ.get("PARALLAX_BROWSER_STORE") else ""
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 
@@ -100,24 +102,28 @@ def test_side_by_side_classroom_and_csv_download(server: str, browser: object,
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server)
-    page.get_by_text("Not reported by", exact=False).first.wait_for()
+    page.get_by_role("button", name="Read in article").first.wait_for()
     page.wait_for_timeout(800)
-    page.screenshot(path=str(ARTIFACTS / "side-by-side.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{PREFIX}side-by-side.png"))
 
     page.get_by_role("button", name="Read in article").first.click()
     page.locator(".px-article").wait_for()
     expect(page.locator("mark.px-passage")).to_have_count(1)
     page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / "reader.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{PREFIX}reader.png"))
 
-    for view, file in (("Coverage and omissions", "coverage"), ("Word choice", "word-choice"),
-                       ("Tone and sourcing", "tone"), ("Events", "events")):
+    for view, heading, file in (
+        ("Coverage and omissions", "Left out, and reported only here", "coverage"),
+        ("Word choice", "How each outlet attributes, hedges and intensifies", "word-choice"),
+        ("Tone and sourcing", "Who each outlet quotes", "tone"),
+        ("Events", "Who reported first, who followed", "events"),
+    ):
         page.get_by_text(view, exact=True).click()
-        page.locator(".js-plotly-plot").first.wait_for()
-        page.wait_for_timeout(1200)
-        page.screenshot(path=str(ARTIFACTS / f"{file}.png"))
+        page.get_by_text(heading, exact=True).wait_for()
+        page.wait_for_timeout(1500)  # let plotly draw
+        page.screenshot(path=str(ARTIFACTS / f"{PREFIX}{file}.png"))
     page.get_by_text("Side by side", exact=True).click()
-    page.get_by_text("Not reported by", exact=False).first.wait_for()
+    page.get_by_role("button", name="Read in article").first.wait_for()
 
     page.get_by_text("Classroom mode").click()
     page.get_by_text(re.compile(r"Fact 1 of \d+")).wait_for()
@@ -127,11 +133,11 @@ def test_side_by_side_classroom_and_csv_download(server: str, browser: object,
     size = page.locator(".px-cell").first.evaluate("e => getComputedStyle(e).fontSize")
     assert float(size.removesuffix("px")) >= 28
     page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / "classroom-1.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{PREFIX}classroom-1.png"))
     page.get_by_role("button", name="Next >").click()
     page.get_by_text(re.compile(r"Fact 2 of \d+")).wait_for()
     page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / "classroom-2.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{PREFIX}classroom-2.png"))
 
     with page.expect_download() as info:
         page.get_by_role("button", name="CSV").click()
