@@ -74,4 +74,6 @@ def _decode(frame: pd.DataFrame) -> pd.DataFrame:
     for col in _BOOL_COLUMNS:
         if col in frame:
             frame[col] = frame[col].astype(bool)
-    return frame.fillna("") if len(frame) else frame
+    text = frame.select_dtypes(include=["object", "str"]).columns
+    frame[text] = frame[text].fillna("")
+    return frame

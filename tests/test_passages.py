@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from compare.passages import split_passages
+from corpus.records import Article
+
+TEXT = (
+    "ISTANBUL — Russia said on Tuesday it would reduce military activity near Kyiv and "
+    "Chernihiv. Mr. Medinsky called the talks “constructive” at 5 p.m. local time.\n\n"
+    "“This is not a ceasefire,” Vladimir Medinsky told reporters after the meeting.\n\n"
+    "Sign up for our daily newsletter here.\n\n"
+    "Feel free to repost and share widely.\n\n"
+    "The U.S. said it would judge Moscow by its actions, not its words."
+)
+
+
+def _article(text: str = TEXT) -> Article:
+    return Article(article_id="a1", source_id="s1", outlet="O", url="", title="T", text=text)
+
+
+def test_offsets_index_the_stored_text_exactly():
+    passages = split_passages(_article())
+    assert len(passages) == 4
+    for p in passages:
+        assert TEXT[p.char_start : p.char_end] == p.text
+    assert passages[1].text.startswith("Mr. Medinsky")  # "Mr." did not end a sentence
+    assert passages[3].text.startswith("The U.S. said")
+
+
+def test_boilerplate_is_dropped():
+    texts = " ".join(p.text for p in split_passages(_article()))
+    assert "newsletter" not in texts and "repost" not in texts
+
+
+def test_quotes_and_speakers_are_marked():
+    quote = split_passages(_article())[2]
+    assert quote.is_quote
+    assert "Medinsky" in quote.speaker
+
+
+def test_ids_are_stable_and_unique():
+    first = [p.passage_id for p in split_passages(_article())]
+    assert first == [p.passage_id for p in split_passages(_article())]
+    assert len(set(first)) == len(first)
+
+
+def test_a_long_paragraph_mentioning_subscribe_is_kept():
+    para = ("Officials said that readers who subscribe to the ministry's channel would see the "
+            "statement first, and that the delegations would meet again in Istanbul next week "
+            "to discuss neutrality, security guarantees, the status of Crimea and the Donbas, "
+            "humanitarian corridors from Mariupol, and a possible meeting of the two presidents.")
+    assert split_passages(_article(para))
