@@ -19,7 +19,7 @@ from compare.align import PassageAligner
 from compare.embed import Embedder, embed_texts, make_embedder
 from compare.errors import CompareError
 from compare.events import EventGrouper, event_labels
-from compare.framing import framing_signals, passage_tone
+from compare.framing import FramingSettings, framing_signals, passage_tone
 from compare.passages import split_all
 from compare.runs import AnalysisRun
 from compare.settings import AnalysisSettings, check_params
@@ -133,7 +133,8 @@ def analyze(
     emb = embed_texts(list(passages["text"]), model, store, progress=progress)
     passages["tone"] = np.round(passage_tone(list(passages["text"])), 4)
     frames = _per_event(events, passages, emb, settings, articles)
-    frames["framing"] = framing_signals(frames["passages"], frames["alignments"])
+    frames["framing"] = framing_signals(frames["passages"], frames["alignments"],
+                                        settings=FramingSettings.from_dict(settings.framing))
     run = AnalysisRun(run_id, provenance, frames)
     store.write_results(run_id, frames)
     store.finish_run(run_id, run.summary())
