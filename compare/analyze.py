@@ -7,6 +7,7 @@ hash of the inputs, parameters and model, so the same input gives the same ids a
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import json
 import logging
 from dataclasses import asdict
@@ -20,7 +21,7 @@ from compare.embed import Embedder, embed_texts, make_embedder
 from compare.errors import CompareError
 from compare.events import EventGrouper, event_labels
 from compare.framing import FramingSettings, framing_signals, passage_tone
-from compare.passages import split_all
+from compare.passages import BOILERPLATE_MAX_WORDS, MIN_WORDS, split_all
 from compare.runs import AnalysisRun
 from compare.settings import AnalysisSettings, check_params
 from compare.tables import event_ids, omission_rows, short_hash, topic_ids, topic_rows
@@ -36,9 +37,28 @@ def _articles_frame(articles: list[Article]) -> pd.DataFrame:
     return pd.DataFrame([{c: getattr(a, c) for c in cols} for a in articles], columns=cols)
 
 
+def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
+    """Every parameter the run uses, defaults included, so a changed default changes the run id
+    and the provenance says exactly what ran."""
+    def of(estimator: type, overrides: dict[str, Any]) -> dict[str, Any]:
+        instance = estimator(**overrides)
+        names = [n for n in inspect.signature(estimator.__init__).parameters if n != "self"]
+        return {n: getattr(instance, n) for n in names if hasattr(instance, n)}
+
+    return {
+        **asdict(settings),
+        "events": of(EventGrouper, settings.events),
+        "topics": of(TopicClusterer, settings.topics),
+        "alignment": of(PassageAligner, settings.alignment),
+        "framing": asdict(FramingSettings.from_dict(settings.framing)),
+        "passages": {"splitter": f"pysbd=={importlib.metadata.version('pysbd')}",
+                     "min_words": MIN_WORDS, "boilerplate_max_words": BOILERPLATE_MAX_WORDS},
+    }
+
+
 def run_identity(articles: list[Article], settings: AnalysisSettings, embedder: Embedder) -> str:
     inputs = sorted(f"{a.article_id}:{a.content_hash}:{a.published}:{a.outlet}" for a in articles)
-    params = json.dumps(asdict(settings), sort_keys=True, default=str)
+    params = json.dumps(effective_parameters(settings), sort_keys=True, default=str)
     return "run-" + short_hash("\n".join(inputs), params, embedder.name, embedder.version, n=16)
 
 
@@ -196,7 +216,7 @@ def _provenance(run_id: str, articles: list[Article], settings: AnalysisSettings
         "run_id": run_id, "analyzed_at": now_iso(),
         "parallax_version": importlib.metadata.version("parallax-news"),
         "model": model.name, "model_version": model.version,
-        "parameters": asdict(settings),
+        "parameters": effective_parameters(settings),
         "inputs": [{"article_id": a.article_id, "content_hash": a.content_hash, "url": a.url,
                     "source_id": a.source_id, "collected_at": a.collected_at}
                    for a in articles],

@@ -91,6 +91,7 @@ def analyze(
 ) -> None:
     """Group articles into events, align facts across outlets and measure framing."""
     from compare.analyze import analyze as run_analysis
+    from compare.runs import describe_run
     from compare.settings import load_settings
 
     _logging(verbose)
@@ -100,13 +101,7 @@ def analyze(
     with Store(store) as db:
         run = run_analysis(db, settings, embedder="hashing:512" if lite else embedder,
                            progress=sys.stderr.isatty())
-        s = run.summary()
-        out.print(
-            f"Analysis {run.run_id} ({run.provenance['model']}): {s['articles']} articles in "
-            f"{s['events']} events ({s['multi_outlet_events']} covered by several outlets, up to "
-            f"{s['max_outlets_per_event']} outlets), {s['topics']} topics, {s['alignments']} "
-            f"aligned passage pairs, {s['omissions']} omissions, {s['unique_facts']} facts "
-            f"reported by one outlet only.", markup=False)
+        out.print(describe_run(run), markup=False)
         out.print(f"Next: parallax dashboard --store {db.path}", markup=False)
 
 

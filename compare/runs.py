@@ -45,6 +45,16 @@ class AnalysisRun:
         }
 
 
+def describe_run(run: AnalysisRun) -> str:
+    """One readable line summarising a finished run."""
+    s = run.summary()
+    return (f"Analysis {run.run_id} ({run.provenance.get('model', '?')}): {s['articles']} articles"
+            f" in {s['events']} events ({s['multi_outlet_events']} covered by several outlets, up"
+            f" to {s['max_outlets_per_event']} outlets), {s['topics']} topics, {s['alignments']} "
+            f"aligned passage pairs, {s['omissions']} omissions, {s['unique_facts']} facts "
+            "reported by one outlet only.")
+
+
 def load_run(store: Store, run_id: str | None = None) -> AnalysisRun:
     """A finished analysis run read back from the store (the latest when no id is given).
 

@@ -115,6 +115,7 @@ def run_demo(sources: Sequence[str], store_path: Path | None, *, open_dashboard:
             return 2
         sources = demo_urls()
     from compare.analyze import analyze
+    from compare.runs import describe_run
     from compare.settings import AnalysisSettings
 
     path = store_path or Path("parallax-demo.db")
@@ -127,7 +128,7 @@ def run_demo(sources: Sequence[str], store_path: Path | None, *, open_dashboard:
         # The demo collection is scoped to the event, so everything in it is that event.
         run = analyze(store, AnalysisSettings(single_event=True),
                       embedder="hashing:512" if lite else None, progress=sys.stderr.isatty())
-        console.print(f"Analysis {run.run_id}: {run.summary()}", markup=False)
+        console.print(describe_run(run), markup=False)
     if open_dashboard:
         return open_dashboard_process(path, port=port, host="127.0.0.1")
     console.print(f"Open the dashboard with: parallax dashboard --store {path}", markup=False)

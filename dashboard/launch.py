@@ -27,6 +27,7 @@ def command(store: str | os.PathLike[str] | None = None, port: int = 8501,
         "--server.address", str(host),
         "--server.port", str(int(port)),
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
     ]
     if store:
         argv += ["--", "--store", str(Path(store).resolve())]
