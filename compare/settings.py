@@ -42,7 +42,7 @@ class AnalysisSettings:
 
 def check_params(estimator: type, params: dict[str, Any], section: str) -> None:
     """Raise SettingsError when ``params`` names a keyword the estimator does not take."""
-    accepted = set(inspect.signature(estimator.__init__).parameters) - {"self"}
+    accepted = set(inspect.signature(estimator).parameters) - {"self"}
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise SettingsError(

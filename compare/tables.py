@@ -94,7 +94,7 @@ def omission_rows(event_id: str, topics: Sequence[dict[str, object]], outlets: S
     if n_event < 2:
         return rows
     for topic in topics:
-        reporting = list(topic["outlets"])  # type: ignore[arg-type]
+        reporting = [str(o) for o in topic["outlets"]]  # type: ignore[attr-defined]
         n = len(reporting)
         base = {"event_id": event_id, "topic_id": topic["topic_id"],
                 "topic_label": topic["topic_label"], "n_outlets_reporting": n,

@@ -88,9 +88,9 @@ def describe_store(store: Store) -> str:
 
 def demo_urls() -> list[str]:
     """The shipped list of real coverage of the Istanbul talks."""
-    with resources.as_file(resources.files("corpus") / "data" / "istanbul_urls.csv") as path:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return [row["url"] for row in csv.DictReader(handle)]
+    resource = resources.files("corpus") / "data" / "istanbul_urls.csv"
+    with resources.as_file(resource) as path, path.open(encoding="utf-8", newline="") as handle:
+        return [row["url"] for row in csv.DictReader(handle)]
 
 
 def online(host: str = "web.archive.org", timeout: float = 3.0) -> bool:

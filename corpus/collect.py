@@ -11,17 +11,29 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Self
 
 from corpus.dedupe import NEAR_THRESHOLD, NearDuplicateIndex, content_hash, minhash_signature
 from corpus.errors import CorpusError, ExtractError, FeedError, FetchError, SourceError
-from corpus.fetch import FetchSettings, HttpFetcher, wayback_url
+from corpus.fetch import Fetched, FetchSettings, HttpFetcher, wayback_url
 from corpus.ids import article_id, article_key, canonical_url
 from corpus.outlets import OutletResolver, default_resolver, host_of
 from corpus.records import Article, CollectReport, ItemOutcome
 from corpus.sources import (
-    FEED_SUFFIXES, HTML_SUFFIXES, RECORD_SUFFIXES, TEXT_SUFFIXES, Draft, csv_kind,
-    ensure_readable, is_url_list, iter_csv_records, iter_jsonl, list_folder, read_html_file,
-    read_text_file, read_url_list,
+    FEED_SUFFIXES,
+    HTML_SUFFIXES,
+    RECORD_SUFFIXES,
+    TEXT_SUFFIXES,
+    Draft,
+    csv_kind,
+    ensure_readable,
+    is_url_list,
+    iter_csv_records,
+    iter_jsonl,
+    list_folder,
+    read_html_file,
+    read_text_file,
+    read_url_list,
 )
 from corpus.store import Store, now_iso
 
@@ -204,6 +216,7 @@ class Collector:
         if self.store.has_article(known):
             yield ItemOutcome(url, "unchanged", "store", "already in the store", known)
             return
+        fetched: Fetched | None
         try:
             fetched = self.fetcher.get(url)
         except FetchError as exc:
@@ -270,7 +283,7 @@ class Collector:
             return self._store_draft(draft)
         except CorpusError as exc:
             return ItemOutcome(draft.source, "failed", "store", str(exc))
-        except Exception as exc:  # noqa: BLE001 - the batch boundary: record, log, go on
+        except Exception as exc:
             log.exception("unexpected error storing %s", draft.source)
             return ItemOutcome(draft.source, "failed", "store",
                                f"internal error ({type(exc).__name__}: {exc}); please report it")
@@ -334,10 +347,10 @@ class _Ticker:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._progress = None
-        self._task = None
+        self._progress: Any = None
+        self._task: Any = None
 
-    def __enter__(self) -> _Ticker:
+    def __enter__(self) -> Self:
         if self.enabled:
             from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 

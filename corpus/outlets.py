@@ -74,7 +74,7 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 def host_of(url: str) -> str:
     """The lowercase host of a URL without a leading ``www.``; ``""`` when there is none."""
     host = (urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ class ItemOutcome:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemOutcome:
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: (v or "") for k, v in data.items() if k in names})
+        values = {k: str(v or "") for k, v in data.items() if k in names}
+        return cls(**values)  # type: ignore[arg-type]  # outcome is checked by the store schema
 
     def line(self) -> str:
         """One readable line for the user."""
