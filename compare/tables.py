@@ -45,6 +45,19 @@ def topic_ids(event_id: str, passages: pd.DataFrame, labels: np.ndarray) -> list
     return [f"tp_{short_hash(event_id, anchors[lab][3])}" if lab >= 0 else "" for lab in labels]
 
 
+def readable_label(text: str, max_chars: int = 110) -> str:
+    """A topic's headline: its representative passage, cut at a word boundary when long.
+
+    A sentence reads better on a projected screen than a list of terms; the distinctive terms
+    are exported beside it (``terms``).
+    """
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    cut = text[:max_chars].rsplit(" ", 1)[0].rstrip(",;:—-")
+    return f"{cut}…"
+
+
 def topic_rows(event_id: str, passages: pd.DataFrame, emb: np.ndarray, terms: dict[str, list[str]],
                ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """Rows of the ``topics`` and ``coverage`` tables for one event.
@@ -66,7 +79,7 @@ def topic_rows(event_id: str, passages: pd.DataFrame, emb: np.ndarray, terms: di
         label_terms = terms.get(str(topic_id), [])
         topics.append({
             "event_id": event_id, "topic_id": topic_id,
-            "topic_label": ", ".join(label_terms[:4]) or passages.at[rep, "text"][:60],
+            "topic_label": readable_label(passages.at[rep, "text"]),
             "terms": label_terms, "representative_passage_id": passages.at[rep, "passage_id"],
             "representative_text": passages.at[rep, "text"], "n_passages": len(idx),
             "n_outlets": len(topic_outlets), "outlets": topic_outlets,

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, views
+from dashboard import tables as tb
 from dashboard import views_signals as signals
 from dashboard import widgets as ui
 from dashboard.tables import display_names, filter_outlets, ordered_topics, provenance
@@ -68,7 +69,13 @@ def main() -> None:
         st.info("Pick at least two outlets in the sidebar to compare them.")
         return
     if view == "Side by side":
-        cells = data.side_by_side(path, run_id, event_id, chosen)
+        every = data.side_by_side(path, run_id, event_id, chosen)
+        n_shared = tb.shared_facts(every)["topic_id"].nunique()
+        include_single, limit = ui.facts_ui(n_shared, every["topic_id"].nunique())
+        cells = tb.first_facts(tb.shared_facts(every, include_single), limit)
+        if cells.empty:
+            st.info("These outlets share no fact in this event. Turn on the switch above to see "
+                    "what each reports alone, or pick other outlets.")
         views.render_side_by_side(cells, chosen, names,
                                   lambda article_id: data.load_article(path, article_id))
         ui.export_ui(cells, "side-by-side", prov, key="sbs")
@@ -113,7 +120,11 @@ def _classroom(path: str, run_id: str, event_id: str, outlets: tuple[str, ...],
         st.info("Pick at least two outlets before starting classroom mode.")
         ui.exit_classroom_ui()
         return
-    cells = data.side_by_side(path, run_id, event_id, outlets)
+    every = data.side_by_side(path, run_id, event_id, outlets)
+    shared = tb.shared_facts(every)
+    # A class follows the facts these outlets share (single-outlet facts are listed under
+    # Coverage and omissions); all facts when they share none.
+    cells = shared if not shared.empty else every
     shown = views.render_classroom(cells, outlets, names, label)
     st.divider()
     left, right = st.columns([1, 1])

@@ -176,6 +176,21 @@ def side_by_side(tables: Mapping[str, pd.DataFrame], event_id: str,
     return grid.drop(columns=["best_passage_id"])
 
 
+def shared_facts(cells: pd.DataFrame, include_single: bool = False) -> pd.DataFrame:
+    """The side-by-side rows of facts at least two of the shown outlets report (all facts that
+    one of them reports when ``include_single``), in the same order."""
+    reporting = cells.groupby("topic_id", sort=False)["covered"].transform("sum")
+    return cells[reporting >= (1 if include_single else 2)]
+
+
+def first_facts(cells: pd.DataFrame, limit: int | None) -> pd.DataFrame:
+    """The rows of the first ``limit`` facts (all when None)."""
+    if limit is None:
+        return cells
+    keep = list(dict.fromkeys(cells["topic_id"]))[:limit]
+    return cells[cells["topic_id"].isin(keep)]
+
+
 def coverage_matrix(tables: Mapping[str, pd.DataFrame], event_id: str,
                     outlets: Sequence[str]) -> pd.DataFrame:
     """topic label x outlet: the similarity of the outlet's best passage, 0 when not covered."""

@@ -105,6 +105,16 @@ def fact_nav_ui(n_facts: int) -> int:
     return index
 
 
+def facts_ui(n_shared: int, n_all: int) -> tuple[bool, int | None]:
+    """Which facts the side by side shows: shared ones only (default), how many at once."""
+    left, right = st.columns([2, 1])
+    single = left.toggle(
+        f"Also show facts only one of these outlets reports ({n_all - n_shared} more)",
+        key="facts-single", help="They are listed per outlet in 'Coverage and omissions' too.")
+    size = right.selectbox("Facts shown", ["20", "50", "all"], key="facts-limit")
+    return single, None if size == "all" else int(size)
+
+
 def read_ui(passage_id: str, key: str) -> None:
     """A button under a passage that opens it in the full article."""
     st.button("Read in article", key=key, on_click=_set, args=("open_passage", passage_id),
