@@ -20,6 +20,7 @@ from compare.align import PassageAligner
 from compare.embed import Embedder, embed_texts, make_embedder
 from compare.errors import CompareError
 from compare.events import EventGrouper, event_labels
+from compare.figures import unique_figures
 from compare.framing import FramingSettings, framing_signals, passage_tone
 from compare.passages import BOILERPLATE_MAX_WORDS, MIN_WORDS, split_all
 from compare.runs import AnalysisRun
@@ -153,6 +154,8 @@ def analyze(
     emb = embed_texts(list(passages["text"]), model, store, progress=progress)
     passages["tone"] = np.round(passage_tone(list(passages["text"])), 4)
     frames = _per_event(events, passages, emb, settings, articles)
+    figures = unique_figures(frames["passages"], frames["topics"])
+    frames["omissions"] = pd.concat([frames["omissions"], figures], ignore_index=True)
     frames["framing"] = framing_signals(frames["passages"], frames["alignments"],
                                         settings=FramingSettings.from_dict(settings.framing))
     run = AnalysisRun(run_id, provenance, frames)

@@ -42,6 +42,8 @@ class AnalysisRun:
             "alignments": len(self.frames["alignments"]),
             "omissions": int((omissions["kind"] == "omitted").sum()) if len(omissions) else 0,
             "unique_facts": int((omissions["kind"] == "unique").sum()) if len(omissions) else 0,
+            "unique_figures": int((omissions["kind"] == "unique_figure").sum())
+            if len(omissions) else 0,
         }
 
 
@@ -51,8 +53,8 @@ def describe_run(run: AnalysisRun) -> str:
     return (f"Analysis {run.run_id} ({run.provenance.get('model', '?')}): {s['articles']} articles"
             f" in {s['events']} events ({s['multi_outlet_events']} covered by several outlets, up"
             f" to {s['max_outlets_per_event']} outlets), {s['topics']} topics, {s['alignments']} "
-            f"aligned passage pairs, {s['omissions']} omissions, {s['unique_facts']} facts "
-            "reported by one outlet only.")
+            f"aligned passage pairs, {s['omissions']} omissions, {s['unique_facts']} facts and "
+            f"{s['unique_figures']} figures reported by one outlet only.")
 
 
 def load_run(store: Store, run_id: str | None = None) -> AnalysisRun:

@@ -52,7 +52,9 @@ def render_coverage(matrix: pd.DataFrame, gaps: pd.DataFrame, names: Mapping[str
     shown = gaps.assign(
         Outlet=gaps["outlet"].map(lambda o: _name(names, o)),
         What=gaps["kind"].map({"omitted": "left out (most others reported it)",
-                               "unique": "only this outlet reported it"}).fillna(gaps["kind"]),
+                               "unique": "only this outlet reported it",
+                               "unique_figure": "a figure only this outlet gives"}
+                              ).fillna(gaps["kind"]),
         Reported_by=gaps["n_outlets_reporting"].astype("Int64").astype(str) + " of "
         + gaps["n_outlets_in_event"].astype("Int64").astype(str) + " outlets",
     )

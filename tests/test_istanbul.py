@@ -49,6 +49,16 @@ def test_seed_only_assertion_is_unique_to_the_seed(run):
     assert set(depot["topic_id"]) & unique
 
 
+def test_seed_casualty_figure_is_unique_to_the_seed(run):
+    om = run.omissions
+    figures = om[(om.kind == "unique_figure") & (om.outlet == "Global Research")]
+    assert figures["topic_label"].str.startswith("14,000 civilians").any()
+    # The figure's sentence shares a "people killed" topic with the Ukrainian president's
+    # own count (8 killed, 30 wounded): the topic is shared, the figure is not.
+    assert not om[(om.kind == "unique_figure") & (om.outlet != "Global Research")][
+        "topic_label"].str.contains("14,000").any()
+
+
 def test_framing_signals_name_the_seed_loaded_language(run):
     f = run.framing
     loaded = f[(f.outlet == "Global Research") & (f.signal == "intensifier")]
