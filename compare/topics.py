@@ -30,8 +30,10 @@ from compare.errors import SettingsError
 # events 0-4 (dev) with all-MiniLM-L6-v2 sentence embeddings: pairwise co-clustering precision
 # against shared mention chains (all chains except the two that cover > 40 % of an event's
 # sentences) and the share of passages landing in multi-outlet topics; 0.55 was the lowest
-# value with dev pairwise precision >= 0.6 (0.5 merged whole sub-stories). It also keeps the
-# Istanbul "Russia will reduce military activity near Kyiv and Chernihiv" reports together.
+# value with dev pairwise precision >= 0.6 (dev P / R: 0.50 -> 0.55 / 0.20, 0.55 -> 0.66 / 0.18,
+# 0.60 -> 0.81 / 0.11). Single linkage chained whole sub-stories (0.60: P 0.32, a 122-passage
+# topic). On the Istanbul material the Kyiv/Chernihiv announcement ends up in two multi-source
+# topics plus one singleton (see tests/test_align_quality.py).
 DEFAULT_TOPIC_THRESHOLD = 0.55
 # Exact agglomerative clustering builds a dense n x n distance matrix: 5,000 passages is
 # 100 MB and ~10 s here (INSTALL-NOTES measured 57 s / 3.4 GB at 20k).
@@ -76,7 +78,8 @@ class TopicClusterer:
     Args:
         threshold: minimum average cosine within a topic (``DEFAULT_TOPIC_THRESHOLD``).
         min_outlets: topics covered by fewer outlets get label -1; 1 keeps outlet-unique facts.
-        linkage: ``"average"`` (default) or ``"complete"`` (tighter topics).
+        linkage: ``"average"`` (default), ``"complete"`` (tighter topics) or ``"single"``
+            (chains: not recommended).
         max_dense: largest block clustered exactly; bigger events use the neighbour graph first.
         top_k: neighbours per passage in that graph.
         block_size: tile size of the graph's similarity products.
@@ -104,8 +107,8 @@ class TopicClusterer:
         self.block_size = block_size
 
     def _validate(self) -> None:
-        if self.linkage not in ("average", "complete"):
-            raise SettingsError(f"linkage={self.linkage!r}: use 'average' or 'complete'")
+        if self.linkage not in ("average", "complete", "single"):
+            raise SettingsError(f"linkage={self.linkage!r}: use 'average', 'complete' or 'single'")
         if not -1.0 <= self.threshold <= 1.0:
             raise SettingsError(f"threshold={self.threshold} is a cosine: use a value in [-1, 1]")
         if self.min_outlets < 1:
@@ -190,7 +193,9 @@ def topic_terms(
             for topic in topics]
     if not topics:
         return {}
-    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1)
+    # Words start with a letter: bare numbers ("18" from a timestamp) say nothing about a topic.
+    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1,
+                                 token_pattern=r"(?u)\b[^\W\d_]\w+\b")
     try:
         counts = vectorizer.fit_transform(docs).toarray().astype(np.float64)
     except ValueError:  # only stop words or no tokens at all: no terms to show

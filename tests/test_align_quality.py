@@ -260,14 +260,13 @@ def test_newswcl50_alignment_beats_tfidf(newswcl: dict[str, Any], tfidf_threshol
     assert ratio >= RECALL_RATIO_FLOOR
 
 
-# ---- Istanbul: the Kyiv/Chernihiv announcement is one multi-source topic ----------------------
+# ---- Istanbul: the Kyiv/Chernihiv announcement ----------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: all-MiniLM-L6-v2 puts the Kyiv/Chernihiv reports of Censor.net, the Ukrainian "
-    "president's address and the seed's Fomin quote at cosine 0.43-0.58, below the topic "
-    "threshold chosen on NewsWCL50 dev; an anchor-name hybrid joined them (3 sources) but cost "
-    "NewsWCL50 dev precision and recall, so it was not adopted"))
-def test_istanbul_kyiv_chernihiv_announcement_is_one_topic(embedder: Any) -> None:
+@pytest.fixture(scope="module")
+def istanbul(embedder: Any) -> dict[str, Any]:
+    """Sentences of the Istanbul slice and the seed article, their topics, and the sentences
+    reporting Russia's announcement (29 March 2022) that it would cut military activity near
+    Kyiv and Chernihiv (Censor.net, the President of Ukraine, Global Research)."""
     records = []
     for name in ("ukraine/istanbul_2022.jsonl", "istanbul/seed_article.jsonl"):
         lines = _need(DATA / name).read_text(encoding="utf-8").splitlines()
@@ -280,15 +279,43 @@ def test_istanbul_kyiv_chernihiv_announcement_is_one_topic(embedder: Any) -> Non
     labels = TopicClusterer().fit(embedder.encode(texts), outlets).labels_
     about = [i for i, t in enumerate(texts)
              if re.search(r"Kyiv|Kiev", t) and "Chernihiv" in t
-             and re.search(r"reduc|scal|cut", t, re.I)]
+             and re.search(r"reduc|scal|cut|withdraw", t, re.IGNORECASE)]
     assert len({outlets[i] for i in about}) >= 3, "fixture lost the Kyiv/Chernihiv reports"
+    return {"texts": texts, "outlets": outlets, "labels": labels, "about": about}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap: all-MiniLM-L6-v2 puts the Kyiv/Chernihiv reports of Censor.net, the Ukrainian "
+    "president's address and the seed's Fomin quote at cosine 0.43-0.58, below the topic "
+    "threshold chosen on NewsWCL50 dev; an anchor-name hybrid joined them (3 sources) but cost "
+    "NewsWCL50 dev precision and recall, so it was not adopted"))
+def test_istanbul_kyiv_chernihiv_announcement_is_one_topic(istanbul: dict[str, Any]) -> None:
+    _, outlets, labels, about = (istanbul[k] for k in ("texts", "outlets", "labels", "about"))
     topic = max(set(labels[about].tolist()), key=lambda t: (labels[about] == t).sum())
     members = np.flatnonzero(labels == topic)
-    terms = topic_terms(texts, labels)[topic]
-    print(f"\nIstanbul: {len(about)} Kyiv/Chernihiv sentences from "
-          f"{len({outlets[i] for i in about})} sources; biggest topic holds "
-          f"{int((labels[about] == topic).sum())} of them, {len(members)} passages from "
-          f"{len({outlets[i] for i in members})} sources; terms {terms}")
     assert len({outlets[i] for i in members}) >= 3
     assert (labels[about] == topic).sum() >= 0.6 * len(about)
     assert len(members) <= 3 * len(about)  # a fact, not the whole event
+
+
+def test_istanbul_kyiv_chernihiv_announcement_is_shared_across_sources(
+    istanbul: dict[str, Any],
+) -> None:
+    """What holds today (the gate below the one-topic goal above). Measured with the defaults:
+    the 6 sentences fall into 3 topics: Medinsky's "de-escalation" (3 Censor.net sentences + a
+    Reuters headline), Zelensky's "reduce hostilities" / "alleged withdrawal" (2 president.gov.ua
+    + 2 Global Research sentences on Western reactions), and the seed's long quote of the
+    ministry's statement, alone."""
+    texts, outlets, labels, about = (istanbul[k] for k in ("texts", "outlets", "labels", "about"))
+    terms = topic_terms(texts, labels)
+    shared = []
+    for i in about:
+        members = np.flatnonzero(labels == labels[i])
+        sources = sorted({outlets[j] for j in members})
+        shared.append(len(sources) >= 2)
+        print(f"\nIstanbul topic {labels[i]} ({len(members)} passages, {sources}, "
+              f"{terms[int(labels[i])][:4]}): {texts[i][:70]}", end="")
+    assert sum(shared) >= 0.75 * len(about)
+    assert len(set(labels[about].tolist())) <= 3
+    biggest = max(set(labels[about].tolist()), key=lambda t: (labels == t).sum())
+    assert (labels == biggest).sum() <= 3 * len(about)  # a fact, not the whole event

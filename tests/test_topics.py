@@ -97,3 +97,12 @@ def test_bad_settings_are_refused() -> None:
         TopicClusterer(linkage="ward").fit(x, outlets)
     with pytest.raises(SettingsError, match="groups has 2 outlets"):
         TopicClusterer().fit(x, outlets[:2])
+
+
+def test_components_bigger_than_max_dense_are_cut_to_bounded_blocks() -> None:
+    x, _, outlets = _facts(5, n_facts=3, per_fact=12)
+    model = TopicClusterer(threshold=0.6, max_dense=5, top_k=4).fit(x, outlets)
+    again = TopicClusterer(threshold=0.6, max_dense=5, top_k=4).fit(x, outlets)
+    np.testing.assert_array_equal(model.labels_, again.labels_)
+    assert (model.labels_ >= 0).all()
+    assert np.bincount(model.labels_).max() <= 5  # no block, hence no topic, exceeds max_dense
