@@ -74,19 +74,46 @@ def is_boilerplate(paragraph: str) -> bool:
     return len(words) <= BOILERPLATE_MAX_WORDS and bool(_BOILERPLATE.search(paragraph))
 
 
+# pysbd's cost grows faster than linearly with input length (its abbreviation rules rewrite the
+# whole string repeatedly), and some sources (press-release CSVs, transcripts) carry a whole
+# article as one newline-free paragraph. Such paragraphs are cut into pieces of about
+# CHUNK_CHARS at unambiguous sentence ends (a lowercase word, a full stop, a space, an
+# uppercase letter or an opening quote): never after "Mr.", "U.S." or a number, so pysbd still
+# decides every hard case.
+CHUNK_CHARS = 1500
+_SAFE_END = re.compile(r"(?<=[a-z]{3}[.!?])\s+(?=[A-Z\"“])")
+
+
+def _chunks(paragraph: str) -> Iterator[tuple[int, str]]:
+    """(offset, piece) of a paragraph, cut at safe sentence ends when it is long."""
+    start = 0
+    while len(paragraph) - start > CHUNK_CHARS:
+        cut = _SAFE_END.search(paragraph, start + CHUNK_CHARS // 2)
+        if cut is None:
+            break
+        yield start, paragraph[start : cut.start()]
+        start = cut.end()
+    yield start, paragraph[start:]
+
+
 def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     for para in _PARAGRAPH.finditer(text):
         if is_boilerplate(para.group()):
             continue
-        offset = para.start()
-        for span in _segmenter().segment(para.group()):
-            start, end = offset + span.start, offset + span.end
-            while start < end and text[start].isspace():
-                start += 1
-            while end > start and text[end - 1].isspace():
-                end -= 1
-            if end > start:
-                yield start, end
+        for local, piece in _chunks(para.group()):
+            yield from _piece_spans(text, para.start() + local, piece)
+
+
+def _piece_spans(text: str, offset: int, piece: str) -> Iterator[tuple[int, int]]:
+    """Sentence spans of one piece of a paragraph, as offsets into the article text."""
+    for span in _segmenter().segment(piece):
+        start, end = offset + span.start, offset + span.end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            yield start, end
 
 
 def split_passages(article: Article) -> list[Passage]:

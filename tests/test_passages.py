@@ -49,3 +49,14 @@ def test_a_long_paragraph_mentioning_subscribe_is_kept():
             "to discuss neutrality, security guarantees, the status of Crimea and the Donbas, "
             "humanitarian corridors from Mariupol, and a possible meeting of the two presidents.")
     assert split_passages(_article(para))
+
+
+def test_long_paragraphs_are_cut_safely_and_offsets_hold():
+    sentence = ("Mr. Podolyak said the U.S. and Turkey could guarantee the treaty at 5 p.m. "
+                "on Tuesday, and the delegations agreed to meet again. ")
+    text = sentence * 60  # one newline-free paragraph of ~7,700 characters
+    passages = split_passages(_article(text))
+    assert len(passages) == 60
+    assert all(p.text == sentence.strip() for p in passages)
+    for p in passages:
+        assert text[p.char_start : p.char_end] == p.text
