@@ -16,6 +16,13 @@ from plotly.subplots import make_subplots
 from dashboard import markup as mk
 
 
+def _draw_fact_heatmap(fig: go.Figure, n_facts: int) -> None:
+    """Draw a facts x outlets heatmap: one row per fact, first fact on top."""
+    fig.update_layout(height=160 + 60 * n_facts, yaxis={"autorange": "reversed"},
+                      margin={"l": 10, "r": 10, "t": 10})
+    st.plotly_chart(fig, width="stretch")
+
+
 def _name(names: Mapping[str, str], outlet: str) -> str:
     return names.get(outlet, outlet)
 
@@ -38,9 +45,7 @@ def render_coverage(matrix: pd.DataFrame, gaps: pd.DataFrame, names: Mapping[str
             colorscale=[[0, "#f2f2f2"], [0.001, "#c6dbef"], [1, "#08306b"]], zmin=0, zmax=1,
             colorbar={"title": "similarity"}, xgap=2, ygap=2,
             hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
-        fig.update_layout(height=160 + 60 * len(matrix), yaxis={"autorange": "reversed"},
-                          margin={"l": 10, "r": 10, "t": 10})
-        st.plotly_chart(fig, width="stretch")
+        _draw_fact_heatmap(fig, len(matrix))
         st.caption("Rows are facts (most widely reported first), columns are outlets. A dark "
                    "cell means the outlet reported the fact, and the number is how closely its "
                    "passage matches it (0 to 1). A grey 'not reported' cell is a gap.")
@@ -149,9 +154,7 @@ def render_tone_sources(tone: pd.DataFrame, sources: pd.DataFrame,
             z=tone.to_numpy(), x=[html.escape(_name(names, o)) for o in tone.columns],
             y=[_wrap(t) for t in tone.index], zmin=-1, zmax=1, colorscale="RdBu",
             texttemplate="%{z:.2f}", colorbar={"title": "tone"}, xgap=2, ygap=2))
-        fig.update_layout(height=160 + 60 * len(tone), yaxis={"autorange": "reversed"},
-                          margin={"l": 10, "r": 10, "t": 10})
-        st.plotly_chart(fig, width="stretch")
+        _draw_fact_heatmap(fig, len(tone))
         st.caption("Average sentiment of the outlet's passages on each fact, from -1 (red, "
                    "negative) to +1 (blue, positive); 0 is neutral. Blank: not reported. "
                    "Tone scores are rough; read the passages before drawing conclusions.")
