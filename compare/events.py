@@ -154,13 +154,18 @@ def article_features(
     Returns:
         ``(n, vocabulary)`` float32 CSR matrix; an all-zero row for a text without tokens.
     """
+    return _article_blocks(texts, name_weight, lead_paragraphs, lead_weight)[0]
+
+
+def _article_blocks(
+    texts: Sequence[str], name_weight: float, lead_paragraphs: int, lead_weight: float,
+) -> tuple[sparse.csr_matrix, tuple[TfidfVectorizer, sparse.csr_matrix] | None]:
+    """The article features and the fitted word TF-IDF (vectoriser, matrix) they contain."""
     n = len(texts)
     leads = [_lead(t, lead_paragraphs) for t in texts] if lead_paragraphs > 0 else []
     blocks: list[sparse.csr_matrix] = []
-    for fitted, weight in (
-        (_tfidf(texts, "word", token_pattern=_WORD_PATTERN, stop_words="english"), 1.0),
-        (_tfidf(texts, _anchor_tokens), name_weight),
-    ):
+    words = _tfidf(texts, "word", token_pattern=_WORD_PATTERN, stop_words="english")
+    for fitted, weight in ((words, 1.0), (_tfidf(texts, _anchor_tokens), name_weight)):
         if fitted is None or weight <= 0:
             continue
         vectorizer, matrix = fitted
@@ -168,8 +173,8 @@ def article_features(
         if leads and lead_weight > 0:
             blocks.append(weight * lead_weight * normalize(vectorizer.transform(leads)))
     if not blocks:
-        return sparse.csr_matrix((n, 1), dtype=np.float32)
-    return normalize(sparse.hstack(blocks, format="csr", dtype=np.float32))
+        return sparse.csr_matrix((n, 1), dtype=np.float32), words
+    return normalize(sparse.hstack(blocks, format="csr", dtype=np.float32)), words
 
 
 class EventGrouper:
@@ -193,6 +198,8 @@ class EventGrouper:
         n_events_: number of events.
         threshold_: the threshold used.
         graph_: ``(n, n)`` sparse symmetric CSR of kept neighbour similarities.
+        words_: the fitted word TF-IDF ``(vectoriser, matrix)`` (None without words), which
+            ``event_labels`` reuses.
     """
 
     def __init__(
@@ -268,10 +275,8 @@ class EventGrouper:
         days = _day_numbers(published, n)
         if embeddings is not None and len(embeddings) != n:
             raise ValueError(f"embeddings has {len(embeddings)} rows for {n} texts")
-        features = article_features(
-            texts, name_weight=self.name_weight, lead_paragraphs=self.lead_paragraphs,
-            lead_weight=self.lead_weight,
-        )
+        features, self.words_ = _article_blocks(
+            texts, self.name_weight, self.lead_paragraphs, self.lead_weight)
         emb = np.asarray(embeddings, dtype=np.float32) if use_embeddings else None
         self.graph_ = self._neighbour_graph(features, emb, days)
         self.labels_ = _average_linkage(self.graph_, self.threshold_)
@@ -369,6 +374,7 @@ def _number_by_first_appearance(groups: Sequence[object]) -> np.ndarray:
 
 def event_labels(
     texts: Sequence[str], titles: Sequence[str], labels: Sequence[int] | np.ndarray,
+    fitted: tuple[TfidfVectorizer, sparse.csr_matrix] | None = None,
 ) -> dict[int, str]:
     """A readable label per event: the title of its most central article.
 
@@ -380,6 +386,8 @@ def event_labels(
         texts: the texts given to ``EventGrouper.fit``.
         titles: one title per article ("" where none).
         labels: ``EventGrouper.labels_``.
+        fitted: ``EventGrouper.words_`` when the grouper ran (its TF-IDF is reused, not
+            fitted again); None fits it here.
 
     Returns:
         ``{event number: label}`` for every event in ``labels``.
@@ -387,7 +395,8 @@ def event_labels(
     labels = np.asarray(labels)
     if not (len(texts) == len(titles) == len(labels)):
         raise ValueError(f"{len(texts)} texts, {len(titles)} titles, {len(labels)} labels differ")
-    fitted = _tfidf(texts, "word", token_pattern=_WORD_PATTERN, stop_words="english")
+    if fitted is None:
+        fitted = _tfidf(texts, "word", token_pattern=_WORD_PATTERN, stop_words="english")
     matrix = normalize(fitted[1]).tocsr() if fitted is not None else None
     terms = fitted[0].get_feature_names_out() if fitted is not None else np.array([])
     result: dict[int, str] = {}

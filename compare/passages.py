@@ -8,16 +8,21 @@ so, who is quoted are marked.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import pysbd
 
 from compare.quotes import attribution, find_quotes
 from corpus.records import Article
+
+if TYPE_CHECKING:
+    from corpus.store import Store
 
 # Patterns of extraction leftovers that are not reporting. Matched against a whole paragraph
 # of at most BOILERPLATE_MAX_WORDS words (a long paragraph that mentions "subscribe" is news).
@@ -96,12 +101,32 @@ def _chunks(paragraph: str) -> Iterator[tuple[int, str]]:
     yield start, paragraph[start:]
 
 
+# Scraped text often loses the break between two paragraphs and glues their sentences:
+# "...everyone.”Those words", "...piled up.Western officials". pysbd keeps such a pair as one
+# sentence, so the glue points (a sentence end, an optional closing quote, then at once a
+# capital letter of a word) are cut first. Two lower-case letters before the stop keep
+# "U.S.Army"-like abbreviations and "Lenta.ru" whole.
+_GLUED = re.compile(r"(?<=[^\W\d_]{2}[.!?][”\"’»])(?=[^\W\d_])"
+                    r"|(?<=[a-zа-яё]{2}[.!?])(?=[A-ZА-ЯЁ][a-zа-яё])")
+
+
+def _unglued(paragraph: str) -> Iterator[tuple[int, str]]:
+    """(offset, piece) of a paragraph cut where scraping glued two sentences together."""
+    start = 0
+    for cut in _GLUED.finditer(paragraph):
+        if cut.start() > start:
+            yield start, paragraph[start : cut.start()]
+            start = cut.start()
+    yield start, paragraph[start:]
+
+
 def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     for para in _PARAGRAPH.finditer(text):
         if is_boilerplate(para.group()):
             continue
-        for local, piece in _chunks(para.group()):
-            yield from _piece_spans(text, para.start() + local, piece)
+        for glued_at, part in _unglued(para.group()):
+            for local, piece in _chunks(part):
+                yield from _piece_spans(text, para.start() + glued_at + local, piece)
 
 
 def _piece_spans(text: str, offset: int, piece: str) -> Iterator[tuple[int, int]]:
@@ -116,17 +141,20 @@ def _piece_spans(text: str, offset: int, piece: str) -> Iterator[tuple[int, int]
             yield start, end
 
 
-def split_passages(article: Article) -> list[Passage]:
-    """Split an article into sentence passages, dropping boilerplate and fragments.
+def passage_spans(text: str) -> list[tuple[int, int, bool, str]]:
+    """``(char_start, char_end, is_quote, speaker)`` of each passage of a text, dropping
+    boilerplate and fragments.
 
     Fragments under MIN_WORDS words (a dateline, "Photo") are merged into the next sentence of
     the same paragraph when one follows, else dropped.
     """
-    text = article.text
-    spans = list(_sentence_spans(text))
     merged: list[tuple[int, int]] = []
     pending: int | None = None
-    for start, end in spans:
+    for start, end in _sentence_spans(text):
+        if not _WORD.search(text[start:end]) and merged and pending is None and (
+                "\n" not in text[merged[-1][1]:start]):
+            merged[-1] = (merged[-1][0], end)  # a closing quote cut off its sentence
+            continue
         if pending is not None and "\n" not in text[pending:start]:
             start = pending
         pending = None
@@ -134,16 +162,17 @@ def split_passages(article: Article) -> list[Passage]:
             pending = start
             continue
         merged.append((start, end))
-    passages = []
-    for index, (start, end) in enumerate(merged):
-        sentence = text[start:end]
-        speaker, _verb = attribution(sentence)
-        passages.append(Passage(
-            passage_id=passage_id(article.article_id, start, end),
-            article_id=article.article_id, index=index, char_start=start, char_end=end,
-            text=sentence, is_quote=_has_quote(sentence), speaker=speaker,
-        ))
-    return passages
+    return [(start, end, _has_quote(text[start:end]), attribution(text[start:end])[0])
+            for start, end in merged]
+
+
+def split_passages(article: Article) -> list[Passage]:
+    """Split an article into sentence passages (see :func:`passage_spans`)."""
+    text = article.text
+    return [Passage(passage_id=passage_id(article.article_id, start, end),
+                    article_id=article.article_id, index=index, char_start=start,
+                    char_end=end, text=text[start:end], is_quote=quote, speaker=speaker)
+            for index, (start, end, quote, speaker) in enumerate(passage_spans(text))]
 
 
 def _has_quote(sentence: str) -> bool:
@@ -156,3 +185,47 @@ def _has_quote(sentence: str) -> bool:
 def split_all(articles: Sequence[Article]) -> list[Passage]:
     """Passages of many articles, in article order then text order."""
     return [p for article in articles for p in split_passages(article)]
+
+
+# Bump when a rule of this module or of compare.quotes changes what a passage is: cached
+# passages of the old rules are then split again.
+SPLITTER_RULES = "3"
+
+
+def splitter_key() -> str:
+    """What the passages of a text depend on besides the text: the splitter and its rules."""
+    return (f"pysbd=={importlib.metadata.version('pysbd')};rules={SPLITTER_RULES};"
+            f"min_words={MIN_WORDS};boilerplate_max_words={BOILERPLATE_MAX_WORDS};"
+            f"chunk_chars={CHUNK_CHARS}")
+
+
+_SPAN_FIELDS = ("char_start", "char_end", "is_quote", "speaker")
+
+
+def split_cached(store: Store | None, articles: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Passages of ``articles`` (``article_id, text, content_hash``), splitting each distinct
+    text once: spans are a pure function of the text and the splitter, cached in the store by
+    content hash and :func:`splitter_key`.
+
+    Returns:
+        The passages (``passage_id, article_id, index, char_start, char_end, text, is_quote,
+        speaker``) in article order then text order, and how many texts were split now.
+    """
+    key = splitter_key()
+    texts = dict(zip(articles["content_hash"], articles["text"], strict=True))
+    spans = store.cached_passages(key, list(texts)) if store is not None else {}
+    missing = {h: t for h, t in texts.items() if h not in spans}
+    fresh = {h: [list(span) for span in passage_spans(t)] for h, t in missing.items()}
+    if store is not None and fresh:
+        store.cache_passages(key, fresh)
+    spans.update(fresh)
+    rows = []
+    for aid, text, digest in zip(articles["article_id"], articles["text"],
+                                 articles["content_hash"], strict=True):
+        for index, (start, end, quote, speaker) in enumerate(spans[digest]):
+            rows.append({"passage_id": passage_id(aid, start, end), "article_id": aid,
+                         "index": index, "char_start": start, "char_end": end,
+                         "text": text[start:end], "is_quote": bool(quote), "speaker": speaker})
+    frame = pd.DataFrame(rows, columns=["passage_id", "article_id", "index", *_SPAN_FIELDS[:2],
+                                        "text", *_SPAN_FIELDS[2:]])
+    return frame, len(missing)

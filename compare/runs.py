@@ -4,16 +4,17 @@ Light on purpose (no model, no clustering): the exporter and the dashboard impor
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from compare import schema
 from compare.errors import NoAnalysisError
+from corpus.errors import StoreError
 from corpus.store import Store
 
-RESULT_TABLES = ("events", "passages", "topics", "coverage", "alignments", "omissions", "framing")
+RESULT_TABLES = schema.RESULT_TABLES
 
 
 @dataclass
@@ -23,6 +24,10 @@ class AnalysisRun:
     run_id: str
     provenance: dict[str, Any]
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Seconds per stage of the analysis that produced it, and counts of the work done
+    # (texts split and embedded, events recomputed and reused); empty for a run read back.
+    stages: dict[str, float] = field(default_factory=dict)
+    work: dict[str, int] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         frames = self.__dict__.get("frames", {})
@@ -31,19 +36,23 @@ class AnalysisRun:
         raise AttributeError(name)
 
     def summary(self) -> dict[str, Any]:
-        events = self.frames["events"]
+        events, topics = self.frames["events"], self.frames["topics"]
         per_event = events.groupby("event_id")["outlet"].nunique()
-        omissions = self.frames["omissions"]
+        omissions, pairs = self.frames["omissions"], self.frames["alignments"]
+        kinds = omissions["kind"].value_counts() if len(omissions) else pd.Series(dtype=int)
+        in_rows = pairs[pairs["topic_id"] != ""] if len(pairs) else pairs
         return {
             "articles": len(events), "events": int(events["event_id"].nunique()),
             "multi_outlet_events": int((per_event > 1).sum()),
             "max_outlets_per_event": int(per_event.max()) if len(per_event) else 0,
-            "passages": len(self.frames["passages"]), "topics": len(self.frames["topics"]),
-            "alignments": len(self.frames["alignments"]),
-            "omissions": int((omissions["kind"] == "omitted").sum()) if len(omissions) else 0,
-            "unique_facts": int((omissions["kind"] == "unique").sum()) if len(omissions) else 0,
-            "unique_figures": int((omissions["kind"] == "unique_figure").sum())
-            if len(omissions) else 0,
+            "passages": len(self.frames["passages"]), "topics": len(topics),
+            "shared_facts": int((topics["n_outlets"] >= 2).sum()) if len(topics) else 0,
+            "alignments": len(pairs),
+            "told_differently": int(in_rows.loc[in_rows["relation"].ne("same"),
+                                                "topic_id"].nunique()) if len(in_rows) else 0,
+            "omissions": int(kinds.get("omitted", 0)),
+            "unique_facts": int(kinds.get("unique", 0)),
+            "unique_figures": int(kinds.get("unique_figure", 0)),
         }
 
 
@@ -52,9 +61,11 @@ def describe_run(run: AnalysisRun) -> str:
     s = run.summary()
     return (f"Analysis {run.run_id} ({run.provenance.get('model', '?')}): {s['articles']} articles"
             f" in {s['events']} events ({s['multi_outlet_events']} covered by several outlets, up"
-            f" to {s['max_outlets_per_event']} outlets), {s['topics']} topics, {s['alignments']} "
-            f"aligned passage pairs, {s['omissions']} omissions, {s['unique_facts']} facts and "
-            f"{s['unique_figures']} figures reported by one outlet only.")
+            f" to {s['max_outlets_per_event']} outlets); {s['shared_facts']} facts told by "
+            f"several outlets ({s['told_differently']} with different details), "
+            f"{s['alignments']} aligned passage pairs, {s['omissions']} omissions, "
+            f"{s['unique_facts']} facts and {s['unique_figures']} figures reported by one outlet "
+            "only.")
 
 
 def load_run(store: Store, run_id: str | None = None) -> AnalysisRun:
@@ -70,22 +81,10 @@ def load_run(store: Store, run_id: str | None = None) -> AnalysisRun:
         raise NoAnalysisError(
             f"no finished analysis in {store.path}: run `parallax analyze --store {store.path}`"
         )
-    frames = {name: _decode(store.read_result(name, chosen["run_id"])) for name in RESULT_TABLES}
+    frames = {}
+    for name in RESULT_TABLES:
+        try:
+            frames[name] = schema.decode(name, store.read_result(name, chosen["run_id"]))
+        except StoreError:  # a table this run never wrote (an older version's run)
+            frames[name] = schema.frame(name, [])
     return AnalysisRun(chosen["run_id"], chosen["params"], frames)
-
-
-_JSON_COLUMNS = ("terms", "outlets", "passage_ids")
-_BOOL_COLUMNS = ("covered", "is_quote")
-
-
-def _decode(frame: pd.DataFrame) -> pd.DataFrame:
-    """Undo the store's flattening: JSON lists back to lists, 0/1 back to booleans."""
-    for col in _JSON_COLUMNS:
-        if col in frame:
-            frame[col] = frame[col].map(lambda v: json.loads(v) if isinstance(v, str) else v)
-    for col in _BOOL_COLUMNS:
-        if col in frame:
-            frame[col] = frame[col].astype(bool)
-    text = frame.select_dtypes(include=["object", "str"]).columns
-    frame[text] = frame[text].fillna("")
-    return frame

@@ -1,8 +1,9 @@
 """One settings object: defaults in code, ``parallax.toml`` over them, CLI flags over that.
 
-Each stage receives only its own section. Estimator sections (``events``, ``topics``,
-``alignment``) are keyword arguments of the estimator; unknown keys are refused with a message
-that names them.
+Each stage receives only its own section. Estimator sections are keyword arguments of the
+estimator (``events``: ``compare.events.EventGrouper``; ``alignment``:
+``compare.match.SameFactMatcher``; ``topics``: ``compare.facts.FactBuilder``, the fact rows);
+unknown keys are refused with a message that names them.
 """
 from __future__ import annotations
 

@@ -25,19 +25,23 @@ from corpus.store import STORE_ENV, Store
 log = logging.getLogger(__name__)
 
 # The demo event: the Russia-Ukraine talks in Istanbul on 29 March 2022 and the reactions
-# over the next two days. The window opens a day early for the run-up coverage.
+# over the next two days. The window opens a day early for the run-up coverage. Keywords in
+# English, Russian and Ukrainian (stems: "переговор" is negotiation(s) in both, "Мединск" finds
+# every case of Medinsky's name; names in Latin letters also match a transliterated text).
 DEMO_SCOPE = EventScope(
     keywords=("Istanbul", "negotiat", "peace talks", "talks with Russia", "Medinsky",
-              "Chernihiv", "de-escalat"),
+              "Chernihiv", "de-escalat", "Стамбул", "переговор", "Чернигов", "Чернігів",
+              "деэскалац", "деескалац"),
     since="2022-03-28", until="2022-03-31",
 )
 
 
 def seed_matcher(seed: Path) -> tuple[str, object]:
-    """A function scoring texts' cosine similarity to a seed article (with the real model)."""
+    """A function scoring texts' similarity to a seed article, in any language: the cosine of
+    the multilingual encoder over the first 2,000 characters (title and lead)."""
     draft = read_html_file(seed) if seed.suffix.lower() in (".html", ".htm") else \
         read_text_file(seed)
-    model = make_embedder()
+    model = make_embedder("use:multilingual-v3")
     anchor = model.encode([f"{draft.title}\n\n{draft.text}"[:2000]])[0]
 
     def score(text: str) -> float:

@@ -17,6 +17,7 @@ from corpus.dedupe import NEAR_THRESHOLD, NearDuplicateIndex, content_hash, minh
 from corpus.errors import CorpusError, ExtractError, FeedError, FetchError, SourceError
 from corpus.fetch import Fetched, FetchSettings, HttpFetcher, wayback_url
 from corpus.ids import article_id, article_key, canonical_url
+from corpus.language import article_language
 from corpus.outlets import OutletResolver, default_resolver, host_of
 from corpus.records import Article, CollectReport, ItemOutcome
 from corpus.sources import (
@@ -66,13 +67,24 @@ class EventScope:
             return f"published {day}, after the event window ending {self.until}"
         if self.keywords:
             haystack = f"{draft.title}\n{draft.text}".lower()
-            if not any(k.lower() in haystack for k in self.keywords):
+            found = any(k.lower() in haystack for k in self.keywords) or any(
+                k.lower() in ascii for ascii in [_transliterated(haystack)] for k in self.keywords)
+            if not found:
                 return f"mentions none of the event keywords ({', '.join(self.keywords)})"
         if seed_matcher is not None:
             score = seed_matcher(f"{draft.title}\n\n{draft.text}")
             if score < self.seed_threshold:
                 return f"similarity {score:.2f} to the seed article is below {self.seed_threshold}"
         return ""
+
+
+def _transliterated(text: str) -> str:
+    """``text`` in ASCII letters (anyascii), so a keyword such as "Medinsky" or "Zelensk" also
+    finds "Мединский" or "Зеленский"; translations ("Istanbul" / "Стамбул") need their own
+    keyword."""
+    from anyascii import anyascii
+
+    return anyascii(text).lower()
 
 
 @dataclass(frozen=True)
@@ -320,7 +332,8 @@ class Collector:
         article = Article(
             article_id=aid, source_id=draft.source_id or draft.url or Path(draft.origin).name,
             outlet=outlet, url=draft.url, title=draft.title.strip(), text=text,
-            published=normalise_date(draft.published), language=draft.language,
+            published=normalise_date(draft.published),
+            language=article_language(draft.language, draft.title, text),
             author=draft.author, site_name=draft.site_name or host_of(draft.url),
             origin=draft.origin, content_hash=digest, duplicate_of=duplicate_of,
             duplicate_kind=kind if duplicate_of else "", collected_at=now_iso(),

@@ -27,6 +27,9 @@ from corpus.records import Article, ItemOutcome
 log = logging.getLogger(__name__)
 
 DEFAULT_STORE = "parallax.db"
+# Finished analysis runs whose result tables are kept (the newest ones); older runs' tables are
+# dropped when a new run is written, so a researcher iterating does not grow the store forever.
+KEEP_RESULT_RUNS = 5
 STORE_ENV = "PARALLAX_STORE"
 
 _SCHEMA = """
@@ -80,6 +83,12 @@ CREATE TABLE IF NOT EXISTS items (
     article_id TEXT NOT NULL,
     at TEXT NOT NULL,
     PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE IF NOT EXISTS passage_cache (
+    splitter TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    spans TEXT NOT NULL,
+    PRIMARY KEY (splitter, content_hash)
 );
 CREATE TABLE IF NOT EXISTS embedding_cache (
     model TEXT NOT NULL,
@@ -255,8 +264,11 @@ class Store:
     def start_run(self, kind: str, params: dict[str, Any], run_id: str | None = None) -> str:
         run_id = run_id or f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         with self.transaction() as db:
+            # A finished run with the same id stays finished (and readable) while it is redone.
             db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, NULL, ?, NULL)",
+                "INSERT INTO runs VALUES (?, ?, ?, NULL, ?, NULL) ON CONFLICT(run_id) DO UPDATE "
+                "SET started_at = excluded.started_at, params = excluded.params "
+                "WHERE runs.finished_at IS NULL",
                 (run_id, kind, now_iso(), json.dumps(params, sort_keys=True, default=str)),
             )
         return run_id
@@ -331,27 +343,66 @@ class Store:
                 ],
             )
 
+    # -- passage cache -----------------------------------------------------------------------
+    def cached_passages(self, splitter: str, content_hashes: Iterable[str]
+                        ) -> dict[str, list[list[Any]]]:
+        """Cached passage spans of texts by content hash (for one splitter configuration)."""
+        hashes = list(dict.fromkeys(content_hashes))
+        found: dict[str, list[list[Any]]] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._query(
+                f"SELECT content_hash, spans FROM passage_cache WHERE splitter = ? "
+                f"AND content_hash IN ({marks})", [splitter, *chunk])
+            for r in rows:
+                found[str(r[0])] = json.loads(r[1])
+        return found
+
+    def cache_passages(self, splitter: str, spans: dict[str, list[list[Any]]]) -> None:
+        if self.readonly:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO passage_cache VALUES (?, ?, ?)",
+                [(splitter, h, json.dumps(v, ensure_ascii=False)) for h, v in spans.items()])
+
     # -- analysis results --------------------------------------------------------------------
-    def write_results(self, run_id: str, frames: dict[str, pd.DataFrame]) -> None:
-        """Replace the result tables of ``run_id`` with ``frames``, atomically."""
+    def write_results(self, run_id: str, frames: dict[str, pd.DataFrame],
+                      keep_runs: int = KEEP_RESULT_RUNS) -> None:
+        """Replace the result tables of ``run_id`` with ``frames`` in ONE transaction.
+
+        ``frames`` hold plain cells (text, numbers, None; the caller encodes lists). A failure
+        in any table leaves every table as it was before. Results of analysis runs older than
+        the ``keep_runs`` most recent finished ones are dropped in the same transaction.
+        """
         with self.transaction() as db:
             for name, frame in frames.items():
                 table = f"result_{name}"
-                exists = db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)
-                ).fetchone()
-                if exists:
-                    db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
-                    have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
-                    for col in frame.columns:
-                        if col not in have:
-                            db.execute(f'ALTER TABLE {table} ADD COLUMN "{col}"')
-                out = frame.copy()
-                out.insert(0, "run_id", run_id) if "run_id" not in out.columns else None
-                for col in out.columns:
-                    if out[col].map(lambda v: isinstance(v, list | dict | tuple)).any():
-                        out[col] = out[col].map(lambda v: json.dumps(v, ensure_ascii=False))
-                out.to_sql(table, db, if_exists="append", index=False)
+                columns = ["run_id", *[c for c in frame.columns if c != "run_id"]]
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({quoted})")
+                have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+                for col in columns:
+                    if col not in have:
+                        db.execute(f'ALTER TABLE {table} ADD COLUMN "{col}"')
+                db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+                values = frame.drop(columns=["run_id"], errors="ignore").astype(object)
+                values = values.where(values.notna(), None)
+                marks = ", ".join("?" for _ in columns)
+                db.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})",
+                               ([run_id, *row] for row in values.itertuples(index=False)))
+            self._prune_results(db, run_id, frames, keep_runs)
+
+    def _prune_results(self, db: sqlite3.Connection, run_id: str,
+                       frames: dict[str, pd.DataFrame], keep_runs: int) -> None:
+        finished = [r[0] for r in db.execute(
+            "SELECT run_id FROM runs WHERE kind = 'analyze' AND finished_at IS NOT NULL "
+            "AND run_id != ? ORDER BY finished_at DESC", (run_id,))]
+        for old in finished[max(keep_runs - 1, 0):]:
+            for name in frames:
+                db.execute(f"DELETE FROM result_{name} WHERE run_id = ?", (old,))
+            db.execute("DELETE FROM runs WHERE run_id = ?", (old,))
 
     def read_result(self, name: str, run_id: str) -> pd.DataFrame:
         """One result table of one analysis run, without its ``run_id`` column."""

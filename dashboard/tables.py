@@ -11,44 +11,16 @@ from typing import Any
 
 import pandas as pd
 
-COLUMNS: dict[str, list[str]] = {
-    "events": ["article_id", "source_id", "outlet", "url", "title", "published", "language",
-               "duplicate_of", "content_hash", "event_id", "event_label"],
-    "passages": ["passage_id", "article_id", "source_id", "outlet", "url", "event_id", "topic_id",
-                 "char_start", "char_end", "text", "is_quote", "speaker", "tone"],
-    "topics": ["event_id", "topic_id", "topic_label", "terms", "representative_passage_id",
-               "representative_text", "n_passages", "n_outlets", "outlets"],
-    "coverage": ["event_id", "topic_id", "outlet", "covered", "n_passages", "best_passage_id",
-                 "similarity"],
-    "alignments": ["event_id", "topic_id", "passage_id_a", "passage_id_b", "outlet_a",
-                   "outlet_b", "similarity"],
-    "omissions": ["event_id", "outlet", "topic_id", "topic_label", "kind",
-                  "n_outlets_reporting", "n_outlets_in_event"],
-    "framing": ["event_id", "topic_id", "outlet", "signal", "term", "value", "z_score", "count",
-                "passage_ids", "detail"],
-}
-_NUMERIC = {"similarity", "value", "z_score", "tone", "n_passages", "n_outlets", "count",
-            "char_start", "char_end", "n_outlets_reporting", "n_outlets_in_event"}
+from compare import schema
+
+COLUMNS: dict[str, list[str]] = {name: schema.columns(name) for name in schema.RESULT_TABLES}
 # Registry columns that identify an outlet rather than label it.
 _NOT_LABELS = {"outlet", "domains", "display_name"}
 
 
 def normalize(name: str, frame: pd.DataFrame | None) -> pd.DataFrame:
-    """``frame`` with every DESIGN.md column present and typed (SQLite gives 0/1 for bools)."""
-    frame = pd.DataFrame(columns=COLUMNS.get(name, [])) if frame is None else frame.copy()
-    for col in COLUMNS.get(name, []):
-        if col not in frame.columns:
-            frame[col] = None
-    for col in frame.columns:
-        if col in _NUMERIC:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce")
-        elif col in ("covered", "is_quote"):
-            frame[col] = frame[col].fillna(0).astype(bool)
-        elif col in ("event_id", "topic_id", "outlet", "passage_id", "article_id",
-                     "best_passage_id", "signal", "term", "kind", "text", "title", "url",
-                     "topic_label", "event_label", "published", "detail", "duplicate_of"):
-            frame[col] = frame[col].fillna("").astype(str)
-    return frame
+    """``frame`` with every column of the table present and typed (``compare.schema``)."""
+    return schema.decode(name, frame)
 
 
 def display_names(registry: pd.DataFrame | None) -> dict[str, str]:

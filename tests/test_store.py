@@ -70,8 +70,29 @@ def test_embedding_cache_round_trip(tmp_path):
 
 def test_results_replace_per_run(tmp_path):
     with Store(tmp_path / "s.db") as store:
-        store.write_results("r1", {"topics": pd.DataFrame({"topic_id": ["t1"], "terms": [["a"]]})})
-        store.write_results("r1", {"topics": pd.DataFrame({"topic_id": ["t2"], "terms": [["b"]]})})
+        store.write_results("r1", {"topics": pd.DataFrame({"topic_id": ["t1"], "terms": ['["a"]']})})
+        store.write_results("r1", {"topics": pd.DataFrame({"topic_id": ["t2"], "terms": ['["b"]']})})
         got = store.read_result("topics", "r1")
     assert list(got["topic_id"]) == ["t2"]
     assert got.loc[0, "terms"] == '["b"]'
+
+
+def test_write_results_is_one_transaction(tmp_path):
+    """A failure in the second table leaves the first table as the previous run wrote it."""
+    good = {"events": pd.DataFrame({"event_id": ["e1"]}),
+            "topics": pd.DataFrame({"topic_id": ["t1"]})}
+    with Store(tmp_path / "s.db") as store:
+        store.write_results("r1", good)
+        broken = {"events": pd.DataFrame({"event_id": ["e2"]}),
+                  "topics": pd.DataFrame({"topic_id": [object()]})}  # not storable
+        with pytest.raises(StoreError):
+            store.write_results("r1", broken)
+        assert list(store.read_result("events", "r1")["event_id"]) == ["e1"]
+        assert list(store.read_result("topics", "r1")["topic_id"]) == ["t1"]
+
+
+def test_passage_cache_round_trip(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        store.cache_passages("splitter-1", {"h1": [[0, 5, False, ""]]})
+        assert store.cached_passages("splitter-1", ["h1", "h2"]) == {"h1": [[0, 5, False, ""]]}
+        assert store.cached_passages("splitter-2", ["h1"]) == {}

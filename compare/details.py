@@ -1,0 +1,217 @@
+"""The checkable details of a passage: numbers, dates, names, negation; and how two differ.
+
+Two outlets can state "the same fact" and still disagree on what matters most: how many were
+killed, on which day, who did it, whether it happened at all. The same-fact verifier reads these
+details as signals (shared names and numbers raise the probability, a negation on one side only
+lowers it), and a verified pair whose details disagree is marked with what differs
+(:func:`relation`).
+
+Rules, in any language the tokenizer reads: numbers are written digits ("14,000", "2.5");
+dates are a day with a month name (English, Russian, Ukrainian, German, French, Spanish,
+Italian, Polish, Turkish month names); names are capitalised words after the first word of the
+sentence, transliterated to ASCII (anyascii) and cut to their first five letters, so "Zelensky",
+"Zelenskiy" and "Зеленский" meet, and so do "Russia", "Russian" and "Россия"; negation is a word
+from a short per-language list. Limits: spelled-out numbers ("eight") are not read; a
+capitalised common noun (every German noun) counts as a name; negation is lexical ("not only"
+counts).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import sparse
+
+from corpus.text import NUMBER, WORD, number_value
+
+_MONTHS: dict[int, tuple[str, ...]] = {
+    1: ("january", "jan", "января", "январь", "січня", "januar", "janvier", "enero", "gennaio",
+        "stycznia", "ocak"),
+    2: ("february", "feb", "февраля", "февраль", "лютого", "februar", "février", "febrero",
+        "febbraio", "lutego", "şubat"),
+    3: ("march", "mar", "марта", "март", "березня", "märz", "mars", "marzo", "marca", "mart"),
+    4: ("april", "apr", "апреля", "апрель", "квітня", "avril", "abril", "aprile", "kwietnia",
+        "nisan"),
+    5: ("may", "мая", "май", "травня", "mai", "mayo", "maggio", "maja", "mayıs"),
+    6: ("june", "jun", "июня", "июнь", "червня", "juni", "juin", "junio", "giugno", "czerwca",
+        "haziran"),
+    7: ("july", "jul", "июля", "июль", "липня", "juli", "juillet", "julio", "luglio", "lipca",
+        "temmuz"),
+    8: ("august", "aug", "августа", "август", "серпня", "août", "agosto", "sierpnia",
+        "ağustos"),
+    9: ("september", "sep", "sept", "сентября", "сентябрь", "вересня", "septembre",
+        "septiembre", "settembre", "września", "eylül"),
+    10: ("october", "oct", "октября", "октябрь", "жовтня", "oktober", "octobre", "octubre",
+         "ottobre", "października", "ekim"),
+    11: ("november", "nov", "ноября", "ноябрь", "листопада", "novembre", "noviembre",
+         "listopada", "kasım"),
+    12: ("december", "dec", "декабря", "декабрь", "грудня", "dezember", "décembre",
+         "diciembre", "dicembre", "grudnia", "aralık"),
+}
+_MONTH_OF = {name: month for month, names in _MONTHS.items() for name in names}
+_MONTH_ALT = "|".join(sorted(map(re.escape, _MONTH_OF), key=len, reverse=True))
+_DATE = re.compile(
+    rf"\b(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(?P<m1>{_MONTH_ALT})\b"
+    rf"|\b(?P<m2>{_MONTH_ALT})\.?\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+# Negation words per language (the lexical core: particles, "never", "without", "no one").
+NEGATIONS = frozenset({
+    # English
+    "not", "no", "never", "neither", "nor", "none", "nobody", "nothing", "without", "cannot",
+    "n't", "didn't", "doesn't", "don't", "isn't", "wasn't", "weren't", "aren't", "won't",
+    "wouldn't", "couldn't", "shouldn't", "hasn't", "haven't", "hadn't", "can't",
+    # Russian, Ukrainian
+    "не", "нет", "ни", "никогда", "без", "ничего", "никто", "ні", "ніколи", "немає", "ніхто",
+    "нічого",
+    # German, French, Spanish, Italian, Polish, Turkish
+    "nicht", "kein", "keine", "keinen", "keiner", "keinem", "nie", "niemals", "ohne",
+    "ne", "pas", "jamais", "aucun", "aucune", "sans", "nunca", "sin", "ningún", "ninguna",
+    "tampoco", "non", "senza", "nessun", "nessuna", "nigdy", "bez", "değil",
+    "hiç", "asla",
+})
+_NAME_KEY_CHARS = 5
+_NAME_MIN_CHARS = 3
+
+
+@dataclass(frozen=True)
+class PassageDetails:
+    """What a passage states that can be checked against another outlet's passage."""
+
+    numbers: frozenset[str]  # every written number, canonical ("14000", "2.5")
+    figures: frozenset[str]  # numbers that count something: not years, not days of dates
+    dates: frozenset[str]  # "MM-DD" of day-and-month dates
+    names: frozenset[str]  # name keys (transliterated, five letters)
+    subject: str  # the key of the first name (who the sentence is about), or ""
+    negated: bool
+
+
+@lru_cache(maxsize=4096)
+def name_key(word: str) -> str:
+    """A name's key: ASCII transliteration, lower case, letters only, first five letters."""
+    from anyascii import anyascii
+
+    letters = re.sub(r"[^a-z]", "", anyascii(word).lower())
+    return letters[:_NAME_KEY_CHARS] if len(letters) >= _NAME_MIN_CHARS else ""
+
+
+@lru_cache(maxsize=64)
+def stopwords(language: str) -> frozenset[str]:
+    """Function words of a language (scikit-learn's list for English, stopwords-iso for the
+    others; empty for a language neither knows)."""
+    if language in ("en", ""):
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return frozenset(ENGLISH_STOP_WORDS)
+    import stopwordsiso
+
+    return frozenset(stopwordsiso.stopwords(language)) if stopwordsiso.has_lang(language) \
+        else frozenset()
+
+
+def _dates(text: str) -> tuple[set[str], set[str]]:
+    """(``"MM-DD"`` keys, the day numbers they used)."""
+    keys, days = set(), set()
+    for m in _DATE.finditer(text):
+        day, month = (m.group("d1"), m.group("m1")) if m.group("d1") else (m.group("d2"),
+                                                                             m.group("m2"))
+        number = int(day)
+        if 1 <= number <= 31:
+            keys.add(f"{_MONTH_OF[month.lower()]:02d}-{number:02d}")
+            days.add(str(number))
+    return keys, days
+
+
+def _names(text: str, language: str) -> list[str]:
+    """Name keys of the capitalised words; the sentence's first word only when it is neither a
+    function word of the language nor a common opener ("Officials said")."""
+    found = list(WORD.finditer(text))
+    keys = []
+    for i, m in enumerate(found):
+        word = m.group()
+        lower = word.lower()
+        if not word[0].isupper() or lower in _MONTH_OF or lower in stopwords("en"):
+            continue
+        if i == 0 and lower in _COMMON_OPENERS:
+            continue
+        key = name_key(word)
+        if key:
+            keys.append(key)
+    return keys
+
+
+# Capitalised sentence openers that are not names (beyond the stop word lists).
+_COMMON_OPENERS = frozenset({
+    "officials", "police", "authorities", "troops", "forces", "witnesses",
+    "residents", "talks", "negotiators", "sources", "analysts", "experts",
+    "critics", "protesters", "lawmakers", "soldiers", "people", "earlier",
+    "later", "meanwhile", "separately", "today", "yesterday",
+    # function words that open sentences in the other languages read here (stop word lists
+    # are not used: stopwords-iso's Russian list holds "россия")
+    "он", "она", "оно", "они", "это", "этот", "эта", "эти", "в", "во", "на", "по", "как", "так",
+    "но", "и", "а", "при", "после", "до", "для", "также", "однако", "кроме", "с", "со", "у",
+    "из", "за", "о", "об", "что", "когда", "где", "тем", "все", "его", "ее", "её", "их", "мы",
+    "вы", "я", "він", "вона", "вони", "це", "і", "та", "але", "після", "der", "die", "das",
+    "ein", "eine", "er", "sie", "es", "wir", "im", "am", "auf", "nach", "bei", "mit", "und",
+    "aber", "auch", "diese", "dieser", "le", "la", "les", "un", "une", "il", "elle", "ils",
+    "elles", "dans", "au", "aux", "et", "mais", "ce", "cette", "selon", "el", "los", "las",
+    "una", "en", "y", "pero", "según", "este", "esta"})
+
+
+def passage_details(text: str, language: str = "") -> PassageDetails:
+    """The checkable details of one passage (see the module docstring)."""
+    numbers = {number_value(m.group()) for m in NUMBER.finditer(text)}
+    dates, days = _dates(text)
+    figures = {n for n in numbers if not _YEAR.match(n) and n not in days}
+    names = _names(text, language)
+    words = set(WORD.findall(text.lower())) | set(re.findall(r"\w+n't", text.lower()))
+    return PassageDetails(
+        numbers=frozenset(numbers), figures=frozenset(figures), dates=frozenset(dates),
+        names=frozenset(names), subject=names[0] if names else "",
+        negated=bool(words & NEGATIONS),
+    )
+
+
+def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0) -> str:
+    """What differs between two passages stating the same fact.
+
+    ``number``: both give figures and share none; ``date``: both date it, differently;
+    ``negation``: one side is negated and the other not, read only when the two share most of
+    their wording (``overlap``, a lexical similarity in 0..1, at least
+    :data:`NEGATION_MIN_OVERLAP`): otherwise a "not" somewhere in a long sentence says nothing
+    about the shared claim; ``actor``: both name who acts, the names differ, neither names the
+    other's, and they share another name (the same scene, a different doer); else ``same``.
+    Checked in that order; one answer per pair.
+    """
+    if a.figures and b.figures and not a.figures & b.figures:
+        return "number"
+    if a.dates and b.dates and not a.dates & b.dates:
+        return "date"
+    if a.negated != b.negated and overlap >= NEGATION_MIN_OVERLAP:
+        return "negation"
+    if (a.subject and b.subject and a.subject != b.subject and a.subject not in b.names
+            and b.subject not in a.names and (a.names - {a.subject}) & (b.names - {b.subject})):
+        return "actor"
+    return "same"
+
+
+# Lexical similarity (character n-gram cosine of the transliterations) from which a negation
+# on one side only is read as the difference: a pair this close says the same words, one of
+# them with "not" ("Russia will withdraw" / "Russia will not withdraw" scores 0.94).
+NEGATION_MIN_OVERLAP = 0.5
+
+
+def indicator_matrix(sets: Sequence[Iterable[str]]) -> sparse.csr_matrix:
+    """A binary ``(len(sets), vocabulary)`` CSR matrix: row i marks the members of sets[i]."""
+    vocabulary: dict[str, int] = {}
+    rows, cols = [], []
+    for i, members in enumerate(sets):
+        for member in set(members):
+            rows.append(i)
+            cols.append(vocabulary.setdefault(member, len(vocabulary)))
+    data = np.ones(len(rows), dtype=np.float32)
+    return sparse.csr_matrix((data, (rows, cols)), shape=(len(sets), max(len(vocabulary), 1)))

@@ -1,0 +1,344 @@
+"""Training the same-fact verifier from the labelled data in ``../shared/data``.
+
+    python -m compare.training [--data ../shared/data] [--out compare/data/verifier.json]
+
+regenerates the shipped artifact byte for byte (same data, same packages). Training data, and
+nothing else (the held-out sets the tests report on are never read here):
+
+- MSRP *train*: news sentence pairs judged paraphrase or not (English);
+- STS benchmark *train*, English and its Russian and German translations: pairs with a gold
+  similarity 0-5, labelled "same fact" at 4 or more ("mostly equivalent"), in five language
+  combinations (en-en, ru-ru, de-de, en-ru, en-de) so the model learns translations;
+- NewsWCL50 *dev* events 0-4: the matcher's own candidate pairs inside an event, labelled by
+  the cross-document mention chains (:func:`newswcl_gold`): the hard negatives of real use
+  (a neighbouring claim about the same person, background shared by every article).
+
+Each source weighs the same in the fit (each STS language combination a fifth of STS). The
+model is a logistic regression on standardised features (``compare.verify.FEATURES``); its
+coefficients are rounded to 6 significant digits, so the JSON is stable across runs.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import itertools
+import json
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from compare.match import candidate_pairs
+from compare.verify import (
+    FEATURES,
+    MODEL_FILE,
+    PassageSignals,
+    pair_features,
+    passage_signals,
+    reads_minilm,
+)
+
+log = logging.getLogger(__name__)
+
+DEV_EVENTS = ("0", "1", "2", "3", "4")
+HELD_OUT_EVENTS = ("5", "6", "7", "8", "9")
+# Chains that cover more than this share of an event's sentences (3_Lawsuit, "Trump") link
+# nearly every sentence and say nothing about the same fact; they are not gold.
+UBIQUITOUS_CHAIN_SHARE = 0.40
+STS_SAME_FACT = 4.0
+STS_COMBOS = (("en", "en"), ("ru", "ru"), ("de", "de"), ("en", "ru"), ("en", "de"))
+Encoder = Callable[[list[str]], np.ndarray]
+
+
+# ---------------------------------------------------------------------------- readers
+
+
+def read_msrp(path: Path) -> list[tuple[int, str, str]]:
+    """MSRP rows as (label, sentence 1, sentence 2)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        next(rows)
+        return [(int(r[0]), r[3], r[4]) for r in rows]
+
+
+def read_sts(folder: Path, language: str, split: str) -> list[tuple[str, str, float]]:
+    """STS benchmark rows of one language file as (sentence 1, sentence 2, score 0-5)."""
+    with (folder / f"stsb-{language}-{split}.csv").open(encoding="utf-8", newline="") as handle:
+        return [(r[0], r[1], float(r[2])) for r in csv.reader(handle)]
+
+
+def split_sentences(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, text) of each pysbd sentence, paragraph by paragraph (the NewsWCL50 gold's
+    own sentence unit, independent of the product's passage splitter)."""
+    import pysbd
+
+    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    position = 0
+    for paragraph in text.split("\n\n"):
+        offset = text.index(paragraph, position)
+        position = offset + len(paragraph)
+        for span in segmenter.segment(paragraph):
+            stripped = span.sent.strip()
+            if stripped:
+                start = offset + span.start + len(span.sent) - len(span.sent.lstrip())
+                yield start, start + len(stripped), stripped
+
+
+def _locate(mention: dict[str, Any], squashed: str, keep: list[int]) -> int:
+    """Character offset of a mention in its article, found by its tokens and context."""
+    tokens, context = mention["tokens_text"], mention["mention_context"]
+    n = len(tokens)
+    hits_in_context = [i for i in range(len(context) - n + 1) if context[i: i + n] == tokens]
+    at = min(hits_in_context, key=lambda i: abs(i - 100))  # the context is 100 tokens each side
+    for width in (12, 6, 3, 0):
+        left = "".join(t for t in context[max(0, at - width): at] if t != "\n")
+        right = "".join(t for t in context[at + n: at + n + width] if t != "\n")
+        pattern = re.sub(r"\s+", "", left + "".join(tokens) + right)
+        hits = [m.start() for m in re.finditer(re.escape(pattern), squashed)]
+        if len(hits) == 1 or (width == 0 and hits):
+            return keep[hits[0] + len(re.sub(r"\s+", "", left))]
+    raise ValueError(f"mention {mention['mention_id']} not found in its article")
+
+
+@dataclass
+class NewsWCL:
+    """NewsWCL50 sentences with their mention chains."""
+
+    sentences: list[dict[str, Any]]  # doc, event, outlet, start, end, text
+    chains: dict[str, set[int]]  # chain -> sentence indices
+    types: dict[str, str]  # chain -> mention type
+
+
+def read_newswcl(folder: Path) -> NewsWCL:
+    """NewsWCL50's sentences and the sentence sets of its cross-document mention chains.
+
+    Mentions are located in the article text by their tokens and context (whitespace-free
+    match widened until unique; 8 of 1,224 sit in text a Fox article repeats and take the
+    first copy) and mapped to the sentence holding their first character.
+    """
+    articles = [json.loads(line) for line in (folder / "articles.jsonl").open(encoding="utf-8")]
+    mentions = json.loads((folder / "event_mentions.json").read_text(encoding="utf-8"))
+    sents: list[dict[str, Any]] = []
+    for art in articles:
+        for start, end, text in split_sentences(art["text"]):
+            sents.append({"doc": art["id"], "event": art["event_id"],
+                          "outlet": art["outlet_name"], "start": start, "end": end,
+                          "text": text})
+    by_doc: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(sents):
+        by_doc[s["doc"]].append(i)
+    texts = {a["id"]: a["text"] for a in articles}
+    chains: dict[str, set[int]] = defaultdict(set)
+    for m in mentions:
+        text = texts[m["conll_doc_key"]]
+        keep = [i for i, ch in enumerate(text) if not ch.isspace()]
+        char = _locate(m, "".join(text[i] for i in keep), keep)
+        sent = next(i for i in by_doc[m["conll_doc_key"]]
+                    if sents[i]["start"] <= char < sents[i]["end"])
+        chains[m["coref_chain"]].add(sent)
+    return NewsWCL(sents, dict(chains), {m["coref_chain"]: m["mention_type"] for m in mentions})
+
+
+def newswcl_gold(data: NewsWCL, types: frozenset[str] = frozenset({"EVENT", "ACTION", "MISC"}),
+                 max_share: float = UBIQUITOUS_CHAIN_SHARE) -> set[tuple[int, int]]:
+    """Gold same-fact pairs: sentences of different articles sharing a chain of ``types`` that
+    covers at most ``max_share`` of its event's sentences."""
+    per_event: dict[str, int] = defaultdict(int)
+    for s in data.sentences:
+        per_event[s["event"]] += 1
+    gold = set()
+    for chain, members in data.chains.items():
+        event = data.sentences[next(iter(members))]["event"]
+        if data.types[chain] in types and len(members) / per_event[event] <= max_share:
+            gold |= {(a, b) for a, b in itertools.combinations(sorted(members), 2)
+                     if data.sentences[a]["doc"] != data.sentences[b]["doc"]}
+    return gold
+
+
+# ---------------------------------------------------------------------------- labelled pairs
+
+
+@dataclass
+class PairSet:
+    """Labelled pairs of one source: features, labels and the source's name."""
+
+    name: str
+    features: np.ndarray
+    labels: np.ndarray
+
+
+def default_encoders() -> tuple[Encoder, Encoder]:
+    """(multilingual encoder, MiniLM) as functions of a list of texts."""
+    from compare.embed import make_embedder
+
+    use, minilm = make_embedder("use:multilingual-v3"), make_embedder()
+    return use.encode, minilm.encode
+
+
+def signals_for(texts: list[str], languages: list[str], use: Encoder,
+                minilm: Encoder) -> PassageSignals:
+    """Signals of ``texts``, with MiniLM run on the English ones only."""
+    english = np.flatnonzero(reads_minilm(languages)).tolist()
+    mini = None
+    if english:
+        encoded = minilm([texts[i] for i in english])
+        mini = np.zeros((len(texts), encoded.shape[1]), dtype=np.float32)
+        mini[english] = encoded
+    return passage_signals(texts, languages, use(texts), mini)
+
+
+def msrp_pairs(data: Path, use: Encoder, minilm: Encoder) -> PairSet:
+    rows = read_msrp(data / "msrp" / "msr_paraphrase_train.txt")
+    texts = [r[1] for r in rows] + [r[2] for r in rows]
+    signals = signals_for(texts, ["en"] * len(texts), use, minilm)
+    n = len(rows)
+    return PairSet("msrp-train", pair_features(signals, np.arange(n), n + np.arange(n)),
+                   np.array([r[0] for r in rows]))
+
+
+def sts_pairs(data: Path, use: Encoder, minilm: Encoder, split: str = "train") -> list[PairSet]:
+    files = {lang: read_sts(data / "stsb", lang, split) for lang in ("en", "ru", "de")}
+    out = []
+    for left, right in STS_COMBOS:
+        a, b = files[left], files[right]
+        texts = [r[0] for r in a] + [r[1] for r in b]
+        languages = [left] * len(a) + [right] * len(b)
+        signals = signals_for(texts, languages, use, minilm)
+        n = len(a)
+        out.append(PairSet(f"stsb-{split}-{left}-{right}",
+                           pair_features(signals, np.arange(n), n + np.arange(n)),
+                           np.array([r[2] >= STS_SAME_FACT for r in files["en"]], dtype=int)))
+    return out
+
+
+def newswcl_pairs(data: Path, use: Encoder, minilm: Encoder,
+                  events: tuple[str, ...] = DEV_EVENTS) -> PairSet:
+    """The matcher's candidate pairs in NewsWCL50 ``events``, labelled by the gold chains
+    (only pairs whose two sentences both carry a mention are judged)."""
+    wcl = read_newswcl(data / "newswcl50")
+    gold = newswcl_gold(wcl)
+    annotated = set().union(*wcl.chains.values())
+    features, labels = [], []
+    for event in events:
+        idx = [i for i, s in enumerate(wcl.sentences) if s["event"] == event]
+        texts = [wcl.sentences[i]["text"] for i in idx]
+        signals = signals_for(texts, ["en"] * len(texts), use, minilm)
+        pairs, _ = candidate_pairs(signals, [wcl.sentences[i]["outlet"] for i in idx])
+        pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+        judged = [k for k, (a, b) in enumerate(pairs) if idx[a] in annotated
+                  and idx[b] in annotated and wcl.sentences[idx[a]]["doc"]
+                  != wcl.sentences[idx[b]]["doc"]]
+        pairs = pairs[judged]
+        features.append(pair_features(signals, pairs[:, 0], pairs[:, 1]))
+        labels += [int((idx[a], idx[b]) in gold) for a, b in pairs]
+    return PairSet("newswcl50-dev", np.vstack(features), np.array(labels))
+
+
+def newswcl_links(data: Path, use: Encoder, minilm: Encoder, verifier: Any,
+                  events: tuple[str, ...] = HELD_OUT_EVENTS) -> dict[str, float]:
+    """Link precision and sentence recall on NewsWCL50 ``events``.
+
+    A *link* is what the side by side shows: for each sentence and each other outlet, its
+    candidate there with the highest probability, kept when the probability reaches the
+    verifier's threshold. Precision is over links whose two sentences both carry a mention
+    (elsewhere the gold says nothing); sentence recall is the share of gold sentences with at
+    least one correct link.
+    """
+    from compare.match import SameFactMatcher, best_links
+
+    wcl = read_newswcl(data / "newswcl50")
+    gold = {p for p in newswcl_gold(wcl) if wcl.sentences[p[0]]["event"] in events}
+    annotated = set().union(*wcl.chains.values())
+    links: set[tuple[int, int]] = set()
+    for event in events:
+        idx = [i for i, s in enumerate(wcl.sentences) if s["event"] == event]
+        texts = [wcl.sentences[i]["text"] for i in idx]
+        outlets = [wcl.sentences[i]["outlet"] for i in idx]
+        signals = signals_for(texts, ["en"] * len(texts), use, minilm)
+        matcher = SameFactMatcher().fit(signals, outlets, verifier)
+        for k in best_links(matcher.pairs_, matcher.probability_, outlets):
+            if matcher.probability_[k] >= matcher.threshold_:
+                a, b = matcher.pairs_[k]
+                links.add((idx[int(a)], idx[int(b)]))
+    judged = {p for p in links if p[0] in annotated and p[1] in annotated}
+    hits = judged & gold
+    gold_sentences = {i for p in gold for i in p}
+    return {"links": len(links), "judged": len(judged),
+            "precision": len(hits) / max(len(judged), 1),
+            "sentence_recall": len({i for p in hits for i in p}) / max(len(gold_sentences), 1)}
+
+
+# ---------------------------------------------------------------------------- fitting
+
+
+def _weights(sets: list[PairSet]) -> np.ndarray:
+    """Each source weighs the same: MSRP, STS (its combinations sharing one share), NewsWCL50."""
+    families: dict[str, list[PairSet]] = defaultdict(list)
+    for s in sets:
+        families[s.name.split("-")[0]].append(s)
+    weights = []
+    for s in sets:
+        family = families[s.name.split("-")[0]]
+        weights.append(np.full(len(s.labels), 1.0 / (len(families) * len(family) * len(s.labels))))
+    w = np.concatenate(weights)
+    return w * len(w)
+
+
+def _round(values: Any) -> Any:
+    if isinstance(values, np.ndarray | list | tuple):
+        return [_round(v) for v in values]
+    return float(f"{float(values):.6g}")
+
+
+def file_hashes(data: Path) -> dict[str, str]:
+    """SHA-256 of every training file, keyed by its path under ``data``."""
+    names = ["msrp/msr_paraphrase_train.txt", "newswcl50/articles.jsonl",
+             "newswcl50/event_mentions.json"] + [f"stsb/stsb-{lang}-train.csv"
+                                                 for lang in ("en", "ru", "de")]
+    return {n: hashlib.sha256((data / n).read_bytes()).hexdigest() for n in names}
+
+
+def fit_verifier(sets: list[PairSet], c: float = 1.0) -> dict[str, Any]:
+    """A logistic regression on the pooled, source-weighted pairs, as the artifact's fields."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([s.features for s in sets])
+    y = np.concatenate([s.labels for s in sets])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=1000).fit((x - mean) / scale, y,
+                                                       sample_weight=_weights(sets))
+    return {"features": list(FEATURES), "mean": _round(mean), "scale": _round(scale),
+            "coef": _round(model.coef_[0]), "intercept": _round(model.intercept_[0]),
+            "training_pairs": {s.name: {"pairs": len(s.labels),
+                                        "same_fact": int(s.labels.sum())} for s in sets}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path,
+                        default=Path(__file__).with_name("data") / MODEL_FILE)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    use, minilm = default_encoders()
+    sets = [msrp_pairs(args.data, use, minilm), *sts_pairs(args.data, use, minilm),
+            newswcl_pairs(args.data, use, minilm)]
+    artifact = {**fit_verifier(sets), **THRESHOLDS, "training_data": file_hashes(args.data)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    log.info("wrote %s", args.out)
+
+
+# The decision thresholds on the probability, with their provenance (filled in once measured).
+THRESHOLDS: dict[str, Any] = {"threshold": 0.5, "closest_floor": 0.1}
+
+
+if __name__ == "__main__":
+    main()

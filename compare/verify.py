@@ -1,0 +1,262 @@
+"""The same-fact verifier: a calibrated probability that two passages state the same fact.
+
+One cosine misses much of what tells two sentences apart: a neighbouring claim about the same
+person, the same template about another happening, a translation. The verifier combines signals
+(:data:`FEATURES`) in a logistic regression learned from labelled pairs (``compare.training``):
+
+- ``use``: cosine of the multilingual encoder (Universal Sentence Encoder multilingual v3), for
+  every language pair; ``use_cross`` is the same cosine when the two languages differ, so the
+  model weighs it separately for translations;
+- ``minilm``: cosine of all-MiniLM-L6-v2, the stronger English encoder, when both passages are
+  English (0 otherwise);
+- ``words``: TF-IDF cosine of content words (sublinear tf, stop words of each passage's
+  language removed, IDF from the passages compared together), same language only;
+- ``chars``: TF-IDF cosine of character 3-5-grams of the ASCII transliteration: names and
+  numbers shared across scripts ("Zelensky" / "Зеленский");
+- ``names``, ``numbers``: the share of the smaller passage's names / numbers the other one has;
+- ``figure_conflict``, ``date_conflict``, ``negation_conflict``: both give figures (dates) and
+  share none; one side is negated and the other not (``compare.details``);
+- ``length_ratio``: shorter / longer word count; ``cross``: the languages differ.
+
+The fitted model ships as ``compare/data/verifier.json`` (coefficients, the feature scaling,
+the thresholds with their provenance, and the hashes of the training data); ``python -m
+compare.training`` regenerates it byte for byte.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from compare.details import PassageDetails, indicator_matrix, passage_details, stopwords
+from compare.errors import CompareError
+from corpus.text import WORD
+
+FEATURES = ("use", "use_cross", "minilm", "words", "chars", "names", "numbers",
+            "figure_conflict", "date_conflict", "negation_conflict", "length_ratio", "cross")
+MODEL_FILE = "verifier.json"
+MULTILINGUAL_ENCODER = "use:multilingual-v3"
+
+
+@dataclass(frozen=True)
+class PassageSignals:
+    """Everything the verifier reads of a set of passages, row i = passage i.
+
+    Build it once per event (or per call of :func:`compare.same_fact`) with
+    :func:`passage_signals`; pairs are then scored by index.
+    """
+
+    languages: np.ndarray  # (n,) object: ISO 639-1 codes, "" unknown
+    use: np.ndarray  # (n, 512) float32, L2-normalised
+    minilm: np.ndarray | None  # (n, 384) float32 for English or unknown rows (zeros elsewhere)
+    words: sparse.csr_matrix  # (n, V) L2-normalised TF-IDF rows
+    chars: sparse.csr_matrix  # (n, C) L2-normalised TF-IDF rows
+    names: sparse.csr_matrix  # (n, N) binary
+    numbers: sparse.csr_matrix  # (n, M) binary
+    figures: sparse.csr_matrix  # (n, F) binary
+    dates: sparse.csr_matrix  # (n, D) binary
+    negated: np.ndarray  # (n,) bool
+    n_words: np.ndarray  # (n,) int
+    details: tuple[PassageDetails, ...]
+
+
+def reads_minilm(languages: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Which passages get a MiniLM embedding: English ones and those of unknown language."""
+    return np.isin(np.asarray(languages, dtype=object), ("en", ""))
+
+
+def _content_words(text: str, language: str) -> list[str]:
+    skip = stopwords(language)
+    return [w for w in WORD.findall(text.lower()) if w not in skip and len(w) > 1]
+
+
+def _tfidf_rows(docs: Sequence[Any], **options: Any) -> sparse.csr_matrix:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options)
+    try:
+        return vectorizer.fit_transform(docs).tocsr()
+    except ValueError:  # no tokens at all
+        return sparse.csr_matrix((len(docs), 1), dtype=np.float32)
+
+
+@lru_cache(maxsize=65536)
+def _ascii(text: str) -> str:
+    from anyascii import anyascii
+
+    return anyascii(text).lower()
+
+
+def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndarray,
+                    minilm: np.ndarray | None = None) -> PassageSignals:
+    """The verifier's view of ``texts``: lexical matrices fitted on these texts together, the
+    passages' details, and the given embeddings.
+
+    Args:
+        texts: the passages.
+        languages: ISO 639-1 code of each passage ("" unknown: treated as its own language).
+        use: ``(n, 512)`` multilingual embeddings, L2-normalised.
+        minilm: ``(n, 384)`` MiniLM embeddings (only English rows are read), or None.
+    """
+    langs = np.array([str(x or "") for x in languages], dtype=object)
+    details = tuple(passage_details(t, str(lang)) for t, lang in zip(texts, langs, strict=True))
+    words = _tfidf_rows([_content_words(t, str(lang)) for t, lang in zip(texts, langs,
+                                                                            strict=True)],
+                        analyzer=lambda tokens: tokens)
+    chars = _tfidf_rows([_ascii(t) for t in texts], analyzer="char_wb", ngram_range=(3, 5))
+    return PassageSignals(
+        languages=langs, use=np.asarray(use, dtype=np.float32),
+        minilm=None if minilm is None else np.asarray(minilm, dtype=np.float32),
+        words=words, chars=chars,
+        names=indicator_matrix([d.names for d in details]),
+        numbers=indicator_matrix([d.numbers for d in details]),
+        figures=indicator_matrix([d.figures for d in details]),
+        dates=indicator_matrix([d.dates for d in details]),
+        negated=np.array([d.negated for d in details], dtype=bool),
+        n_words=np.array([len(WORD.findall(t)) for t in texts], dtype=np.int64),
+        details=details,
+    )
+
+
+def _rowdot(matrix: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix[i].multiply(matrix[j]).sum(axis=1), dtype=np.float64).ravel()
+
+
+def _counts(matrix: sparse.csr_matrix) -> np.ndarray:
+    return np.diff(matrix.indptr).astype(np.float64)
+
+
+def _share(matrix: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Shared members over the smaller set's size (0 when either set is empty)."""
+    counts = _counts(matrix)
+    smaller = np.minimum(counts[i], counts[j])
+    return np.where(smaller > 0, _rowdot(matrix, i, j) / np.maximum(smaller, 1), 0.0)
+
+
+def _conflict(matrix: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    counts = _counts(matrix)
+    return ((counts[i] > 0) & (counts[j] > 0) & (_rowdot(matrix, i, j) == 0)).astype(float)
+
+
+def pair_features(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The ``(m, len(FEATURES))`` feature matrix of the pairs ``(i[k], j[k])``."""
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    langs = signals.languages
+    # An unknown language ("") is taken to be the other passage's: only a pair of two known,
+    # different languages is a translation, and MiniLM is read unless a side is known not to
+    # be English.
+    li, lj = langs[i], langs[j]
+    cross = ((li != lj) & (li != "") & (lj != "")).astype(float)
+    use = np.einsum("ij,ij->i", signals.use[i], signals.use[j]).astype(np.float64)
+    english = reads_minilm(li) & reads_minilm(lj)
+    minilm = np.zeros(len(i))
+    if signals.minilm is not None and english.any():
+        e = np.flatnonzero(english)
+        minilm[e] = np.einsum("ij,ij->i", signals.minilm[i[e]], signals.minilm[j[e]])
+    n_i, n_j = signals.n_words[i], signals.n_words[j]
+    columns = {
+        "use": use, "use_cross": use * cross, "minilm": minilm,
+        "words": _rowdot(signals.words, i, j) * (1 - cross),
+        "chars": _rowdot(signals.chars, i, j),
+        "names": _share(signals.names, i, j), "numbers": _share(signals.numbers, i, j),
+        "figure_conflict": _conflict(signals.figures, i, j),
+        "date_conflict": _conflict(signals.dates, i, j),
+        "negation_conflict": (signals.negated[i] != signals.negated[j]).astype(float),
+        "length_ratio": np.minimum(n_i, n_j) / np.maximum(np.maximum(n_i, n_j), 1),
+        "cross": cross,
+    }
+    return np.column_stack([columns[name] for name in FEATURES])
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """The fitted logistic regression: ``probability(features)`` and its thresholds."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float  # "reports it": the same fact (see the artifact's provenance)
+    closest_floor: float  # below this, a nearest passage is not worth showing
+    meta: dict[str, Any]
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """Calibrated probability of the same fact for each row of ``features``."""
+        z = ((np.asarray(features, dtype=np.float64) - self.mean) / self.scale) @ self.coef
+        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verifier:
+        if tuple(data["features"]) != FEATURES:
+            raise CompareError(
+                f"the verifier artifact was trained on features {data['features']}, this code "
+                f"computes {list(FEATURES)}: regenerate it with `python -m compare.training`")
+        return cls(mean=np.array(data["mean"]), scale=np.array(data["scale"]),
+                   coef=np.array(data["coef"]), intercept=float(data["intercept"]),
+                   threshold=float(data["threshold"]),
+                   closest_floor=float(data["closest_floor"]),
+                   meta={k: v for k, v in data.items() if k not in (
+                       "mean", "scale", "coef", "intercept")})
+
+
+@lru_cache(maxsize=1)
+def load_verifier() -> Verifier:
+    """The shipped verifier (``compare/data/verifier.json``)."""
+    resource = resources.files("compare") / "data" / MODEL_FILE
+    try:
+        text = resource.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CompareError(
+            "the same-fact verifier is missing (compare/data/verifier.json): regenerate it "
+            "with `python -m compare.training`") from exc
+    return Verifier.from_dict({**json.loads(text),
+                               "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()})
+
+
+def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
+              languages_a: Sequence[str] | None = None,
+              languages_b: Sequence[str] | None = None) -> np.ndarray:
+    """The calibrated probability that ``texts_a[i]`` and ``texts_b[i]`` state the same fact,
+    for any pair of languages.
+
+    Args:
+        texts_a, texts_b: two equally long sequences of passages (sentences).
+        languages_a, languages_b: ISO 639-1 codes when known; detected per text otherwise
+            (a short sentence may stay undecided, which is then read as the other side's).
+
+    Returns:
+        ``(len(texts_a),)`` float64 probabilities. The verifier's threshold for "the same
+        fact" is ``load_verifier().threshold``.
+
+    Raises:
+        CompareError: the two sequences differ in length.
+    """
+    from compare.embed import make_embedder
+    from corpus.language import detect_language
+
+    if len(texts_a) != len(texts_b):
+        raise CompareError(f"same_fact needs pairs: got {len(texts_a)} and {len(texts_b)} texts")
+    n = len(texts_a)
+    if n == 0:
+        return np.zeros(0)
+    texts = [str(t) for t in [*texts_a, *texts_b]]
+    given: list[str | None] = [*(languages_a if languages_a is not None else [None] * n),
+                               *(languages_b if languages_b is not None else [None] * n)]
+    languages = [lang if lang is not None else detect_language(t)
+                 for t, lang in zip(texts, given, strict=True)]
+    use = make_embedder(MULTILINGUAL_ENCODER).encode(texts)
+    minilm = None
+    english = np.flatnonzero(reads_minilm(languages))
+    if len(english):
+        main = make_embedder()
+        minilm = np.zeros((len(texts), main.dim), dtype=np.float32)
+        minilm[english] = main.encode([texts[k] for k in english])
+    signals = passage_signals(texts, languages, use, minilm)
+    return load_verifier().probability(pair_features(signals, np.arange(n), n + np.arange(n)))

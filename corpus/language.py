@@ -1,0 +1,52 @@
+"""The language of an article: ISO 639-1, detected offline from its text.
+
+``py3langid`` (BSD-3, a numpy port of langid.py; 97 languages, model inside the wheel, about a
+millisecond per article here) reads the title and the first few thousand characters. A language
+given by the page (``<html lang>``, the record's own field) fills in only where the text is too
+short or too mixed to decide: templates often declare a site-wide ``lang`` that an article in
+another language does not follow. Every source kind gets a language this way.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+# Enough text to decide: langid's accuracy on news is above 99 % from a few sentences on;
+# the first characters of an article (title and lead) are its most typical.
+_SAMPLE_CHARS = 3000
+# Below this many letters (a headline fragment, a number) no language is claimed.
+_MIN_LETTERS = 12
+# Probability (langid's normalised score) under which the text is called undecided: mixed or
+# boilerplate texts score below it; real articles in one language score above 0.99.
+_MIN_PROBABILITY = 0.5
+_ISO_639_1 = re.compile(r"^[a-z]{2}$")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str:
+    """The ISO 639-1 code of the language ``text`` is written in, or ``""`` when undecided."""
+    sample = text[:_SAMPLE_CHARS]
+    if len(_LETTER.findall(sample)) < _MIN_LETTERS:
+        return ""
+    code, probability = _identifier().classify(sample)
+    code = str(code)
+    return code if probability >= _MIN_PROBABILITY and _ISO_639_1.match(code) else ""
+
+
+def normalise_language(given: str) -> str:
+    """A declared language (``"en-GB"``, ``"EN"``, ``"ru_RU"``) as ISO 639-1, or ``""``."""
+    code = re.split(r"[-_]", (given or "").strip().lower(), maxsplit=1)[0]
+    return code if _ISO_639_1.match(code) else ""
+
+
+def article_language(given: str, title: str, text: str) -> str:
+    """The article's language: detected from its text, else the declared one when valid."""
+    return detect_language(f"{title}\n\n{text}") or normalise_language(given)
