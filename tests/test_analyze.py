@@ -108,3 +108,70 @@ def test_exports_have_the_documented_columns(tmp_path, fmt):
 def test_empty_store_says_what_to_run(tmp_path):
     with Store(tmp_path / "s.db") as store, pytest.raises(CompareError, match="parallax collect"):
         analyze(store, embedder="hashing:512")
+
+
+def _extra_records(folder):
+    """A third event (a flood) and one more article on the earthquake."""
+    import json
+
+    rows = [
+        {"id": "flood-0", "outlet": "Wire Service", "url": "https://o0.example/flood",
+         "title": "Floods in Porto Alegre", "published": "2022-09-01",
+         "text": "Heavy rain flooded Porto Alegre on Thursday, forcing 3,000 people from their "
+                 "homes.\n\nThe river rose two metres overnight."},
+        {"id": "quake-2", "outlet": "Opinion Weekly", "url": "https://o3.example/quake",
+         "title": "Chile earthquake", "published": "2022-07-10",
+         "text": "A 6.1 earthquake shook central Chile on Sunday, damaging homes in Talca."},
+    ]
+    path = folder / "extra.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _exports(store, folder):
+    files = {}
+    for what in RESULT_TABLES:
+        path, _ = export(store, what, "csv", folder / f"{what}.csv")
+        files[what] = path.read_bytes()
+    return files
+
+
+def test_unchanged_store_and_settings_return_the_finished_run(tmp_path):
+    store, run = _analysed(tmp_path)
+    again = analyze(store, embedder="hashing:512")
+    assert again.run_id == run.run_id and again.work == {"reused_run": 1}
+    store.close()
+
+
+def test_adding_articles_recomputes_only_the_events_they_touch(tmp_path):
+    """An incremental run equals a cold run on the same articles, byte for byte, and embeds
+    and splits only the new articles."""
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    store, first = _analysed(tmp_path / "a")
+    collect([str(_extra_records(tmp_path))], store)
+    second = analyze(store, embedder="hashing:512")
+    assert second.work["events_reused"] == 1  # the talks
+    assert second.work["events_recomputed"] == 2  # the earthquake (one more article), the flood
+    assert second.work["articles_split"] == 2
+    assert second.work["texts_embedded"] == 3  # the new passages (lite: one encoder serves both)
+    talks = first.events.loc[first.events.source_id == "talks-0", "event_id"].iloc[0]
+    before = first.topics[first.topics.event_id == talks]["topic_id"].tolist()
+    assert second.topics[second.topics.event_id == talks]["topic_id"].tolist() == before
+    incremental = _exports(store, tmp_path / "a")
+    store.close()
+    cold = Store(tmp_path / "b" / "s.db")
+    collect([str(write_records(tmp_path / "b")), str(_extra_records(tmp_path / "b"))], cold)
+    full = analyze(cold, embedder="hashing:512")
+    assert full.run_id == second.run_id
+    assert _exports(cold, tmp_path / "b") == incremental
+    cold.close()
+
+
+def test_changed_settings_reuse_split_passages_and_embeddings(tmp_path):
+    from compare.settings import AnalysisSettings
+
+    store, _ = _analysed(tmp_path)
+    changed = analyze(store, AnalysisSettings(framing={"top_terms": 5}), embedder="hashing:512")
+    assert changed.work["articles_split"] == 0 and changed.work["texts_embedded"] == 0
+    assert changed.work["events_recomputed"] == 2
+    store.close()

@@ -60,3 +60,30 @@ def test_long_paragraphs_are_cut_safely_and_offsets_hold():
     assert all(p.text == sentence.strip() for p in passages)
     for p in passages:
         assert text[p.char_start : p.char_end] == p.text
+
+
+def test_sentences_glued_by_scraping_are_cut_and_offsets_hold():
+    from compare.passages import passage_spans
+
+    text = ("Zelensky thanked everyone for their work.”Those words were heard in Kyiv. The "
+            "losses piled up.Western officials said so. The U.S.Army stayed, Lenta.ru wrote.")
+    spans = [text[a:b] for a, b, _q, _s in passage_spans(text)]
+    assert spans == ["Zelensky thanked everyone for their work.”", "Those words were heard in Kyiv.",
+                     "The losses piled up.", "Western officials said so.",
+                     "The U.S.Army stayed, Lenta.ru wrote."]
+
+
+def test_split_once_per_text_and_splitter(tmp_path):
+    import pandas as pd
+
+    from compare.passages import split_cached
+    from corpus.store import Store
+
+    articles = pd.DataFrame({"article_id": ["a1", "a2"], "content_hash": ["h", "h"],
+                             "text": ["One sentence here. And a second one here."] * 2})
+    with Store(tmp_path / "s.db") as store:
+        first, split = split_cached(store, articles)
+        again, split_again = split_cached(store, articles)
+    assert split == 1 and split_again == 0  # two articles, one distinct text
+    pd.testing.assert_frame_equal(first, again)
+    assert first["passage_id"].nunique() == 4  # ids still differ per article

@@ -1,0 +1,29 @@
+"""Checkable details of a passage, and what differs between two outlets' passages."""
+from __future__ import annotations
+
+from compare.details import passage_details, relation
+
+
+def test_numbers_dates_names_and_negation_in_several_languages():
+    en = passage_details("Russia said on 29 March that 14,000 civilians were killed in Kyiv.", "en")
+    assert "14000" in en.figures and "29" not in en.figures and "03-29" in en.dates
+    assert {"russi", "kyiv"} <= en.names and not en.negated
+    ru = passage_details("Зеленский 30 марта заявил, что не подпишет договор.", "ru")
+    assert "03-30" in ru.dates and ru.negated and "zelen" in ru.names
+    assert passage_details("Zelensky said so.", "en").names == {"zelen"}
+
+
+def test_relation_names_what_differs():
+    base = passage_details("Eight people were killed in the strike on Kharkiv, officials said.")
+    other = passage_details("30 people were killed in the strike on Kharkiv, officials said.")
+    assert relation(passage_details("8 people were killed in Kharkiv."),
+                    passage_details("30 people were killed in Kharkiv.")) == "number"
+    assert relation(base, other) == "same"  # "eight" is not read: no conflict claimed
+    assert relation(passage_details("The talks resumed on 29 March in Istanbul."),
+                    passage_details("The talks resumed on 30 March in Istanbul.")) == "date"
+    yes = passage_details("Russia will withdraw its troops from Kyiv.")
+    no = passage_details("Russia will not withdraw its troops from Kyiv.")
+    assert relation(yes, no, overlap=0.9) == "negation"
+    assert relation(yes, no, overlap=0.2) == "same"  # too different to read the "not"
+    assert relation(passage_details("Russia shelled the hospital in Bucha."),
+                    passage_details("Ukraine shelled the hospital in Bucha.")) == "actor"
