@@ -9,8 +9,9 @@ lowers it), and a verified pair whose details disagree is marked with what diffe
 Rules, in any language the tokenizer reads: numbers are written digits ("14,000", "2.5");
 dates are a day with a month name (English, Russian, Ukrainian, German, French, Spanish,
 Italian, Polish, Turkish month names); names are capitalised words after the first word of the
-sentence, transliterated to ASCII (anyascii) and cut to their first five letters, so "Zelensky",
-"Zelenskiy" and "Зеленский" meet, and so do "Russia", "Russian" and "Россия"; negation is a word
+sentence, transliterated to ASCII (anyascii) and reduced to their first four consonants, so
+"Zelensky", "Zelenskiy" and "Зеленский" meet, and so do "Kyiv" and "Киев", "Russia" and
+"Россия"; negation is a word
 from a short per-language list. Limits: spelled-out numbers ("eight") are not read; a
 capitalised common noun (every German noun) counts as a name; negation is lexical ("not only"
 counts).
@@ -74,8 +75,8 @@ NEGATIONS = frozenset({
     "tampoco", "non", "senza", "nessun", "nessuna", "nigdy", "bez", "değil",
     "hiç", "asla",
 })
-_NAME_KEY_CHARS = 5
-_NAME_MIN_CHARS = 3
+_NAME_KEY_CHARS = 4
+_NAME_MIN_CHARS = 2
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,24 @@ class PassageDetails:
     numbers: frozenset[str]  # every written number, canonical ("14000", "2.5")
     figures: frozenset[str]  # numbers that count something: not years, not days of dates
     dates: frozenset[str]  # "MM-DD" of day-and-month dates
-    names: frozenset[str]  # name keys (transliterated, five letters)
+    names: frozenset[str]  # name keys (transliterated consonant skeletons)
     subject: str  # the key of the first name (who the sentence is about), or ""
     negated: bool
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def name_key(word: str) -> str:
-    """A name's key: ASCII transliteration, lower case, letters only, first five letters."""
+    """A name's key: the first four consonants of its ASCII transliteration, lower case.
+
+    Vowels are where transliterations and inflections disagree ("Kyiv" / "Kiev" / "Киева",
+    "Zelensky" / "Zelenskiy" / "Зеленского", "Russia" / "Россия"), consonants mostly agree, so
+    the consonant skeleton meets across scripts and cases: kv, zlns, rss. ``""`` for names with
+    fewer than two consonants.
+    """
     from anyascii import anyascii
 
-    letters = re.sub(r"[^a-z]", "", anyascii(word).lower())
-    return letters[:_NAME_KEY_CHARS] if len(letters) >= _NAME_MIN_CHARS else ""
+    consonants = re.sub(r"[^a-z]|[aeiouy]", "", anyascii(word).lower())
+    return consonants[:_NAME_KEY_CHARS] if len(consonants) >= _NAME_MIN_CHARS else ""
 
 
 @lru_cache(maxsize=64)
@@ -176,7 +183,8 @@ def passage_details(text: str, language: str = "") -> PassageDetails:
     )
 
 
-def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0) -> str:
+def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0,
+             same_language: bool = True) -> str:
     """What differs between two passages stating the same fact.
 
     ``number``: both give figures and share none; ``date``: both date it, differently;
@@ -184,7 +192,9 @@ def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0) -> str:
     their wording (``overlap``, a lexical similarity in 0..1, at least
     :data:`NEGATION_MIN_OVERLAP`): otherwise a "not" somewhere in a long sentence says nothing
     about the shared claim; ``actor``: both name who acts, the names differ, neither names the
-    other's, and they share another name (the same scene, a different doer); else ``same``.
+    other's, and they share another name (the same scene, a different doer); read in one
+    language only (a translation reorders the sentence, so its first name is no subject);
+    else ``same``.
     Checked in that order; one answer per pair.
     """
     if a.figures and b.figures and not a.figures & b.figures:
@@ -193,7 +203,8 @@ def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0) -> str:
         return "date"
     if a.negated != b.negated and overlap >= NEGATION_MIN_OVERLAP:
         return "negation"
-    if (a.subject and b.subject and a.subject != b.subject and a.subject not in b.names
+    if (same_language and a.subject and b.subject and a.subject != b.subject
+            and a.subject not in b.names
             and b.subject not in a.names and (a.names - {a.subject}) & (b.names - {b.subject})):
         return "actor"
     return "same"

@@ -234,7 +234,8 @@ def _alignment(event_id: str, topic_id: str, a: int, b: int, p: float, passages:
             "outlet_a": passages["outlet"].iat[a], "outlet_b": passages["outlet"].iat[b],
             "similarity": _cheap_similarity(signals, a, b), "probability": round(p, 4),
             "relation": relation(signals.details[a], signals.details[b],
-                                 float(signals.chars[a].multiply(signals.chars[b]).sum()))}
+                                 float(signals.chars[a].multiply(signals.chars[b]).sum()),
+                                 signals.languages[a] == signals.languages[b])}
 
 
 def _row_alignments(event_id: str, topic_id: str, cells: Sequence[int], prob: _RowPairs,

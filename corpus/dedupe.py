@@ -9,23 +9,26 @@ outlet's own words share few 5-grams and stay apart (that is the alignment stage
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from corpus.text import TOKEN
+
 NUM_PERM = 128
 # Pinned so signatures stored by one version of datasketch stay comparable in the next.
 SCHEME = "affine32"
 SHINGLE_WORDS = 5
+# Jaccard of word 5-gram shingles from which two texts are one story: distinct reports of one
+# event by different outlets reach at most 0.20 in BASIL (300 articles, 99th percentile 0.15),
+# while the seed article's record and its raw page with the site's boilerplate score 0.85.
 NEAR_THRESHOLD = 0.7
 # Texts shorter than this many words have too few shingles for a stable estimate: a shared
 # headline would look like a duplicate. They are compared exactly only.
 MIN_WORDS_FOR_NEAR = 40
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def normalise_text(text: str) -> str:
@@ -41,7 +44,7 @@ def content_hash(text: str) -> str:
 
 def minhash_signature(text: str) -> np.ndarray | None:
     """The MinHash signature of a text's word 5-grams; None when the text is too short."""
-    words = _WORD.findall(normalise_text(text))
+    words = TOKEN.findall(normalise_text(text))
     if len(words) < MIN_WORDS_FOR_NEAR:
         return None
     mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)

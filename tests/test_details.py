@@ -7,10 +7,10 @@ from compare.details import passage_details, relation
 def test_numbers_dates_names_and_negation_in_several_languages():
     en = passage_details("Russia said on 29 March that 14,000 civilians were killed in Kyiv.", "en")
     assert "14000" in en.figures and "29" not in en.figures and "03-29" in en.dates
-    assert {"russi", "kyiv"} <= en.names and not en.negated
+    assert {"rss", "kv"} <= en.names and not en.negated
     ru = passage_details("Зеленский 30 марта заявил, что не подпишет договор.", "ru")
-    assert "03-30" in ru.dates and ru.negated and "zelen" in ru.names
-    assert passage_details("Zelensky said so.", "en").names == {"zelen"}
+    assert "03-30" in ru.dates and ru.negated and "zlns" in ru.names
+    assert passage_details("Zelensky said so.", "en").names == {"zlns"}
 
 
 def test_relation_names_what_differs():
