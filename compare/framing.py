@@ -13,28 +13,43 @@ One table (DESIGN.md ``framing``) of signals per event, topic and outlet:
 Lexicon signals count what the lexicon lists and nothing else; they measure the presence of
 words, not their meaning ("could" in a quote counts like "could" in the outlet's voice).
 
-Each passage's features are computed once; an event's or topic's counts are row sums of one
-sparse passages x terms matrix, so a signal costs array operations, never a table filter.
+Languages (the passages' ``language``, ISO 639-1; empty or absent: unknown, which behaves as one
+more language): word choice compares an outlet only with the outlets writing in the same
+language, per event and language (and topic and language); substitutions read only aligned pairs
+in one language. Tone arrives computed (``analyze``: VADER, English only); a passage without a
+tone is not measured and counts nowhere. The hedge, intensifier and attribution-verb lexicons
+are English word lists: they are counted in English passages and passages of unknown language
+only, and the other passages are left out of their rates too.
+
+Each passage's features are computed once (tone and speakers upstream, in ``analyze`` and
+``compare.passages``); an event's or topic's counts are row sums of one sparse passages x terms
+matrix, so a signal costs array operations, never a table filter.
 """
 from __future__ import annotations
 
 import difflib
 import logging
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from itertools import chain
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from compare._framing_passages import (
+    STOPWORDS,
+    WORD,
+    Passages,
+    by_language,
+    passage_terms,
+    prepare_passages,
+    segments,
+)
 from compare._lexicons import (
     find_hedges,
     find_intensifiers,
@@ -44,7 +59,11 @@ from compare._lexicons import (
     source_detail,
 )
 from compare.errors import CompareError, SettingsError
-from compare.quotes import VERB_NOTES, attribution, attribution_verbs
+from compare.quotes import VERB_NOTES
+
+__all__ = ["COLUMNS", "SIGNALS", "TONE_CAVEAT", "FramingSettings", "find_hedges",
+           "find_intensifiers", "framing_signals", "log_odds_dirichlet", "passage_terms",
+           "passage_tone", "proportion_z", "replaced_spans", "welch_z"]
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +71,7 @@ COLUMNS = ["event_id", "topic_id", "outlet", "signal", "term", "value", "z_score
            "passage_ids", "detail"]
 SIGNALS = ("word_choice", "substitution", "tone", "source", "attribution_verb", "hedge",
            "intensifier")
-_NEEDED = ("passage_id", "outlet", "event_id", "topic_id", "text")
-STOPWORDS = frozenset(ENGLISH_STOP_WORDS)
-_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
-# n-grams never cross punctuation: "Kremlin, Peskov" is not a phrase.
-_CHUNK = re.compile(r"[.,;:!?()\[\]\"“”«»—–/]")
+
 
 @dataclass(frozen=True)
 class FramingSettings:
@@ -73,6 +88,9 @@ class FramingSettings:
     prior_weight: float = 0.2
     min_topic_words: int = 30  # an outlet needs this many words in a topic to be compared
     min_pair_similarity: float = 0.5  # alignments below this are not read for substitutions
+    # Alignments that carry ``probability`` (calibrated same-fact probability) are read for
+    # substitutions when it reaches this instead: the pair more likely states one fact than not.
+    min_pair_probability: float = 0.5
     min_pair_overlap: float = 0.5  # difflib ratio of the two token sequences
     max_span_words: int = 3  # longest replaced span ("special military operation")
     min_substitution_pairs: int = 2  # a substitution must recur in this many aligned pairs
@@ -90,23 +108,6 @@ class FramingSettings:
 
 
 # ---------------------------------------------------------------- terms and log-odds
-
-
-def passage_terms(text: str, ngram_max: int = 2) -> list[str]:
-    """Lower-cased unigrams and n-grams up to ``ngram_max`` of a text, stopwords removed.
-
-    Tokens are runs of letters, hyphens inside ("de-escalation"); an n-gram has no stopword
-    or one-letter word in it and never crosses punctuation.
-    """
-    terms: list[str] = []
-    for chunk in _CHUNK.split(text.lower()):
-        words = [w if w not in STOPWORDS and len(w) > 1 else "" for w in _WORD.findall(chunk)]
-        for n in range(1, ngram_max + 1):
-            for i in range(len(words) - n + 1):
-                gram = words[i:i + n]
-                if all(gram):
-                    terms.append(" ".join(gram))
-    return terms
 
 
 def log_odds_dirichlet(counts_a: ArrayLike, counts_b: ArrayLike,
@@ -130,31 +131,6 @@ def log_odds_dirichlet(counts_a: ArrayLike, counts_b: ArrayLike,
     return delta, delta / np.sqrt(1.0 / (a + alpha) + 1.0 / (b + alpha))
 
 
-def _segments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs of equal values in a sorted array: the values, where each run starts and ends."""
-    if not len(values):
-        return values[:0], np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    cut = np.flatnonzero(values[1:] != values[:-1]) + 1
-    starts, ends = np.concatenate(([0], cut)), np.concatenate((cut, [len(values)]))
-    return values[starts], starts, ends
-
-
-def _term_matrix(texts: Sequence[str], ngram_max: int) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Each passage's ``passage_terms`` counted: passages x terms (CSR) and the sorted terms.
-
-    The layout of scikit-learn's CountVectorizer, built here because CountVectorizer refuses a
-    corpus without a single term.
-    """
-    found = [passage_terms(t, ngram_max) for t in texts]
-    vocab = np.array(sorted(set(chain.from_iterable(found))), dtype=object)
-    column = {term: i for i, term in enumerate(vocab)}
-    cols = np.fromiter((column[t] for terms in found for t in terms), dtype=np.int64)
-    rows = np.repeat(np.arange(len(found)), [len(terms) for terms in found])
-    counts = sparse.coo_matrix((np.ones(len(cols), dtype=np.int64), (rows, cols)),
-                               shape=(len(found), len(vocab)))
-    return counts.tocsr(), vocab
-
-
 def _prune_covered(chosen: list[int], vocab: np.ndarray, counts: np.ndarray) -> list[int]:
     """Drop a unigram whose every use is inside a chosen bigram ("military" in "military op")."""
     grams = [g for g in chosen if " " in vocab[g]]
@@ -176,13 +152,15 @@ def _pick_terms(delta: np.ndarray, z: np.ndarray, a: np.ndarray, b: np.ndarray,
     return picked
 
 
-def _word_choice_rows(p: _Passages, rows: np.ndarray, background: np.ndarray, topic_id: str,
-                      cfg: FramingSettings) -> list[dict[str, Any]]:
-    """word_choice rows of one event or topic (``rows``): each outlet against all the others.
+def _word_choice_rows(p: Passages, rows: np.ndarray, background: np.ndarray, topic_id: str,
+                      cfg: FramingSettings, note: str = "") -> list[dict[str, Any]]:
+    """word_choice rows of one event or topic in one language (``rows``): each outlet against
+    all the others.
 
-    ``background`` counts the event's terms (every column of ``p.terms``): the prior's shape.
+    ``background`` counts the event's terms in that language (every column of ``p.terms``):
+    the prior's shape. ``note`` ends each detail (the language, where the event has several).
     """
-    outlets, starts, ends = _segments(p.outlet[rows])
+    outlets, starts, ends = segments(p.outlet[rows])
     if len(outlets) < 2:
         return []
     terms = p.terms[rows]
@@ -208,7 +186,8 @@ def _word_choice_rows(p: _Passages, rows: np.ndarray, background: np.ndarray, to
             out.append(_row(p.event_id[rows[0]], topic_id, outlet, "word_choice", vocab[i],
                             delta[i], z[i], int(a[i]), pids[hit].tolist(), cfg,
                             f"{1000 * a[i] / a.sum():.1f} per 1,000 terms here vs "
-                            f"{1000 * b[i] / max(b.sum(), 1):.1f} in the other outlets"))
+                            f"{1000 * b[i] / max(b.sum(), 1):.1f} in the other outlets"
+                            f"{note}"))
     return out
 
 
@@ -234,7 +213,7 @@ def replaced_spans(text_a: str, text_b: str, cfg: FramingSettings | None = None
         ``(term in a, term in b)`` pairs, lower case, in text order.
     """
     cfg = cfg or FramingSettings()
-    ta, tb = _WORD.findall(text_a.lower()), _WORD.findall(text_b.lower())
+    ta, tb = WORD.findall(text_a.lower()), WORD.findall(text_b.lower())
     matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
     if not ta or not tb or matcher.ratio() < cfg.min_pair_overlap:
         return []
@@ -251,19 +230,18 @@ def replaced_spans(text_a: str, text_b: str, cfg: FramingSettings | None = None
     return found
 
 
-def _event_pairs(alignments: pd.DataFrame, p: _Passages,
-                 cfg: FramingSettings) -> dict[Any, list[tuple[str, str]]]:
-    """Aligned pairs read for substitutions, sorted, by the event holding both passages."""
-    pairs = alignments[alignments["similarity"] >= cfg.min_pair_similarity]
-    event_of = dict(zip(p.passage_id, p.event_id, strict=True))
+def _event_pairs(pairs: pd.DataFrame, p: Passages) -> dict[Any, list[tuple[str, str]]]:
+    """Aligned pairs, sorted, by the event holding both passages; pairs across events or
+    languages are dropped (a translation is no word swap)."""
+    where = dict(zip(p.passage_id, zip(p.event_id, p.language, strict=True), strict=True))
     by_event: dict[Any, list[tuple[str, str]]] = defaultdict(list)
     for pa, pb in sorted(zip(pairs["passage_id_a"], pairs["passage_id_b"], strict=True)):
-        if pa in event_of and pb in event_of and event_of[pa] == event_of[pb]:
-            by_event[event_of[pa]].append((pa, pb))
+        if pa in where and where[pa] == where.get(pb):
+            by_event[where[pa][0]].append((pa, pb))
     return by_event
 
 
-def _substitution_rows(p: _Passages, rows: np.ndarray, pairs: list[tuple[str, str]],
+def _substitution_rows(p: Passages, rows: np.ndarray, pairs: list[tuple[str, str]],
                        cfg: FramingSettings) -> list[dict[str, Any]]:
     """substitution rows of one event: term swaps that recur across aligned passage pairs."""
     text = dict(zip(p.passage_id[rows], (p.text[r] for r in rows), strict=True))
@@ -319,11 +297,17 @@ def welch_z(x: np.ndarray, y: np.ndarray) -> float:
     return float((x.mean() - y.mean()) / se) if se > 0 else math.nan
 
 
-def _tone_rows(p: _Passages, rows: np.ndarray, topic_id: str,
+def _tone_rows(p: Passages, rows: np.ndarray, topic_id: str,
                cfg: FramingSettings) -> list[dict[str, Any]]:
-    """tone rows of one event or topic: each outlet's mean against the other outlets'."""
+    """tone rows of one event or topic: each outlet's mean against the other outlets', over the
+    passages with a tone (an outlet with none has no row)."""
+    unmeasured = np.isnan(p.tone[rows])
+    skipped: Counter[str] = Counter()
+    if unmeasured.any():
+        skipped.update(p.outlet[rows[unmeasured]].tolist())
+        rows = rows[~unmeasured]
     tone, pids = p.tone[rows], p.passage_id[rows]
-    outlets, starts, ends = _segments(p.outlet[rows])
+    outlets, starts, ends = segments(p.outlet[rows])
     out = []
     for outlet, start, end in zip(outlets, starts, ends, strict=True):
         mine = np.zeros(len(rows), dtype=bool)
@@ -333,9 +317,11 @@ def _tone_rows(p: _Passages, rows: np.ndarray, topic_id: str,
         # Strongest passages in the direction of the mean first: the ones a reader checks.
         order = sorted(zip(-np.sign(mean or 1.0) * x, pids[mine].tolist(), strict=True))
         others = f"{y.mean():+.2f} in the other outlets" if len(y) else "no other outlet"
+        more = (f" ({skipped[outlet]} more not measured: VADER reads English only)"
+                if skipped[outlet] else "")
         out.append(_row(p.event_id[rows[0]], topic_id, outlet, "tone", "", mean, welch_z(x, y),
                         len(x), [pid for _key, pid in order], cfg,
-                        f"mean of {len(x)} passages vs {others}; {TONE_CAVEAT}"))
+                        f"mean of {len(x)} passages{more} vs {others}; {TONE_CAVEAT}"))
     return out
 
 
@@ -368,97 +354,64 @@ def _row(event_id: Any, topic_id: str, outlet: str, signal: str, term: str, valu
 # ---------------------------------------------------------------- passages and events
 
 
-@dataclass(frozen=True)
-class _Passages:
-    """The passages as arrays, sorted by event, outlet and passage id, with the per-passage
-    features every signal reads, each computed once."""
-
-    event_id: np.ndarray
-    outlet: np.ndarray
-    passage_id: np.ndarray
-    text: list[str]
-    is_quote: np.ndarray
-    tone: np.ndarray
-    speaker: list[str]
-    lexicon: dict[str, list[list[str]]]  # "attribution_verb", "hedge", "intensifier"
-    terms: sparse.csr_matrix  # passages x vocab counts
-    vocab: np.ndarray  # sorted terms
-    words: np.ndarray  # unigrams per passage (topic word choice needs enough of them)
-
-
-def _prepare(passages: pd.DataFrame, cfg: FramingSettings
-             ) -> tuple[_Passages, dict[Any, np.ndarray], dict[Any, list[tuple[str, np.ndarray]]]]:
-    """The passages as arrays, each event's rows and each event's topics with their rows."""
-    missing = [c for c in _NEEDED if c not in passages.columns]
-    if missing:
-        raise CompareError(f"framing needs passage column(s) {', '.join(missing)}; "
-                           f"pass the passages table of DESIGN.md")
-    df = passages.assign(topic_id=passages["topic_id"].fillna("").astype(str))
-    df = df.sort_values(["event_id", "outlet", "passage_id"], ignore_index=True)
-    texts = df["text"].tolist()
-    given = "tone" in df and bool(df["tone"].notna().all())
-    terms, vocab = _term_matrix(texts, cfg.ngram_max)
-    p = _Passages(
-        event_id=df["event_id"].to_numpy(dtype=object),
-        outlet=df["outlet"].to_numpy(dtype=object),
-        passage_id=df["passage_id"].to_numpy(dtype=object),
-        text=texts,
-        is_quote=(df["is_quote"].astype(bool).to_numpy() if "is_quote" in df
-                  else np.zeros(len(df), dtype=bool)),
-        tone=df["tone"].to_numpy(dtype=float) if given else passage_tone(texts),
-        speaker=(df["speaker"].fillna("").astype(str).tolist() if "speaker" in df
-                 else [attribution(t)[0] for t in texts]),
-        lexicon={signal: [find(t) for t in texts] for signal, find in (
-            ("attribution_verb", attribution_verbs), ("hedge", find_hedges),
-            ("intensifier", find_intensifiers))},
-        terms=terms, vocab=vocab,
-        words=terms @ np.array([" " not in t for t in vocab], dtype=np.int64))
-    events = df.groupby("event_id", sort=True).indices
-    topics: dict[Any, list[tuple[str, np.ndarray]]] = defaultdict(list)
-    by_topic = df.groupby(["event_id", "topic_id"], sort=True).indices
-    for (event_id, topic_id), rows in by_topic.items():
-        if topic_id != "":
-            topics[event_id].append((topic_id, rows))
-    return p, events, topics
-
-
-def _check_alignments(alignments: pd.DataFrame) -> pd.DataFrame:
-    """The alignment pairs substitutions read; an empty table may lack columns."""
-    needed = ["passage_id_a", "passage_id_b", "similarity"]
+def _read_pairs(alignments: pd.DataFrame, cfg: FramingSettings) -> pd.DataFrame:
+    """The aligned pairs substitutions read: calibrated ``probability`` >= min_pair_probability
+    where the alignments carry it, else ``similarity`` >= min_pair_similarity. An empty table
+    may lack columns."""
     if alignments.empty:
-        return pd.DataFrame(columns=needed)
-    missing = [c for c in needed if c not in alignments.columns]
+        return pd.DataFrame(columns=["passage_id_a", "passage_id_b"])
+    score, floor = (("probability", cfg.min_pair_probability) if "probability" in alignments
+                    else ("similarity", cfg.min_pair_similarity))
+    missing = [c for c in ("passage_id_a", "passage_id_b", score) if c not in alignments]
     if missing:
         raise CompareError(f"framing needs alignment column(s) {', '.join(missing)}; "
                            f"pass the alignments table of DESIGN.md")
-    return alignments[needed]
+    return alignments.loc[alignments[score] >= floor, ["passage_id_a", "passage_id_b"]]
 
 
-def _topic_rows(p: _Passages, rows: np.ndarray, background: np.ndarray, topic_id: str,
-                cfg: FramingSettings) -> list[dict[str, Any]]:
-    """word_choice of the outlets with enough words in a topic, then every outlet's tone."""
-    _outlets, starts, ends = _segments(p.outlet[rows])
-    words = np.add.reduceat(p.words[rows], starts) if len(rows) else np.zeros(0, dtype=int)
-    enough = np.repeat(words >= cfg.min_topic_words, ends - starts)
-    return (_word_choice_rows(p, rows[enough], background, topic_id, cfg)
-            + _tone_rows(p, rows, topic_id, cfg))
+def _language_note(code: str, several: bool) -> str:
+    return f" (language: {code or 'unknown'})" if several else ""
 
 
-def _event_rows(p: _Passages, rows: np.ndarray, topics: list[tuple[str, np.ndarray]],
+def _topic_rows(p: Passages, rows: np.ndarray, backgrounds: dict[str, np.ndarray],
+                topic_id: str, several: bool, cfg: FramingSettings) -> list[dict[str, Any]]:
+    """word_choice per language of the outlets with enough words in it in a topic, then every
+    outlet's tone."""
+    out: list[dict[str, Any]] = []
+    if p.outlet[rows[0]] == p.outlet[rows[-1]]:  # one outlet (rows are sorted): nothing to compare
+        return _tone_rows(p, rows, topic_id, cfg)
+    for code, part in by_language(p, rows):
+        _outlets, starts, ends = segments(p.outlet[part])
+        enough = np.repeat(np.add.reduceat(p.words[part], starts) >= cfg.min_topic_words,
+                           ends - starts)
+        out += _word_choice_rows(p, part[enough], backgrounds[code], topic_id, cfg,
+                                 _language_note(code, several))
+    return out + _tone_rows(p, rows, topic_id, cfg)
+
+
+def _event_rows(p: Passages, rows: np.ndarray, topics: list[tuple[str, np.ndarray]],
                 pairs: list[tuple[str, str]], cfg: FramingSettings) -> list[dict[str, Any]]:
     """Every signal of one event: event level, then the topics with enough text."""
-    background = np.asarray(p.terms[rows].sum(axis=0)).ravel()
-    out = _word_choice_rows(p, rows, background, "", cfg) + _tone_rows(p, rows, "", cfg)
+    languages = by_language(p, rows)
+    several = len(languages) > 1
+    backgrounds = {code: np.asarray(p.terms[part].sum(axis=0)).ravel()
+                   for code, part in languages}
+    out = []
+    for code, part in languages:
+        out += _word_choice_rows(p, part, backgrounds[code], "", cfg,
+                                 _language_note(code, several))
+    out += _tone_rows(p, rows, "", cfg)
     for topic_id, topic in topics:
-        out += _topic_rows(p, topic, background, topic_id, cfg)
+        out += _topic_rows(p, topic, backgrounds, topic_id, several, cfg)
     out += _substitution_rows(p, rows, pairs, cfg)
     event_id, outlets, pids = p.event_id[rows[0]], p.outlet[rows], p.passage_id[rows]
     sources = merge_speakers([p.speaker[r] for r in rows])
     out += _lexicon_rows(sources, outlets, pids, event_id, "source", cfg,
                          source_detail(outlets, sources, p.is_quote[rows]))
+    read = rows[p.lexicon_read[rows]]  # the other passages' lexicon hits are not known
     for signal, describe in _LEXICON_NOTES.items():
-        out += _lexicon_rows([p.lexicon[signal][r] for r in rows], outlets, pids, event_id,
-                             signal, cfg, describe)
+        out += _lexicon_rows([p.lexicon[signal][r] for r in read], p.outlet[read],
+                             p.passage_id[read], event_id, signal, cfg, describe)
     return out
 
 
@@ -475,9 +428,12 @@ def framing_signals(passages: pd.DataFrame, alignments: pd.DataFrame, *,
 
     Args:
         passages: ``passage_id, outlet, event_id, topic_id, text`` and optionally
-            ``is_quote, speaker, tone`` (computed when absent).
-        alignments: ``passage_id_a, passage_id_b, similarity`` (and the other DESIGN.md
-            columns); pairs whose passages are unknown are skipped.
+            ``is_quote``, ``speaker`` (from ``compare.passages``; absent: no source rows),
+            ``tone`` (NaN or absent: not measured, no tone row) and ``language`` (ISO 639-1;
+            empty or absent: unknown).
+        alignments: ``passage_id_a, passage_id_b`` and ``probability`` (calibrated) or
+            ``similarity`` (and the other DESIGN.md columns); pairs whose passages are unknown,
+            in two events or in two languages are skipped.
         settings: thresholds; defaults when None.
 
     Returns:
@@ -490,8 +446,8 @@ def framing_signals(passages: pd.DataFrame, alignments: pd.DataFrame, *,
     cfg = settings or FramingSettings()
     if passages.empty:
         return pd.DataFrame(columns=COLUMNS)
-    p, events, topics = _prepare(passages, cfg)
-    pairs = _event_pairs(_check_alignments(alignments), p, cfg)
+    p, events, topics = prepare_passages(passages, cfg.ngram_max)
+    pairs = _event_pairs(_read_pairs(alignments, cfg), p)
     rows: list[dict[str, Any]] = []
     for event_id, event in events.items():
         rows += _event_rows(p, event, topics.get(event_id, []), pairs.get(event_id, []), cfg)
