@@ -126,6 +126,7 @@ def prepare_passages(passages: pd.DataFrame, ngram_max: int
               else np.full(len(df), math.nan)),
         speaker=(df["speaker"].fillna("").astype(str).tolist() if "speaker" in df
                  else [""] * len(df)),
+        # English lexicons, read where they apply (the other passages leave their rates too).
         lexicon={signal: [find(t) if ok else [] for t, ok in zip(texts, read, strict=True)]
                  for signal, find in (("attribution_verb", attribution_verbs),
                                       ("hedge", find_hedges),

@@ -176,6 +176,8 @@ def _word_choice_rows(p: Passages, rows: np.ndarray, background: np.ndarray, top
     prior = cfg.prior_weight * every.sum() * bg / bg.sum()
     vocab, pids = p.vocab[cols], p.passage_id[rows]
     out = []
+    # One outlet at a time on contiguous 1-d vectors of the group's terms in alphabetical order,
+    # as before the array rewrite: sums and logs see the same arrays, so every z is bit-identical.
     for k, outlet in enumerate(outlets):
         a = counts[k]
         b = every - a
@@ -280,7 +282,11 @@ def _vader() -> Any:
 
 
 def passage_tone(texts: Iterable[str]) -> np.ndarray:
-    """VADER compound score (-1 negative .. +1 positive) of each text, as float64."""
+    """VADER compound score (-1 negative .. +1 positive) of each text, as float64.
+
+    VADER's lexicon is English: a text in another language scores about 0, which is no
+    measurement (``analyze`` scores English passages only; framing reads its ``tone``).
+    """
     analyzer = _vader()
     return np.array([analyzer.polarity_scores(t)["compound"] for t in texts], dtype=float)
 
@@ -377,9 +383,9 @@ def _topic_rows(p: Passages, rows: np.ndarray, backgrounds: dict[str, np.ndarray
                 topic_id: str, several: bool, cfg: FramingSettings) -> list[dict[str, Any]]:
     """word_choice per language of the outlets with enough words in it in a topic, then every
     outlet's tone."""
-    out: list[dict[str, Any]] = []
-    if p.outlet[rows[0]] == p.outlet[rows[-1]]:  # one outlet (rows are sorted): nothing to compare
+    if p.outlet[rows[0]] == p.outlet[rows[-1]]:  # one outlet (rows are sorted): no comparison
         return _tone_rows(p, rows, topic_id, cfg)
+    out: list[dict[str, Any]] = []
     for code, part in by_language(p, rows):
         _outlets, starts, ends = segments(p.outlet[part])
         enough = np.repeat(np.add.reduceat(p.words[part], starts) >= cfg.min_topic_words,
@@ -441,7 +447,7 @@ def framing_signals(passages: pd.DataFrame, alignments: pd.DataFrame, *,
         sorted by event, topic, outlet, signal, -|z| (no z last), -count, term, detail.
 
     Raises:
-        CompareError: a needed passage column is missing.
+        CompareError: a needed passage or alignment column is missing.
     """
     cfg = settings or FramingSettings()
     if passages.empty:
