@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from compare.analyze import analyze
 from compare.errors import CompareError, SettingsError
 from compare.framing import (
     COLUMNS,
+    SIGNALS,
     FramingSettings,
     find_hedges,
     find_intensifiers,
@@ -26,6 +28,11 @@ from compare.framing import (
     welch_z,
 )
 from compare.quotes import attribution, find_quotes
+from corpus.collect import collect
+from corpus.store import Store
+from tests import framing_reference
+from tests.analysis_fixture import QUAKE, TALKS, write_records
+from tests.shared_data import need
 
 EVENT = "istanbul"
 # (topic, TASS sentence, Reuters sentence): pair i is aligned as t<i> <-> r<i>.
@@ -95,7 +102,9 @@ def _frames(pairs: list[tuple[str, str, str]] = PAIRS) -> tuple[pd.DataFrame, pd
         aligns.append({"event_id": EVENT, "topic_id": f"{EVENT}:{topic}",
                        "passage_id_a": f"t{i}", "passage_id_b": f"r{i}", "outlet_a": "TASS",
                        "outlet_b": "Reuters", "similarity": 0.8})
-    return pd.DataFrame(rows), pd.DataFrame(aligns)
+    passages = pd.DataFrame(rows)
+    passages["tone"] = passage_tone(passages["text"])  # analyze's tone: English, all measured
+    return passages, pd.DataFrame(aligns)
 
 
 @pytest.fixture(scope="module")
@@ -277,3 +286,93 @@ def test_lexicons_and_statistics() -> None:
     assert math.isnan(proportion_z(1, 10, 0, 0))
     assert welch_z(np.array([1.0, 2.0]), np.array([0.0, 1.0])) == pytest.approx(1.4142, abs=1e-4)
     assert math.isnan(welch_z(np.array([1.0]), np.array([0.0, 1.0])))
+
+
+# ------------------------------------------------- same table as before the array rewrite
+# tests/framing_reference.py is the pre-rewrite implementation, kept as the oracle: on English
+# passages that carry tone and speaker, the rewrite must give the same table, byte for byte.
+
+
+def _same_as_reference(passages: pd.DataFrame, aligns: pd.DataFrame,
+                       settings: FramingSettings | None = None) -> pd.DataFrame:
+    # The oracle knows no languages and computes tone itself: it applies to one language with
+    # every tone measured (BASIL and the fixtures are English). It reads pairs by similarity
+    # only, so the calibrated probability (which framing prefers) is left out here.
+    assert passages.get("language", pd.Series([""])).nunique() == 1
+    assert passages["tone"].notna().all()
+    aligns = aligns.drop(columns=["probability"], errors="ignore")
+    new = framing_signals(passages, aligns, settings=settings)
+    old = framing_reference.framing_signals(passages, aligns, settings=settings)
+    pd.testing.assert_frame_equal(new, old)
+    assert new.to_csv(index=False) == old.to_csv(index=False)
+    return new
+
+
+@pytest.mark.parametrize("settings", [
+    FramingSettings(),
+    FramingSettings(min_topic_words=20, z_threshold=1.5),
+    FramingSettings(top_terms=3, min_term_count=1, min_substitution_pairs=1, max_passage_ids=2,
+                    ngram_max=3, prior_weight=1.0, z_threshold=1.0),
+])
+def test_same_table_as_the_reference_on_the_talks(settings: FramingSettings) -> None:
+    passages, aligns = _frames()
+    table = _same_as_reference(passages, aligns, settings)
+    assert (table["topic_id"] != "").any() and table["signal"].nunique() == 7
+
+
+def _scrambled() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The talks' sentences and the analysis fixture's paragraphs dealt at random to three
+    events, five outlets and topics (some passages in none), aligned at random: the corners
+    (an outlet with no terms, a one-outlet topic, a passage with no topic) a real run meets."""
+    rng = np.random.default_rng(7)
+    texts = [t for _topic, *pair in PAIRS for t in pair]
+    texts += [p for story in (TALKS, QUAKE) for text in story.values() for p in text.split("\n\n")]
+    texts += ["", "12 345 6,789", "It is what it is, and it was."]
+    events = rng.choice(["e1", "e2", "e3"], len(texts))
+    passages = pd.DataFrame({
+        "passage_id": [f"p{i:03d}" for i in range(len(texts))],
+        "outlet": rng.choice(list("ABCDE"), len(texts)), "event_id": events,
+        "topic_id": [None if k == 0 else f"{e}:t{k}" for e, k in
+                     zip(events, rng.integers(0, 4, len(texts)), strict=True)],
+        "text": texts, "is_quote": [bool(find_quotes(t)) for t in texts],
+        "speaker": [attribution(t)[0] for t in texts], "tone": passage_tone(texts)})
+    same_event = [(a, b) for a in range(len(texts)) for b in range(a + 1, len(texts))
+                  if events[a] == events[b]]
+    picked = rng.choice(len(same_event), len(same_event) // 3, replace=False)
+    aligns = pd.DataFrame([{"passage_id_a": f"p{same_event[i][0]:03d}",
+                            "passage_id_b": f"p{same_event[i][1]:03d}",
+                            "similarity": rng.uniform(0.3, 1.0)} for i in picked])
+    return passages, aligns
+
+
+def test_same_table_as_the_reference_on_a_scrambled_corpus() -> None:
+    passages, aligns = _scrambled()
+    table = _same_as_reference(passages, aligns, FramingSettings(
+        min_topic_words=5, min_term_count=1, z_threshold=1.0, min_pair_overlap=0.0,
+        min_substitution_pairs=1))
+    assert table["event_id"].nunique() == 3 and (table["signal"] == "substitution").any()
+
+
+def test_same_table_as_the_reference_after_analysis(tmp_path) -> None:
+    store = Store(tmp_path / "s.db")
+    collect([str(write_records(tmp_path))], store)
+    run = analyze(store, embedder="hashing:512")
+    store.close()
+    table = _same_as_reference(run.passages, run.alignments, FramingSettings(
+        z_threshold=0.5, min_term_count=1, min_topic_words=5))
+    assert {"word_choice", "tone", "intensifier"} <= set(table["signal"])
+    assert (table["topic_id"] != "").any()
+
+
+@pytest.mark.real
+def test_same_table_as_the_reference_on_basil(tmp_path) -> None:
+    store = Store(tmp_path / "s.db")
+    collect([str(need("basil/articles.jsonl"))], store)
+    run = analyze(store, embedder="hashing:512")
+    store.close()
+    # Looser thresholds than the defaults so every signal has rows (at the defaults BASIL has
+    # no substitution: its aligned pairs seldom swap a word twice).
+    table = _same_as_reference(run.passages, run.alignments, FramingSettings(
+        min_substitution_pairs=1, min_pair_overlap=0.2, min_pair_similarity=0.0,
+        min_topic_words=10, z_threshold=1.5, min_term_count=1))
+    assert len(table) > 10_000 and set(table["signal"]) == set(SIGNALS)
