@@ -221,7 +221,7 @@ def indicator_matrix(sets: Sequence[Iterable[str]]) -> sparse.csr_matrix:
     vocabulary: dict[str, int] = {}
     rows, cols = [], []
     for i, members in enumerate(sets):
-        for member in set(members):
+        for member in sorted(set(members)):
             rows.append(i)
             cols.append(vocabulary.setdefault(member, len(vocabulary)))
     data = np.ones(len(rows), dtype=np.float32)
