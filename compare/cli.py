@@ -108,18 +108,28 @@ def analyze(
 @app.command()
 def export(
     what: Annotated[str, typer.Argument(help="articles, events, passages, alignments, topics, "
-                                        "coverage, omissions or framing")],
-    format: Annotated[str, typer.Option("--format", "-f", help="csv, parquet or jsonl")] = "csv",
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="Output file.")] = Path(
-        "parallax-export.csv"),
+                                        "coverage, omissions, framing or side-by-side")],
+    format: Annotated[str | None, typer.Option(
+        "--format", "-f", help="csv, parquet, jsonl or xlsx (default: from --out's name, "
+        "else csv).")] = None,
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output file (default: parallax-WHAT.FORMAT).")] = None,
     store: StoreOpt = None,
     run: Annotated[str | None, typer.Option(help="Analysis run id (default: latest).")] = None,
+    event: Annotated[str | None, typer.Option(
+        "--event", help="Only this event (an event_id).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an existing file (a symlink is itself replaced, never its "
+        "target). The store is never replaced.")] = False,
+    excel: Annotated[bool, typer.Option(
+        "--excel", help="CSV for Excel: UTF-8 with a byte-order mark (xlsx is better).")] = False,
 ) -> None:
-    """Export a table with provenance (a sidecar OUT.provenance.json; Parquet metadata too)."""
+    """Export a table with provenance (a sidecar OUT.provenance.json; in Parquet and xlsx too)."""
     from compare.export import export as export_table
 
     with Store(store, readonly=True) as db:
-        path, rows = export_table(db, what, format, out_path, run_id=run)
+        path, rows = export_table(db, what, format, out_path, run_id=run, force=force,
+                                  excel=excel, event_id=event)
     out.print(f"Wrote {rows} rows to {path} (provenance in {path.name}.provenance.json)",
               markup=False)
 

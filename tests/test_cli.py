@@ -46,14 +46,14 @@ def test_status_lists_failures(tmp_path, records):
     assert "3 articles" in shown.stdout and "not valid JSON" in shown.stdout
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl", "xlsx"])
 def test_export_articles_columns_and_provenance(tmp_path, records, fmt):
     db = str(tmp_path / "s.db")
     parallax("collect", str(records), "--store", db)
     out = tmp_path / f"articles.{fmt}"
     done = parallax("export", "articles", "--format", fmt, "--out", str(out), "--store", db)
     assert done.returncode == 0, done.stderr
-    frame = {"csv": pd.read_csv, "parquet": pd.read_parquet,
+    frame = {"csv": pd.read_csv, "parquet": pd.read_parquet, "xlsx": pd.read_excel,
              "jsonl": lambda p: pd.read_json(p, lines=True)}[fmt](out)
     assert list(frame.columns) == ARTICLE_COLUMNS
     assert sorted(frame["source_id"]) == ["r0", "r1", "r2"]

@@ -1,0 +1,126 @@
+"""The side by side as a table: one row per fact, for each outlet its passage and probability.
+
+The same table for ``parallax export side-by-side`` and the dashboard's download. Light on
+purpose (pandas only): built from a finished run's ``events``, ``topics``, ``coverage`` and
+``passages``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from compare.errors import CompareError
+from compare.runs import AnalysisRun
+
+FACT_COLUMNS = ("event_id", "event_label", "fact_id", "fact_label", "n_outlets")
+PROBABILITY = " probability"  # the suffix of each outlet's probability column
+
+
+def side_by_side_table(run: AnalysisRun, *, event_id: str | None = None,
+                       outlets: Sequence[str] | None = None,
+                       include_single: bool = True) -> pd.DataFrame:
+    """One row per fact of the event (every event when None), the outlets side by side.
+
+    Args:
+        run: a finished analysis.
+        event_id: only this event's facts.
+        outlets: the outlets to show, in this order (default: every outlet, those reporting
+            the most facts first).
+        include_single: keep facts only one of the shown outlets reports.
+
+    Returns:
+        Columns ``event_id, event_label, fact_id, fact_label, n_outlets`` (how many of the
+        shown outlets report the fact), then per outlet ``<outlet>`` (its passage's text, ``""``
+        where it does not report the fact) and ``<outlet> probability`` (the coverage
+        probability, empty where it does not report the fact). Events with the most outlets
+        first; within an event, facts reported by more outlets first. Facts none of the shown
+        outlets reports are left out.
+
+    Raises:
+        CompareError: ``event_id`` is not an event of the run.
+    """
+    if event_id is not None:
+        known_event(run, event_id)
+    cells = _reported(run, event_id)
+    shown = list(dict.fromkeys(outlets)) if outlets is not None else _most_facts_first(cells)
+    cells = cells[cells["outlet"].isin(shown)]
+    facts = _facts(run, event_id, cells, include_single)
+    lookup = {(e, t, o): (text, p) for e, t, o, text, p in zip(
+        cells["event_id"], cells["topic_id"], cells["outlet"], cells["text"],
+        cells["probability"], strict=True)}
+    keys = list(zip(facts["event_id"], facts["fact_id"], strict=True))
+    columns: dict[str, Any] = {name: facts[name].to_numpy() for name in FACT_COLUMNS}
+    for outlet in shown:
+        found = [lookup.get((e, t, outlet)) for e, t in keys]
+        columns[outlet] = [c[0] if c else "" for c in found]
+        columns[f"{outlet}{PROBABILITY}"] = pd.array(
+            [c[1] if c else math.nan for c in found], dtype="float64")
+    return pd.DataFrame(columns, columns=[*FACT_COLUMNS, *_interleave(shown)])
+
+
+def known_event(run: AnalysisRun, event_id: str) -> None:
+    """Raise a readable error when ``event_id`` is not an event of ``run``.
+
+    Raises:
+        CompareError: the run has no such event.
+    """
+    if event_id not in set(run.frames["events"]["event_id"]):
+        raise CompareError(f"no event '{event_id}' in analysis {run.run_id}: see the event ids "
+                           "with `parallax export events`")
+
+
+def _reported(run: AnalysisRun, event_id: str | None) -> pd.DataFrame:
+    """The coverage cells where an outlet reports a fact, with the passage's text."""
+    coverage = run.frames["coverage"]
+    if event_id is not None:
+        coverage = coverage[coverage["event_id"] == event_id]
+    cells = coverage[coverage["covered"] & (coverage["best_passage_id"] != "")]
+    texts = run.frames["passages"].drop_duplicates("passage_id").set_index("passage_id")["text"]
+    cells = cells[["event_id", "topic_id", "outlet", "best_passage_id", "probability"]].copy()
+    cells["text"] = cells["best_passage_id"].map(texts).fillna("").astype(str)
+    return cells
+
+
+def _most_facts_first(cells: pd.DataFrame) -> list[str]:
+    counts = cells.groupby("outlet")["topic_id"].size()
+    return sorted(counts.index, key=lambda o: (-int(counts[o]), str(o)))
+
+
+def _facts(run: AnalysisRun, event_id: str | None, cells: pd.DataFrame,
+           include_single: bool) -> pd.DataFrame:
+    """The facts to show, in order, with their event's label and shown outlets' count."""
+    topics = run.frames["topics"][["event_id", "topic_id", "topic_label", "n_passages"]]
+    if event_id is not None:
+        topics = topics[topics["event_id"] == event_id]
+    counts = cells.groupby(["event_id", "topic_id"]).size().rename("n_outlets").reset_index()
+    facts = topics.merge(counts, on=["event_id", "topic_id"], how="inner")
+    facts = facts[facts["n_outlets"] >= (1 if include_single else 2)]
+    events = _event_order(run.frames["events"])
+    facts = facts.assign(event_label=facts["event_id"].map(events["event_label"]).fillna(""),
+                         _rank=facts["event_id"].map(events["rank"]).fillna(len(events)))
+    facts = facts.sort_values(
+        ["_rank", "event_id", "n_outlets", "n_passages", "topic_label", "topic_id"],
+        ascending=[True, True, False, False, True, True], kind="mergesort")
+    return facts.rename(columns={"topic_id": "fact_id", "topic_label": "fact_label"}
+                        ).reset_index(drop=True)
+
+
+def _event_order(events: pd.DataFrame) -> pd.DataFrame:
+    """Per event: its label and rank (more outlets, more articles, earlier first), as the
+    dashboard lists events."""
+    grouped = events.groupby("event_id")
+    order = pd.DataFrame({"event_label": grouped["event_label"].first(),
+                          "n_outlets": grouped["outlet"].nunique(),
+                          "n_articles": grouped.size(),
+                          "first": grouped["published"].min()}).reset_index()
+    order = order.sort_values(["n_outlets", "n_articles", "first", "event_id"],
+                              ascending=[False, False, True, True], kind="mergesort")
+    order["rank"] = range(len(order))
+    return order.set_index("event_id")
+
+
+def _interleave(outlets: Sequence[str]) -> list[str]:
+    return [name for outlet in outlets for name in (outlet, f"{outlet}{PROBABILITY}")]
