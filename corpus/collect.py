@@ -91,12 +91,15 @@ class CollectSettings:
 
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Long date forms ("Wednesday, 30 March 2022 12:00:00 +0000 (Coordinated Universal Time)") stay
+# under 90 characters; anything longer is not a date and is not handed to the date parser.
+_MAX_DATE_CHARS = 100
 
 
 def normalise_date(value: str) -> str:
     """An ISO 8601 date (``YYYY-MM-DD``) or UTC datetime (``...THH:MM:SSZ``); ``""`` if unknown."""
     value = (value or "").strip()
-    if not value:
+    if not value or len(value) > _MAX_DATE_CHARS:
         return ""
     if _ISO_DAY.match(value) and len(value) == 10:
         return value
@@ -170,6 +173,10 @@ class Collector:
             yield ItemOutcome(source, "failed", "read", str(exc))
         except OSError as exc:
             yield ItemOutcome(source, "failed", "read", f"cannot read: {exc.strerror or exc}")
+        except Exception as exc:  # a defect in Parallax or a library: fail this source only
+            log.exception("unexpected error reading %s", source)
+            yield ItemOutcome(source, "failed", "read",
+                              f"internal error ({type(exc).__name__}: {exc}); please report it")
 
     # -- local paths -------------------------------------------------------------------------
     def _from_path(self, path: Path, depth: int) -> Iterator[Draft | ItemOutcome]:
