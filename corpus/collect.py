@@ -196,20 +196,25 @@ class Collector:
             if csv_kind(path) == "records":
                 yield from iter_csv_records(path)
             else:
-                for url in read_url_list(path):
-                    yield from self._from_url(url, depth)
+                yield from self._from_url_list(path, depth)
         elif suffix in FEED_SUFFIXES:
             yield from self._from_document(path.read_bytes(), str(path), str(path), depth)
         elif suffix in HTML_SUFFIXES:
             yield self._local_page(path)
         elif suffix in TEXT_SUFFIXES and is_url_list(path):
-            for url in read_url_list(path):
-                yield from self._from_url(url, depth)
+            yield from self._from_url_list(path, depth)
         elif suffix in TEXT_SUFFIXES:
             yield read_text_file(path, self.settings.outlet)
         else:
             known = sorted(HTML_SUFFIXES | TEXT_SUFFIXES | RECORD_SUFFIXES | FEED_SUFFIXES)
             raise SourceError(f"unknown file type '{suffix}'; Parallax reads {', '.join(known)}")
+
+    def _from_url_list(self, path: Path, depth: int) -> Iterator[Draft | ItemOutcome]:
+        urls = read_url_list(path)
+        if not urls:
+            yield ItemOutcome(str(path), "failed", "read", "no URLs in this file")
+        for url in urls:
+            yield from self._from_url(url, depth)
 
     def _local_page(self, path: Path) -> Draft | ItemOutcome:
         try:

@@ -333,3 +333,11 @@ def test_a_stalled_parser_is_abandoned_with_a_reason(monkeypatch: pytest.MonkeyP
     # nothing is left behind: no timer running, the default SIGALRM disposition restored
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+
+
+def test_item13_a_url_list_without_urls_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "urls.csv"
+    path.write_text("url,title\n", encoding="utf-8")  # found by benchmarks/fuzz_parsers.py
+    report, store = _collect(tmp_path, [str(path)])
+    assert _failures(report) == {str(path): "[read] no URLs in this file"}
+    assert len(store.items(outcome="failed")) == 1
