@@ -172,3 +172,25 @@ def feed_documents(draw: st.DrawFn) -> tuple[bytes, bool]:
         data = data[:at] + draw(st.binary(max_size=4)) + data[at + draw(st.integers(0, 4)):]
         mutated = True
     return data, "[" in doctype and not mutated
+
+
+_HTML_PIECES = (
+    "<html>", '<html lang="en-GB">', "<html lang=", "<head>", "<meta charset=\"utf-8\">",
+    '<meta charset="windows-1251">',
+    '<meta http-equiv="Content-Type" content="text/html; charset=utf-7">',
+    "<meta charset=x-nonsense>", "<meta ", "<title>Talks</title>", "<body>",
+    "<article>", "<p>", "</p>", "<div>", "</div>", "<script>var a = '<p>';</script>", "<!--",
+    "-->", "<![CDATA[", "<table><tr><td>", '<link rel="canonical" href="http://[::1/x">',
+    '<meta property="og:site_name" content="[x](http://a)">', "</article>", "</body>",
+    "</html>", "&amp;", "&#0;", "&#xD800;", "\x00", "\ufeff", "<html " * 5, "<<<<", ">>>>",
+)
+
+
+@st.composite
+def html_documents(draw: st.DrawFn) -> bytes:
+    """HTML pages: article-like paragraphs between tag soup, in various encodings."""
+    piece = st.one_of(st.sampled_from(_HTML_PIECES), st.sampled_from(_SENTENCES),
+                      st.text(max_size=30))
+    text = "".join(draw(st.lists(piece, max_size=60)))
+    encoding = draw(st.sampled_from(["utf-8", "utf-16", "cp1251", "latin-1", "utf-7"]))
+    return text.encode(encoding, errors="replace")

@@ -2,7 +2,8 @@
 
 For any input: feed and OPML sniffing and parsing raise nothing but FeedError, never expand an
 entity and return within a time bound; record readers raise nothing but corpus errors and
-account for every line; URL handling never raises unexpectedly; passage offsets are exact.
+account for every line; URL handling never raises unexpectedly; page extraction raises nothing
+but ExtractError; passage offsets are exact.
 Examples are derandomised so the suite is repeatable; ``benchmarks/fuzz_parsers.py`` runs the
 same properties for minutes with fresh examples.
 """
@@ -18,6 +19,7 @@ from fuzz_strategies import (
     article_texts,
     csv_files,
     feed_documents,
+    html_documents,
     jsonl_files,
     urls,
     xml_documents,
@@ -25,7 +27,8 @@ from fuzz_strategies import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.errors import CorpusError, FeedError, FetchError
+from corpus.errors import CorpusError, ExtractError, FeedError, FetchError
+from corpus.extract import extract_page
 from corpus.feeds import FeedEntry, is_feed, is_opml, parse_feed, parse_opml
 from corpus.fetch import FetchSettings, HttpFetcher, address_kind, address_refusal
 from corpus.ids import article_key, canonical_url
@@ -205,3 +208,17 @@ def test_passage_offsets_are_always_exact(text: str) -> None:
         assert passage.text and passage.text == passage.text.strip()
         assert previous_end <= passage.char_start < passage.char_end
         previous_end = passage.char_end
+
+
+# -- page extraction -----------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(html_documents(), st.sampled_from(["", "text/html", "text/html; charset=utf-7",
+                                          "text/html; charset=nonsense", "image/png"]))
+def test_page_extraction_raises_only_extract_error(body: bytes, content_type: str) -> None:
+    try:
+        page = _timed(extract_page, body, "https://a.example/x", content_type)
+    except ExtractError as exc:
+        assert str(exc) and "\n" not in str(exc)
+    else:
+        assert len(page.text.split()) >= 40 and page.url == "https://a.example/x"
