@@ -71,12 +71,14 @@ def _ascii_compatible(label: str) -> bool:
         return False
 
 
-def decode_xml(data: bytes) -> tuple[str, str]:
+def decode_xml(data: bytes, *, prefix: bool = False) -> tuple[str, str]:
     """The text of an XML document and the encoding it was read with.
 
     Order: a byte-order mark (or the UTF-16/32 and EBCDIC patterns of XML 1.0 appendix F); the
     XML declaration's ``encoding``; UTF-8; finally windows-1252, which decodes any bytes.
     Never raises: an unknown or wrong declaration falls through to the next candidate.
+    ``prefix``: ``data`` is the start of a longer document, so a character cut at its end is
+    not an error.
     """
     family, skip = _family(data)
     if family:
@@ -86,8 +88,10 @@ def decode_xml(data: bytes) -> tuple[str, str]:
     candidates = [label] if label and _ascii_compatible(label) else []
     for encoding in [*candidates, "utf-8"]:
         try:
-            return data.decode(encoding), encoding
-        except (LookupError, UnicodeError, ValueError):
+            text = codecs.getincrementaldecoder(encoding)().decode(data, final=not prefix)
+            if isinstance(text, str):  # not a bytes-to-bytes codec such as base64
+                return text, encoding
+        except (LookupError, UnicodeError, ValueError, TypeError):
             log.debug("document does not decode as %r, trying the next candidate", encoding)
     return data.decode("cp1252", errors="replace"), "cp1252"
 

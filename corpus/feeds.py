@@ -73,7 +73,7 @@ def refuse_entities(data: bytes, what: str = "feed") -> None:
 
 def _root_tag(data: bytes) -> str:
     """The lower-case name of the document's first element, skipping prolog and comments."""
-    text, _ = decode_xml(data[:_SNIFF_BYTES])
+    text, _ = decode_xml(data[:_SNIFF_BYTES], prefix=True)
     return root_tag(text)
 
 
