@@ -161,17 +161,24 @@ def extract_page(body: bytes, url: str, content_type: str = "", *,
 
 
 def _bare_extraction(html: str, url: str) -> Any:
-    return trafilatura.bare_extraction(
-        html,
-        url=url or None,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        include_formatting=False,
-        output_format="python",
-    )
+    """trafilatura's result; an exception from it (a bug of the library on an odd page)
+    becomes an ExtractError for this one page."""
+    try:
+        return trafilatura.bare_extraction(
+            html,
+            url=url or None,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_links=False,
+            include_formatting=False,
+            output_format="python",
+        )
+    except Exception as exc:
+        log.warning("trafilatura failed on %s", url or "a local page", exc_info=True)
+        raise ExtractError(f"unreadable page (the extractor failed: {type(exc).__name__}: "
+                           f"{exc})") from exc
 
 
 def _extracted(document: Any, html: str, url: str) -> Extracted:

@@ -154,6 +154,18 @@ def _entries(parsed: Any, url: str) -> tuple[list[FeedEntry], int]:
     return entries, skipped
 
 
+def _feedparser(data: bytes, url: str) -> Any:
+    """feedparser's result; an exception from it (it reports problems as "bozo", so a raise is
+    one of its own bugs) becomes a FeedError for this one feed."""
+    try:
+        return feedparser.parse(io.BytesIO(data),
+                                response_headers={"content-type": "application/xml; charset=utf-8"})
+    except Exception as exc:
+        log.warning("feedparser failed on %s", url, exc_info=True)
+        raise FeedError(f"unreadable feed (the feed parser failed: {type(exc).__name__}: "
+                        f"{exc})") from exc
+
+
 def parse_feed(data: bytes, url: str, *, timeout_s: float = PARSE_TIMEOUT_S) -> list[FeedEntry]:
     """The entries of an RSS/Atom feed, with relative links resolved against ``url``.
 
@@ -180,10 +192,7 @@ def parse_feed(data: bytes, url: str, *, timeout_s: float = PARSE_TIMEOUT_S) -> 
         # the charset is the one the checked text was re-encoded in. No base URL is given:
         # links are made absolute here (``_link``), because feedparser turns a link it cannot
         # join (a malformed URL) into "" and the entry would be lost without a word.
-        parsed = feedparser.parse(
-            io.BytesIO(as_utf8(text)),
-            response_headers={"content-type": "application/xml; charset=utf-8"},
-        )
+        parsed = _feedparser(as_utf8(text), url)
         entries, skipped = _entries(parsed, url)
     if parsed.bozo and entries:
         log.warning("feed %s is broken (%s); recovered %d entries", url,

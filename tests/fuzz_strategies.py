@@ -108,7 +108,8 @@ _SENTENCES = (
     '"We will judge them by their actions," the U.S. official said at 5 p.m.',
     "Ukraine proposed neutral status in exchange for security guarantees!",
     "Subscribe to our newsletter.", "Photo", "ISTANBUL (Reuters) -", "Is it over?",
-    "«Это важно», — сказал он.", "1.5 million people... fled.", "“Quoted” words ‘here’.",
+    "«Это важно», — сказал он.", "1.5 million people... fled.",
+    "“Quoted” words ‘here’.",
 )
 
 

@@ -341,3 +341,11 @@ def test_item13_a_url_list_without_urls_says_so(tmp_path: Path) -> None:
     report, store = _collect(tmp_path, [str(path)])
     assert _failures(report) == {str(path): "[read] no URLs in this file"}
     assert len(store.items(outcome="failed")) == 1
+
+
+def test_a_crash_inside_feedparser_is_a_feed_error() -> None:
+    # Found by benchmarks/fuzz_parsers.py: feedparser splits namespaced names on any Unicode
+    # space, so a namespace URI holding U+3000 makes it raise ValueError.
+    feed = '<rss xmlns:x="a\u3000b"><x:title>x</x:title></rss>'.encode()
+    with pytest.raises(FeedError, match="feed parser failed"):
+        parse_feed(feed, "https://a.example/feed.xml")
