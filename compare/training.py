@@ -1,6 +1,7 @@
 """Training the same-fact verifier from the labelled data in ``../shared/data``.
 
     python -m compare.training [--data ../shared/data] [--out compare/data/verifier.json]
+                               [--cache training-embeddings.db]
 
 regenerates the shipped artifact byte for byte (same data, same packages). Training data, and
 nothing else (the held-out sets the tests report on are never read here):
@@ -177,12 +178,16 @@ class PairSet:
     labels: np.ndarray
 
 
-def default_encoders() -> tuple[Encoder, Encoder]:
-    """(multilingual encoder, MiniLM) as functions of a list of texts."""
-    from compare.embed import make_embedder
+def default_encoders(cache: Path | None = None) -> tuple[Encoder, Encoder]:
+    """(multilingual encoder, MiniLM) as functions of a list of texts, through the product's
+    embedding path; ``cache`` is a store file that keeps the vectors between runs."""
+    from compare.embed import embed_texts, make_embedder
+    from corpus.store import Store
 
     use, minilm = make_embedder("use:multilingual-v3"), make_embedder()
-    return use.encode, minilm.encode
+    store = Store(cache) if cache is not None else None
+    return (lambda texts: embed_texts(texts, use, store),
+            lambda texts: embed_texts(texts, minilm, store))
 
 
 def signals_for(texts: list[str], languages: list[str], use: Encoder,
@@ -331,9 +336,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path,
                         default=Path(__file__).with_name("data") / MODEL_FILE)
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="a store file keeping the embeddings between runs (optional)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    use, minilm = default_encoders()
+    use, minilm = default_encoders(args.cache)
     sets = [msrp_pairs(args.data, use, minilm), *sts_pairs(args.data, use, minilm),
             newswcl_pairs(args.data, use, minilm)]
     artifact = {**fit_verifier(sets), **THRESHOLDS, "training_data": file_hashes(args.data)}

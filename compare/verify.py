@@ -13,7 +13,8 @@ person, the same template about another happening, a translation. The verifier c
   language removed, IDF from the passages compared together), same language only;
 - ``chars``: TF-IDF cosine of character 3-5-grams of the ASCII transliteration: names and
   numbers shared across scripts ("Zelensky" / "Зеленский");
-- ``names``, ``numbers``: the share of the smaller passage's names / numbers the other one has;
+- ``names``: the share of the smaller passage's names (by IDF among the passages compared: a
+  rare name weighs more) that the other one has; ``numbers``: the same for numbers, unweighted;
 - ``figure_conflict``, ``date_conflict``, ``negation_conflict``: both give figures (dates) and
   share none; one side is negated and the other not (``compare.details``);
 - ``length_ratio``: shorter / longer word count; ``cross``: the languages differ.
@@ -58,7 +59,7 @@ class PassageSignals:
     minilm: np.ndarray | None  # (n, 384) float32 for English or unknown rows (zeros elsewhere)
     words: sparse.csr_matrix  # (n, V) L2-normalised TF-IDF rows
     chars: sparse.csr_matrix  # (n, C) L2-normalised TF-IDF rows
-    names: sparse.csr_matrix  # (n, N) binary
+    names: sparse.csr_matrix  # (n, N) name keys, weighted by their IDF among these passages
     numbers: sparse.csr_matrix  # (n, M) binary
     figures: sparse.csr_matrix  # (n, F) binary
     dates: sparse.csr_matrix  # (n, D) binary
@@ -115,7 +116,7 @@ def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndar
         languages=langs, use=np.asarray(use, dtype=np.float32),
         minilm=None if minilm is None else np.asarray(minilm, dtype=np.float32),
         words=words, chars=chars,
-        names=indicator_matrix([d.names for d in details]),
+        names=_idf_weighted(indicator_matrix([d.names for d in details])),
         numbers=indicator_matrix([d.numbers for d in details]),
         figures=indicator_matrix([d.figures for d in details]),
         dates=indicator_matrix([d.dates for d in details]),
@@ -138,6 +139,24 @@ def _share(matrix: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarra
     counts = _counts(matrix)
     smaller = np.minimum(counts[i], counts[j])
     return np.where(smaller > 0, _rowdot(matrix, i, j) / np.maximum(smaller, 1), 0.0)
+
+
+def _idf_weighted(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Binary membership rows weighted by each member's inverse document frequency among the
+    passages compared (a rare name says more than the name every passage carries)."""
+    n = matrix.shape[0]
+    df = np.asarray((matrix > 0).sum(axis=0)).ravel()
+    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+    return sparse.csr_matrix(matrix.multiply(idf[None, :]))
+
+
+def _weighted_share(matrix: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """IDF mass of the shared members over the smaller side's IDF mass (0 when either is
+    empty)."""
+    mass = np.asarray(matrix.sum(axis=1)).ravel()
+    shared = np.asarray(matrix[i].minimum(matrix[j]).sum(axis=1)).ravel()
+    smaller = np.minimum(mass[i], mass[j])
+    return np.where(smaller > 0, shared / np.maximum(smaller, 1e-12), 0.0)
 
 
 def _conflict(matrix: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -165,7 +184,8 @@ def pair_features(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.n
         "use": use, "use_cross": use * cross, "minilm": minilm,
         "words": _rowdot(signals.words, i, j) * (1 - cross),
         "chars": _rowdot(signals.chars, i, j),
-        "names": _share(signals.names, i, j), "numbers": _share(signals.numbers, i, j),
+        "names": _weighted_share(signals.names, i, j),
+        "numbers": _share(signals.numbers, i, j),
         "figure_conflict": _conflict(signals.figures, i, j),
         "date_conflict": _conflict(signals.dates, i, j),
         "negation_conflict": (signals.negated[i] != signals.negated[j]).astype(float),

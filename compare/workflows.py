@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -18,11 +21,17 @@ from compare.embed import embed_texts, make_embedder
 from corpus.collect import CollectSettings, EventScope, collect
 from corpus.errors import SourceError
 from corpus.fetch import FetchSettings
-from corpus.records import CollectReport
+from corpus.records import CollectReport, one_line
 from corpus.sources import read_html_file, read_text_file
 from corpus.store import STORE_ENV, Store
 
 log = logging.getLogger(__name__)
+
+# Seconds the dashboard server gets to shut down after Ctrl+C or SIGTERM before it is killed.
+# Streamlit stops in well under a second; 10 s is also Docker's grace period before SIGKILL.
+DASHBOARD_STOP_GRACE_S = 10.0
+_POLL_S = 0.2
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 # The demo event: the Russia-Ukraine talks in Istanbul on 29 March 2022 and the reactions
 # over the next two days. The window opens a day early for the run-up coverage. Keywords in
@@ -70,23 +79,48 @@ def collect_sources(store: Store, sources: Sequence[str], *, keywords: Sequence[
                    progress=progress)
 
 
+# How `parallax status` names the counts of a collection run, in this order.
+_RUN_COUNTS = (("stored", "stored"), ("duplicate", "duplicates"), ("unchanged", "already in store"),
+               ("out_of_scope", "out of scope"), ("failed", "failed"))
+
+
+def _run_summary(summary: dict[str, object] | None) -> str:
+    if not summary:
+        return "unfinished"
+    known = dict(_RUN_COUNTS)
+    parts = [f"{summary[key]} {words}" for key, words in _RUN_COUNTS if key in summary]
+    parts += [f"{key.replace('_', ' ')}: {value}" for key, value in summary.items()
+              if key not in known]
+    return ", ".join(parts)
+
+
 def describe_store(store: Store) -> str:
-    """A readable summary of a store: articles per outlet, runs, failures with reasons."""
+    """A readable summary of a store: articles per outlet, runs, failures with reasons.
+
+    Three blocks separated by a blank line: articles per outlet; runs; every failed item on
+    its own line (``  source [stage]: reason``, control characters escaped so that a file
+    name or reason holding a line break cannot run two failures together).
+    """
     articles = store.articles()
-    lines = [f"Store {store.path}: {len(articles)} articles"]
+    noun = "article" if len(articles) == 1 else "articles"
+    lines = [f"Store {store.path}: {len(articles)} {noun}"]
     per_outlet: dict[str, int] = {}
     for a in articles:
         per_outlet[a.outlet] = per_outlet.get(a.outlet, 0) + 1
     for name, count in sorted(per_outlet.items(), key=lambda kv: (-kv[1], kv[0])):
-        lines.append(f"  {count:5d}  {name}")
+        lines.append(f"  {count:5d}  {one_line(name)}")
     dupes = sum(1 for a in articles if a.duplicate_of)
     lines.append(f"{dupes} of them are duplicates linked to their original.")
-    for run in store.runs():
-        lines.append(f"run {run['run_id']} ({run['kind']}): {run['summary'] or 'unfinished'}")
+    runs = store.runs()
+    if runs:
+        lines += ["", "Runs:"]
+        lines += [f"  {run['run_id']} ({run['kind']}): {_run_summary(run['summary'])}"
+                  for run in runs]
     failed = store.items(outcome="failed")
     if len(failed):
-        lines.append(f"{len(failed)} failed items:")
-        lines += [f"  {r.source} [{r.stage}]: {r.reason}" for r in failed.itertuples()]
+        lines += ["", f"{len(failed)} failed items:"]
+        lines += [f"  {one_line(r.source)} [{r.stage}]: {one_line(r.reason)}"
+                  for r in failed.itertuples()]
     return "\n".join(lines)
 
 
@@ -147,15 +181,81 @@ def open_dashboard(store_path: Path | None, *, port: int, host: str) -> int:
 
 
 def open_dashboard_process(store_path: Path, *, port: int, host: str) -> int:
+    """Serve the dashboard on ``host:port`` until it is stopped; its exit code.
+
+    Stopping is safe whichever way it comes (Ctrl+C, a closed terminal, ``kill``, a service
+    manager's or ``docker stop``'s SIGTERM): see ``run_until_stopped``.
+    """
     from dashboard.launch import command
 
     env = {**os.environ, STORE_ENV: str(Path(store_path).resolve())}
     argv = command(str(Path(store_path).resolve()), port, host)
     print(f"Dashboard: http://{host}:{port}  (Ctrl+C to stop)", file=sys.stderr)
+    return run_until_stopped(argv, env, grace_s=DASHBOARD_STOP_GRACE_S)
+
+
+def run_until_stopped(argv: Sequence[str], env: Mapping[str, str] | None = None, *,
+                      grace_s: float = DASHBOARD_STOP_GRACE_S) -> int:
+    """Run a server in the foreground and never leave it behind when asked to stop.
+
+    The server runs in its own process group, so a terminal's Ctrl+C reaches this process
+    only; SIGINT, SIGTERM and SIGHUP received here are passed on to the server once, a second
+    one kills it, and a server still running ``grace_s`` seconds after the first is killed.
+
+    Returns:
+        The server's own exit code when it ends by itself; 0 when it stopped as asked; 1 when
+        it had to be killed; 128 + N when signal N ended it otherwise (shell convention).
+    """
+    child = subprocess.Popen(list(argv), env=dict(env) if env is not None else None,
+                             process_group=0)
+    stops: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        stops.append(signum)
+        if child.poll() is None:
+            child.send_signal(signum if len(stops) == 1 else signal.SIGKILL)
+
+    previous = _install(forward)
     try:
-        return subprocess.call(argv, env=env)
-    except KeyboardInterrupt:
-        return 0
+        code, killed = _wait(child, stops, grace_s)
+    finally:
+        _restore(previous)
+        if child.poll() is None:  # an exception here (never expected): no server left behind
+            child.kill()
+            child.wait()
+    if not stops:
+        return code if code >= 0 else 128 - code
+    if killed or len(stops) > 1:
+        log.warning("the dashboard server did not stop within %gs and was killed", grace_s)
+        return 1
+    return 0
 
 
-__all__ = ["collect_sources", "describe_store", "open_dashboard", "run_demo"]
+def _wait(child: subprocess.Popen[bytes], stops: list[int], grace_s: float) -> tuple[int, bool]:
+    """Wait for ``child``; once a stop was asked for, at most ``grace_s`` more seconds."""
+    deadline = None
+    while True:
+        if stops and deadline is None:
+            deadline = time.monotonic() + grace_s
+        try:
+            # Short waits, so a stop asked for during one starts the grace period promptly.
+            return child.wait(timeout=_POLL_S), False
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() > deadline:
+                child.kill()
+                return child.wait(), True
+
+
+def _install(handler: Callable[[int, object], None]) -> dict[int, object]:
+    """Set ``handler`` for the stop signals (main thread only); the handlers it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, handler) for sig in _STOP_SIGNALS}
+
+
+def _restore(previous: dict[int, object]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)  # type: ignore[arg-type]  # what signal.signal returned
+
+
+__all__ = ["collect_sources", "describe_store", "open_dashboard", "run_demo", "run_until_stopped"]

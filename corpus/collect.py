@@ -108,12 +108,15 @@ class CollectSettings:
 
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Long date forms ("Wednesday, 30 March 2022 12:00:00 +0000 (Coordinated Universal Time)") stay
+# under 90 characters; anything longer is not a date and is not handed to the date parser.
+_MAX_DATE_CHARS = 100
 
 
 def normalise_date(value: str) -> str:
     """An ISO 8601 date (``YYYY-MM-DD``) or UTC datetime (``...THH:MM:SSZ``); ``""`` if unknown."""
     value = (value or "").strip()
-    if not value:
+    if not value or len(value) > _MAX_DATE_CHARS:
         return ""
     if _ISO_DAY.match(value) and len(value) == 10:
         return value
@@ -187,6 +190,10 @@ class Collector:
             yield ItemOutcome(source, "failed", "read", str(exc))
         except OSError as exc:
             yield ItemOutcome(source, "failed", "read", f"cannot read: {exc.strerror or exc}")
+        except Exception as exc:  # a defect in Parallax or a library: fail this source only
+            log.exception("unexpected error reading %s", source)
+            yield ItemOutcome(source, "failed", "read",
+                              f"internal error ({type(exc).__name__}: {exc}); please report it")
 
     # -- local paths -------------------------------------------------------------------------
     def _from_path(self, path: Path, depth: int) -> Iterator[Draft | ItemOutcome]:
@@ -206,20 +213,25 @@ class Collector:
             if csv_kind(path) == "records":
                 yield from iter_csv_records(path)
             else:
-                for url in read_url_list(path):
-                    yield from self._from_url(url, depth)
+                yield from self._from_url_list(path, depth)
         elif suffix in FEED_SUFFIXES:
             yield from self._from_document(path.read_bytes(), str(path), str(path), depth)
         elif suffix in HTML_SUFFIXES:
             yield self._local_page(path)
         elif suffix in TEXT_SUFFIXES and is_url_list(path):
-            for url in read_url_list(path):
-                yield from self._from_url(url, depth)
+            yield from self._from_url_list(path, depth)
         elif suffix in TEXT_SUFFIXES:
             yield read_text_file(path, self.settings.outlet)
         else:
             known = sorted(HTML_SUFFIXES | TEXT_SUFFIXES | RECORD_SUFFIXES | FEED_SUFFIXES)
             raise SourceError(f"unknown file type '{suffix}'; Parallax reads {', '.join(known)}")
+
+    def _from_url_list(self, path: Path, depth: int) -> Iterator[Draft | ItemOutcome]:
+        urls = read_url_list(path)
+        if not urls:
+            yield ItemOutcome(str(path), "failed", "read", "no URLs in this file")
+        for url in urls:
+            yield from self._from_url(url, depth)
 
     def _local_page(self, path: Path) -> Draft | ItemOutcome:
         try:

@@ -12,11 +12,11 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import trafilatura
 from charset_normalizer import from_bytes
 
+from corpus._limits import time_limit
 from corpus.errors import ExtractError
 
 log = logging.getLogger(__name__)
@@ -24,13 +24,19 @@ log = logging.getLogger(__name__)
 # Pages under this many words are cookie walls, paywall teasers, error or empty pages. Tuned on
 # the fixtures: the shortest real article is ~300 words, the longest consent wall ~40.
 MIN_WORDS = 40
+# Seconds one page may take to decode and extract. trafilatura takes 0.7 s on a 1 MB page of
+# plain paragraphs and 7 s on a 10 MB one (the fetch cap), on the shared 2-core development
+# machine; about four times that.
+EXTRACT_TIMEOUT_S = 30.0
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml", "text/xml"})
 _META_SCAN_BYTES = 4096
 _CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+# Tag bodies are matched with [^<>], which cannot run past the next "<": each scan stops
+# there, so a page of many unclosed "<html" or "<meta" costs linear time, not quadratic.
 _META_CHARSET = re.compile(
-    rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE
+    rb"<meta[^<>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE
 )
-_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][\w-]*)?",
+_HTML_LANG = re.compile(r"<html\b[^<>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][\w-]*)?",
                         re.IGNORECASE)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -41,6 +47,7 @@ _BOMS = (
 )
 # Browsers (WHATWG Encoding Standard) read these labels as windows-1252.
 _WHATWG_ALIASES = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
+_HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
 _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"RIFF")
 
 
@@ -128,7 +135,8 @@ def _text(value: Any) -> str:
     return " ".join(str(value or "").split())
 
 
-def extract_page(body: bytes, url: str, content_type: str = "") -> Extracted:
+def extract_page(body: bytes, url: str, content_type: str = "", *,
+                 timeout_s: float = EXTRACT_TIMEOUT_S) -> Extracted:
     """The article in an HTML page: plain text without boilerplate, plus metadata.
 
     Args:
@@ -136,27 +144,45 @@ def extract_page(body: bytes, url: str, content_type: str = "") -> Extracted:
         url: where the page came from (``""`` for a local file); helps metadata extraction.
         content_type: the HTTP ``Content-Type`` (``""`` if unknown); used for the charset and
             to refuse non-HTML content.
+        timeout_s: give up on a page that takes longer than this to decode and extract.
 
     Returns:
         The extracted article.
 
     Raises:
-        ExtractError: not HTML, empty, or fewer than ``MIN_WORDS`` words of article text
-            (a cookie wall, paywall, error or empty page).
+        ExtractError: not HTML, empty, too slow to extract, or fewer than ``MIN_WORDS`` words
+            of article text (a cookie wall, paywall, error or empty page).
     """
     _check_is_html(body, content_type)
-    html = decode_html(body, content_type)
-    document = trafilatura.bare_extraction(
-        html,
-        url=url or None,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        include_formatting=False,
-        output_format="python",
-    )
+    with time_limit(timeout_s, ExtractError):
+        html = decode_html(body, content_type)
+        document = _bare_extraction(html, url)
+    return _extracted(document, html, url)
+
+
+def _bare_extraction(html: str, url: str) -> Any:
+    """trafilatura's result; an exception from it (a bug of the library on an odd page)
+    becomes an ExtractError for this one page."""
+    try:
+        return trafilatura.bare_extraction(
+            html,
+            url=url or None,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_links=False,
+            include_formatting=False,
+            output_format="python",
+        )
+    except Exception as exc:
+        log.warning("trafilatura failed on %s", url or "a local page", exc_info=True)
+        raise ExtractError(f"unreadable page (the extractor failed: {type(exc).__name__}: "
+                           f"{exc})") from exc
+
+
+def _extracted(document: Any, html: str, url: str) -> Extracted:
+    """The Extracted record from trafilatura's result, or ExtractError when too little text."""
     if document is None:
         raise ExtractError("no article text found (0 words): likely a cookie wall, paywall or "
                            "empty page")
@@ -168,7 +194,7 @@ def extract_page(body: bytes, url: str, content_type: str = "") -> Extracted:
         raise ExtractError(f"no article text found ({n_words} words): likely a cookie wall, "
                            "paywall or empty page")
     canonical = _text(meta.get("url"))
-    if urlsplit(canonical).scheme not in ("http", "https"):
+    if not _HTTP_URL.match(canonical):
         canonical = ""
     return Extracted(
         title=title,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -49,6 +50,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A server's Retry-After is honoured up to this many seconds, so one host cannot stall a run.
 MAX_RETRY_AFTER_S = 30.0
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
     "application/xml;q=0.9,*/*;q=0.8"
@@ -135,11 +137,33 @@ def _size_text(n_bytes: int) -> str:
     return f"{n_bytes / 1_000_000:g} MB"
 
 
-def address_kind(address: str) -> str:
-    """What kind of non-public address ``address`` is (``"loopback"``...), or ``""`` if public."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, str] | None:
+    """The IPv4 address an IPv6 address carries, and how (``"6to4"``...), or None.
+
+    These wrappings can route to the IPv4 address inside (a relay or translator unwraps them),
+    so a wrapped private address must count as private: IPv4-mapped (``::ffff:a.b.c.d``),
+    IPv4-compatible (``::a.b.c.d``), 6to4 (``2002::/16``), Teredo (``2001::/32``, the client)
+    and NAT64 (``64:ff9b::/96`` and the local-use ``64:ff9b:1::/48``).
+    """
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped, "IPv4-mapped"
+    if ip.sixtofour is not None:
+        return ip.sixtofour, "6to4"
+    if ip.teredo is not None:
+        return ip.teredo[1], "Teredo"
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if any(ip in net for net in _NAT64):
+        return low32, "NAT64"
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:  # not :: or ::1, which are IPv6 themselves
+        return low32, "IPv4-compatible"
+    return None
+
+
+def _kind_of(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     checks = (
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
@@ -152,10 +176,31 @@ def address_kind(address: str) -> str:
     return next((kind for kind, hit in checks if hit), "")
 
 
+def address_kind(address: str) -> str:
+    """What kind of non-public address ``address`` is (``"loopback"``...), or ``""`` if public.
+
+    An IPv6 address wrapping an IPv4 one (see ``embedded_ipv4``) is judged by the IPv4 address
+    first, then by itself; an IPv4-mapped one only by its IPv4 address, since a connection to
+    it is an IPv4 connection.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner is not None and (_kind_of(inner[0]) or inner[1] == "IPv4-mapped"):
+            return _kind_of(inner[0])
+    return _kind_of(ip)
+
+
 def address_refusal(address: str) -> str:
     """Why ``address`` must not be contacted without ``allow_private``, or ``""`` if public."""
     kind = address_kind(address)
-    return f"{address} is a {kind} address" if kind else ""
+    if not kind:
+        return ""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    inner = embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+    # IPv4-mapped addresses are written with their IPv4 address in them already.
+    how = f" ({inner[1]} wrapping {inner[0]})" if inner and inner[1] != "IPv4-mapped" else ""
+    return f"{address} is a {kind} address{how}"
 
 
 def resolve_host(host: str, port: int) -> list[str]:
@@ -255,11 +300,12 @@ class HttpFetcher:
             if current in seen:
                 raise FetchError(url, f"redirect loop (back to {current})")
             seen.add(current)
+            target = _target(url, current)
             if check_robots:
                 self._check_robots(url, current)
-            status, headers, body = self._request_with_retries(url, current, max_bytes, truncate)
+            status, headers, body = self._request_with_retries(url, target, max_bytes, truncate)
             if status in _REDIRECT_STATUSES and headers.get("location"):
-                current = urljoin(current, headers["location"].strip())
+                current = _redirect_target(url, current, headers["location"])
                 log.debug("redirect %s -> %s", url, current)
                 continue
             if status >= 400:
@@ -272,7 +318,7 @@ class HttpFetcher:
         raise FetchError(url, f"too many redirects (more than {MAX_REDIRECTS})")
 
     # -- one request, with retries -----------------------------------------------------------
-    def _request_with_retries(self, url: str, current: str, max_bytes: int,
+    def _request_with_retries(self, url: str, current: httpx.URL, max_bytes: int,
                               truncate: bool) -> tuple[int, dict[str, str], bytes]:
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
@@ -303,12 +349,9 @@ class HttpFetcher:
             time.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _request(self, url: str, current: str, max_bytes: int,
+    def _request(self, url: str, target: httpx.URL, max_bytes: int,
                  truncate: bool) -> tuple[int, dict[str, str], bytes]:
-        """One GET of ``current`` to a checked address. Raises FetchError or httpx.Connect*."""
-        target = httpx.URL(current) if _is_http(current) else None
-        if target is None or not target.host:
-            raise FetchError(url, f"only http(s) URLs can be fetched, not {current[:80]!r}")
+        """One GET of ``target`` to a checked address. Raises FetchError or httpx.Connect*."""
         host = target.raw_host.decode("ascii")
         port = target.port or (443 if target.scheme == "https" else 80)
         address = self._checked_address(url, host, port)
@@ -439,7 +482,37 @@ class HttpFetcher:
 
 
 def _is_http(url: str) -> bool:
-    return urlsplit(url).scheme.lower() in ("http", "https")
+    match = _SCHEME.match(url)
+    return bool(match) and match.group(1).lower() in ("http", "https")  # type: ignore[union-attr]
+
+
+def _target(url: str, current: str) -> httpx.URL:
+    """``current`` as a URL httpx can request, or FetchError saying why it is not one.
+
+    Both parsers must accept it: ``urlsplit`` (robots.txt, canonical URLs) and httpx (the
+    request), so a port out of range, an unclosed ``[``, an octal IPv4 address or a broken
+    internationalised name fails here as this one item, never as a traceback.
+    """
+    if not _is_http(current):
+        raise FetchError(url, f"only http(s) URLs can be fetched, not {current[:80]!r}")
+    try:
+        _ = urlsplit(current).port
+        target = httpx.URL(current)
+        _ = target.port
+        host = target.host  # decodes internationalised names: a broken one raises here
+    except (ValueError, httpx.InvalidURL, UnicodeError) as exc:
+        raise FetchError(url, f"malformed URL ({_short(exc)})") from exc
+    if not host:
+        raise FetchError(url, "malformed URL (no host name)")
+    return target
+
+
+def _redirect_target(url: str, current: str, location: str) -> str:
+    try:
+        return urljoin(current, location.strip())
+    except ValueError as exc:
+        raise FetchError(url, f"malformed redirect target {location[:80]!r} ({_short(exc)})"
+                         ) from exc
 
 
 def _tls_problem(exc: BaseException) -> str:

@@ -11,14 +11,19 @@ def canonical_url(url: str) -> str:
     """A URL with tracking parameters, fragment, ``www.``, scheme and trailing-slash noise removed.
 
     Two links to the same page from different feeds map to one canonical URL, so the page is
-    stored once.
+    stored once. A URL that cannot be parsed (a port out of range, an unclosed ``[``) is
+    returned stripped but otherwise as it is: fetching it fails later with a readable reason.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
     if not parts.scheme or not parts.netloc:
         return url.strip()
     host = (parts.hostname or "").lower().removeprefix("www.")
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     query = sorted(
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not k.lower().startswith(_TRACKING)

@@ -72,8 +72,12 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
 
 def host_of(url: str) -> str:
-    """The lowercase host of a URL without a leading ``www.``; ``""`` when there is none."""
-    host = (urlsplit(url).hostname or "").lower()
+    """The lowercase host of a URL without a leading ``www.``; ``""`` when there is none (or
+    the URL is malformed, such as an unclosed ``[``)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
     return host.removeprefix("www.")
 
 

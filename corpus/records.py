@@ -3,10 +3,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["stored", "duplicate", "unchanged", "out_of_scope", "failed"]
+
+# Line breaks, other control characters (a terminal escape such as "\x1b[2J" clears the
+# screen) and bidirectional overrides, which reorder what a terminal shows.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """``text`` safe to print as part of one line: control characters become escapes (``\\n``).
+
+    Sources and reasons come from outside (file names, URLs, server messages); shown raw, a
+    newline would split one failure over two lines and an escape sequence would reach the
+    terminal.
+    """
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True)
@@ -79,12 +94,13 @@ class ItemOutcome:
         return cls(**values)  # type: ignore[arg-type]  # outcome is checked by the store schema
 
     def line(self) -> str:
-        """One readable line for the user."""
+        """One readable line for the user (control characters shown escaped, see one_line)."""
+        source, reason = one_line(self.source), one_line(self.reason)
         if self.outcome == "failed":
-            return f"failed  {self.source} [{self.stage}]: {self.reason}"
+            return f"failed  {source} [{self.stage}]: {reason}"
         if self.outcome in ("duplicate", "out_of_scope", "unchanged"):
-            return f"{self.outcome.replace('_', ' ')}  {self.source}: {self.reason}"
-        return f"stored  {self.source}"
+            return f"{self.outcome.replace('_', ' ')}  {source}: {reason}"
+        return f"stored  {source}"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ item: a malformed line is recorded with its line number and reason, and the run 
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import logging
@@ -35,6 +36,18 @@ TEXT_SUFFIXES = {".txt", ".md", ".text"}
 RECORD_SUFFIXES = {".jsonl", ".ndjson", ".csv", ".json"}
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".opml"}
 _URL_LINE = re.compile(r"^https?://\S+$", re.IGNORECASE)
+NO_RECORDS = "no records in this file"
+# Extra fields are kept as metadata and copied recursively on the way to the store; real
+# datasets nest two or three levels, so this is generous and keeps far from the stack limit.
+MAX_RECORD_DEPTH = 32
+_TOO_DEEP = "is nested too deeply to read (JSON nesting over the limit)"
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE, whose BOM is its prefix
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 @dataclass(frozen=True)
@@ -92,52 +105,138 @@ def draft_from_record(record: dict[str, Any], source: str, origin: str) -> Draft
 
 
 def iter_jsonl(path: Path) -> Iterator[Draft | ItemOutcome]:
-    """Records from a JSON Lines file (or a .json file holding a list of records)."""
+    """Records from a JSON Lines file (or a .json file holding a list of records).
+
+    Every non-blank line ends as a Draft or a failed item naming it (``path#line``); a file
+    without any record is one failed item saying so.
+    """
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            yield ItemOutcome(str(path), "failed", "read", f"not valid JSON: {exc}")
-            return
-        rows = data if isinstance(data, list) else [data]
-        for n, row in enumerate(rows, 1):
-            yield _record_or_failure(row, f"{path}#{n}", str(path))
+        yield from _iter_json_file(path)
         return
+    found = False
     with path.open("rb") as handle:
         for n, raw in enumerate(handle, 1):
-            label = f"{path}#{n}"
             if not raw.strip():
                 continue
-            try:
-                row = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield ItemOutcome(label, "failed", "read", "line is not UTF-8 text")
-                continue
-            except json.JSONDecodeError as exc:
-                yield ItemOutcome(label, "failed", "read", f"line is not valid JSON ({exc.msg})")
-                continue
-            yield _record_or_failure(row, label, str(path))
+            found = True
+            yield _jsonl_line(raw, n, path)
+    if not found:
+        yield ItemOutcome(str(path), "failed", "read", NO_RECORDS)
+
+
+def _jsonl_line(raw: bytes, n: int, path: Path) -> Draft | ItemOutcome:
+    label = f"{path}#{n}"
+    try:
+        row = json.loads(raw.decode("utf-8-sig" if n == 1 else "utf-8"))
+    except UnicodeDecodeError:
+        return ItemOutcome(label, "failed", "read", "line is not UTF-8 text")
+    except json.JSONDecodeError as exc:
+        return ItemOutcome(label, "failed", "read", f"line is not valid JSON ({exc.msg})")
+    except RecursionError:
+        return ItemOutcome(label, "failed", "read", f"line {_TOO_DEEP}")
+    return _record_or_failure(row, label, str(path))
+
+
+def _iter_json_file(path: Path) -> Iterator[Draft | ItemOutcome]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        yield ItemOutcome(str(path), "failed", "read", NO_RECORDS)
+        return
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        yield ItemOutcome(str(path), "failed", "read", f"not valid JSON: {exc}")
+        return
+    except RecursionError:
+        yield ItemOutcome(str(path), "failed", "read", f"file {_TOO_DEEP}")
+        return
+    rows = data if isinstance(data, list) else [data]
+    if not rows:
+        yield ItemOutcome(str(path), "failed", "read", NO_RECORDS)
+    for n, row in enumerate(rows, 1):
+        yield _record_or_failure(row, f"{path}#{n}", str(path))
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and objects in ``value`` nest more than ``limit`` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(
+            item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _record_or_failure(row: Any, label: str, origin: str) -> Draft | ItemOutcome:
     if not isinstance(row, dict):
         return ItemOutcome(label, "failed", "read", "record is not a JSON object")
+    if _nested_deeper_than(row, MAX_RECORD_DEPTH):
+        return ItemOutcome(label, "failed", "read", f"record is nested more than "
+                           f"{MAX_RECORD_DEPTH} levels deep; extra fields must be shallow")
     try:
         return draft_from_record(row, label, origin)
     except SourceError as exc:
         return ItemOutcome(label, "failed", "read", str(exc))
 
 
-def _read_csv_rows(path: Path) -> tuple[list[str], Iterator[dict[str, str]]]:
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """The text of a local file and the encoding it was read with.
+
+    A byte-order mark or valid UTF-8 decides at once. Otherwise charset_normalizer ranks the
+    readings; among the equally plausible best ones windows-1252 is preferred (what browsers
+    assume for undeclared Western text, and what Excel writes on Western Windows), because the
+    detector's own tie-break reads "señal" as cp1250 "seńal". UTF-16/32 without a byte-order
+    mark is never guessed.
+
+    Raises:
+        SourceError: the encoding cannot be told (readings that differ are equally plausible).
+    """
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):  # these codecs read the mark (and so the byte order) and drop it
+            return raw.decode(encoding, errors="replace"), encoding
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = [m for m in from_bytes(raw) if not m.encoding.startswith(("utf_16", "utf_32"))]
+    if not matches:
+        raise SourceError("cannot tell this file's text encoding (it is not UTF-8); "
+                          "save it as UTF-8")
+    best = matches[0]
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    chosen = next((m for m in tied if m.encoding == "cp1252"), None)
+    if chosen is None and len({str(m) for m in tied}) == 1:
+        chosen = best
+    if chosen is None:
+        names = ", ".join(m.encoding for m in tied[:4])
+        raise SourceError(f"cannot tell this file's text encoding: it is not UTF-8 and reads "
+                          f"equally well as {names}; save it as UTF-8")
+    return str(chosen), chosen.encoding
+
+
+def _read_text(path: Path, quiet: bool = False) -> str:
+    text, encoding = decode_text(path.read_bytes())
+    if encoding not in ("utf-8", "utf-8-sig") and not quiet:
+        log.warning("%s is not UTF-8: read as %s (detected)", path, encoding)
+    return text
+
+
+def _read_csv_rows(path: Path, quiet: bool = False) -> tuple[list[str], Iterator[dict[str, str]]]:
     csv.field_size_limit(2**31 - 1)
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    reader = csv.DictReader(_read_text(path, quiet).splitlines(keepends=True))
     return list(reader.fieldnames or []), reader
 
 
 def csv_kind(path: Path) -> str:
     """``"records"`` when the CSV has a text column, ``"urls"`` when it has only URLs."""
-    fields, _ = _read_csv_rows(path)
+    fields, _ = _read_csv_rows(path, quiet=True)
     lowered = {f.strip().lower() for f in fields}
     if lowered & set(FIELD_ALIASES["text"]):
         return "records"
@@ -152,8 +251,12 @@ def csv_kind(path: Path) -> str:
 def iter_csv_records(path: Path) -> Iterator[Draft | ItemOutcome]:
     """Article records from a CSV with a header row (line numbers count the header as 1)."""
     _, rows = _read_csv_rows(path)
+    found = False
     for n, row in enumerate(rows, 2):
+        found = True
         yield _record_or_failure(dict(row), f"{path}#{n}", str(path))
+    if not found:
+        yield ItemOutcome(str(path), "failed", "read", NO_RECORDS)
 
 
 def read_url_list(path: Path) -> list[str]:
@@ -166,7 +269,7 @@ def read_url_list(path: Path) -> list[str]:
             if value:
                 urls.append(value)
         return urls
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = _read_text(path, quiet=True).splitlines()
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
 
@@ -186,17 +289,12 @@ def read_text_file(path: Path, outlet: str = "") -> Draft:
         SourceError: the file is empty or not decodable text.
     """
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
+    if b"\x00" in raw[:4096] and not raw.startswith(tuple(bom for bom, _ in _BOMS)):
         raise SourceError("file looks binary, not text")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(raw).best()
-        if best is None:
-            raise SourceError("cannot tell this file's text encoding; save it as UTF-8") from None
-        text = str(best)
+    text, encoding = decode_text(raw)
+    metadata = {} if encoding in ("utf-8", "utf-8-sig") else {"encoding": encoding}
+    if metadata:
+        log.warning("%s is not UTF-8: read as %s (detected)", path, encoding)
     text = text.replace("\r\n", "\n").strip()
     if not text:
         raise SourceError("file is empty")
@@ -206,6 +304,7 @@ def read_text_file(path: Path, outlet: str = "") -> Draft:
     return Draft(
         source=str(path), url="", title=title, text=body, source_id=path.name,
         outlet=outlet, origin=str(path), identity=f"file:{content_hash(text)}",
+        metadata=metadata,
     )
 
 

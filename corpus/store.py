@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -117,6 +118,25 @@ def resolve_store_path(path: str | os.PathLike[str] | None) -> Path:
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
+def _verified(db: sqlite3.Connection) -> sqlite3.Connection:
+    """``db`` after one read of its schema, so a file that is not a database fails at open."""
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+def _hint(exc: sqlite3.DatabaseError) -> str:
+    """What to do about a damaged or foreign file, for the errors that mean one."""
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return (" (this file is not a Parallax store, or it is damaged: check the --store path;"
+                " a damaged store can be rebuilt by collecting again into a new file)")
+    return ""
+
+
 class Store:
     """An open store. Use as a context manager, or call ``close()``.
 
@@ -128,24 +148,36 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, readonly: bool = False):
         self.path = resolve_store_path(path)
         self.readonly = readonly
+        if readonly and not self.path.exists():
+            raise StoreError(
+                f"no store at {self.path}: run `parallax collect SOURCE --store {self.path}` first"
+            )
         try:
-            if readonly:
-                if not self.path.exists():
-                    raise StoreError(
-                        f"no store at {self.path}: run `parallax collect SOURCE --store {self.path}`"
-                        " first"
-                    )
-                uri = f"file:{self.path.resolve()}?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
-            else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.executescript(_SCHEMA)
+            self._db = self._connect_readonly() if readonly else self._connect_writable()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+            raise StoreError(f"cannot open store {self.path}: {exc}{_hint(exc)}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create store {self.path}: {exc.strerror or exc}") from exc
         self._db.row_factory = sqlite3.Row
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        # The path is quoted: in a URI, "?", "#" and "%" would otherwise start the query, the
+        # fragment or an escape, and SQLite would open (or create) another file.
+        uri = f"file:{quote(str(self.path.resolve()), safe='/')}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        return _verified(db)
+
+    def _connect_writable(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -159,20 +191,27 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside commits together or not at all."""
+        """One atomic write: everything inside commits together or not at all.
+
+        The write lock is taken when the transaction begins (``BEGIN IMMEDIATE``), not at its
+        first write, so what it reads (the next ``seq``) cannot change under it: two
+        collections writing into one store at once wait for each other instead of both
+        reading the same value.
+        """
         try:
             with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"write to store {self.path} failed: {exc}") from exc
+            raise StoreError(f"write to store {self.path} failed: {exc}{_hint(exc)}") from exc
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         try:
             return self._db.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
                 return []
-            raise StoreError(f"read from store {self.path} failed: {exc}") from exc
+            raise StoreError(f"read from store {self.path} failed: {exc}{_hint(exc)}") from exc
 
     # -- articles ----------------------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
@@ -411,7 +450,7 @@ class Store:
                 f"SELECT * FROM result_{name} WHERE run_id = ? ORDER BY rowid",
                 self._db, params=(run_id,),
             )
-        except (pd.errors.DatabaseError, sqlite3.OperationalError) as exc:
+        except (pd.errors.DatabaseError, sqlite3.DatabaseError) as exc:
             raise StoreError(f"no '{name}' results in {self.path}: {exc}") from exc
         return frame.drop(columns=["run_id"])
 
