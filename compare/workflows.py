@@ -3,6 +3,7 @@ demo, launching the dashboard. Library functions, so a notebook can call them to
 from __future__ import annotations
 
 import csv
+import importlib.util
 import logging
 import os
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from compare.embed import embed_texts, make_embedder
+from compare.errors import CompareError
 from corpus.collect import CollectSettings, EventScope, collect
 from corpus.errors import SourceError
 from corpus.fetch import FetchSettings
@@ -186,12 +188,27 @@ def open_dashboard_process(store_path: Path, *, port: int, host: str) -> int:
     Stopping is safe whichever way it comes (Ctrl+C, a closed terminal, ``kill``, a service
     manager's or ``docker stop``'s SIGTERM): see ``run_until_stopped``.
     """
-    from dashboard.launch import command
-
     env = {**os.environ, STORE_ENV: str(Path(store_path).resolve())}
-    argv = command(str(Path(store_path).resolve()), port, host)
+    argv = dashboard_command(Path(store_path).resolve(), port, host)
     print(f"Dashboard: http://{host}:{port}  (Ctrl+C to stop)", file=sys.stderr)
     return run_until_stopped(argv, env, grace_s=DASHBOARD_STOP_GRACE_S)
+
+
+def dashboard_command(store: Path, port: int = 8501, host: str = "127.0.0.1") -> list[str]:
+    """The ``streamlit run`` argv that serves the dashboard app over ``store``.
+
+    The app is located, not imported: the library never imports the dashboard (data flows
+    one way, corpus -> compare -> dashboard); it only starts it as a program. Headless, no
+    usage statistics sent, bound to ``host`` (this machine only by default).
+    """
+    spec = importlib.util.find_spec("dashboard")
+    if spec is None or not spec.submodule_search_locations:
+        raise CompareError("the dashboard package is not installed: pip install -e .")
+    app = Path(next(iter(spec.submodule_search_locations))) / "app.py"
+    return [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+            "--server.address", str(host), "--server.port", str(int(port)),
+            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
+            "--", "--store", str(store)]
 
 
 def run_until_stopped(argv: Sequence[str], env: Mapping[str, str] | None = None, *,

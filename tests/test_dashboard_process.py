@@ -40,9 +40,8 @@ _WRAPPER = textwrap.dedent("""
     import sys
     from pathlib import Path
     import compare.workflows as workflows
-    import dashboard.launch
     child = [sys.executable, "-c", sys.argv[1], sys.argv[2], sys.argv[3]]
-    dashboard.launch.command = lambda *args, **kwargs: child
+    workflows.dashboard_command = lambda *args, **kwargs: child
     workflows.DASHBOARD_STOP_GRACE_S = float(sys.argv[4])
     sys.exit(workflows.open_dashboard_process(Path(sys.argv[2]), port=8501, host="127.0.0.1"))
 """)
