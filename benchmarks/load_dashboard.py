@@ -199,11 +199,13 @@ async def _scenario(browser: object, url: str, timeout_s: float,
         arrive, arrived = _noop, arrive
         await arrived()
         step_name = "switch outlets"
-        heads = await page.locator(".px-outlet-head").count()
-        await page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"] '
-                           'button[aria-label^="Remove "]:visible').last.click()
+        remove = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"] '
+                              'button[aria-label^="Remove "]:visible').last
+        gone = (await remove.get_attribute("aria-label") or "").removeprefix("Remove ")
+        await remove.click()
         await page.wait_for_function(
-            "n => document.querySelectorAll('.px-outlet-head').length < n", arg=heads)
+            "name => ![...document.querySelectorAll('.px-outlet-head')].some("
+            "e => e.textContent.trim() === name)", arg=gone)
         await _idle(page)
         # Close the outlet list (its first outside click is swallowed) before the next step.
         await page.keyboard.press("Escape")

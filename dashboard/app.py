@@ -22,7 +22,7 @@ from dashboard import data, links, views
 from dashboard import markup as mk
 from dashboard import views_signals as signals
 from dashboard import widgets as ui
-from dashboard.tables import filter_outlets, ordered_topics, provenance
+from dashboard.tables import ordered_topics, provenance
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def classroom(page: Page) -> None:
         ui.exit_classroom_ui()
         return
     index = ui.fact_index(len(grid.rows))
-    views.render_classroom(grid, index, page.names, _terms(page), page.label)
+    views.render_classroom(grid, index, page.names, _terms(page), page.label, page.read_article)
     st.divider()
     left, right = st.columns([1, 1])
     with left:
@@ -204,14 +204,14 @@ def _sidebar(path: str, run: Mapping[str, Any], summary: pd.DataFrame) -> Page:
         {v.slug: v.title for v in VIEWS})
     event_id = ui.event_ui(summary)
     ui.view_ui([v.title for v in VIEWS])
-    every = data.event_outlets(path, run_id, event_id)
-    candidates = tuple(filter_outlets(every, registry.frame,
-                                      ui.label_filter_ui(registry.frame, every)))
+    chosen = ui.label_filter_ui(data.label_options(path, run_id, event_id))
+    candidates = data.candidates(path, run_id, event_id,
+                                 tuple((k, tuple(v)) for k, v in chosen.items() if v))
     outlets = ui.outlets_ui(candidates, registry.names, ui.outlets_key(event_id, candidates),
                             data.default_outlets(path, run_id, event_id, candidates))
     ui.classroom_ui()
     ui.follow_fact_scope(event_id, outlets)
-    label = str(summary.set_index("event_id").at[event_id, "event_label"] or event_id)
+    label = data.event_labels(path, run_id).get(event_id) or event_id
     return Page(path, run, run_id, event_id, label, tuple(outlets), registry.names,
                 provenance(run), summary)
 

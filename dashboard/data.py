@@ -146,10 +146,32 @@ def event_summary(path: str, run_id: str) -> pd.DataFrame:
     return tb.event_summary(tables(path, run_id)["events"])
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def event_labels(path: str, run_id: str) -> dict[str, str]:
+    """event_id -> its label."""
+    summary = event_summary(path, run_id)
+    return dict(zip(summary["event_id"], summary["event_label"].fillna("").astype(str),
+                    strict=True))
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def event_outlets(path: str, run_id: str, event_id: str) -> tuple[str, ...]:
     """The event's outlets, most articles first."""
     return tuple(tb.event_outlets(tables(path, run_id)["events"], event_id))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def label_options(path: str, run_id: str, event_id: str) -> dict[str, list[str]]:
+    """The registry labels the event's outlets can be filtered by, and their values."""
+    return tb.label_options(load_registry().frame, event_outlets(path, run_id, event_id))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def candidates(path: str, run_id: str, event_id: str,
+               selections: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, ...]:
+    """The event's outlets whose registry labels match the selections (label, values)."""
+    return tuple(tb.filter_outlets(event_outlets(path, run_id, event_id),
+                                   load_registry().frame, dict(selections)))
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)

@@ -140,6 +140,21 @@ def fact_heading(text: str, outlet_name: str, language: object, differences: Seq
             f'</div>{differ}')
 
 
+def fact_row(heading_html: str, cells_html: Sequence[str],
+             heads: Sequence[str] = ()) -> str:
+    """One fact row as one block: its heading, then the cells side by side (already escaped
+    HTML), under the outlet names ``heads`` when given (escaped here)."""
+    top = "".join(f'<div class="px-outlet-head">{escape_text(h)}</div>' for h in heads)
+    return (f'<div class="px-row">{heading_html}<div class="px-grid" '
+            f'style="--n:{len(cells_html)}">{top}{"".join(cells_html)}</div></div>')
+
+
+def outlet_heads(names: Sequence[str]) -> str:
+    """The outlet names above the side by side's columns (escaped here)."""
+    heads = "".join(f'<div class="px-outlet-head">{escape_text(n)}</div>' for n in names)
+    return f'<div class="px-grid px-heads" style="--n:{len(names)}">{heads}</div>'
+
+
 def notice(text: str) -> str:
     """One line of notice (a link that could not be opened exactly), escaped."""
     return f'<div class="px-notice" role="status">{escape_text(text)}</div>'

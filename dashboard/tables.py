@@ -41,6 +41,20 @@ def label_columns(registry: pd.DataFrame | None) -> list[str]:
     return [c for c in registry.columns if c not in _NOT_LABELS]
 
 
+def label_options(registry: pd.DataFrame | None, outlets: Sequence[str]) -> dict[str, list[str]]:
+    """Per registry label (country, kind, ...), the values ``outlets`` have, where they differ
+    (a filter with one value filters nothing)."""
+    if registry is None:
+        return {}
+    rows = registry[registry["outlet"].isin(outlets)]
+    out = {}
+    for label in label_columns(registry):
+        values = sorted({str(v) for v in rows[label] if str(v)})
+        if len(values) > 1:
+            out[label] = values
+    return out
+
+
 def filter_outlets(outlets: Sequence[str], registry: pd.DataFrame | None,
                    selections: Mapping[str, Sequence[str]]) -> list[str]:
     """The outlets whose registry labels match every non-empty selection (label -> values)."""

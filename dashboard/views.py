@@ -148,16 +148,24 @@ STATES_CAPTION = (
     "than the others.")
 
 
-def render_fact_row(row: FactRow, number: int, names: Mapping[str, str],
-                    terms: Mapping[str, Sequence[str]], read_article: ReadArticle) -> None:
-    """One fact: its heading, then each outlet's cell with "Read in article" under a passage,
+def row_html(row: FactRow, number: int | None, names: Mapping[str, str],
+             terms: Mapping[str, Sequence[str]], heads: bool = False) -> str:
+    """A fact row as one block of HTML: heading, then each outlet's cell."""
+    cells = [cell_html(c, _name(names, c.outlet), terms.get(c.outlet, ()), row.n_reporting)
+             for c in row.cells]
+    return mk.fact_row(heading_html(row, names, number), cells,
+                       [_name(names, c.outlet) for c in row.cells] if heads else ())
+
+
+def render_fact_row(row: FactRow, number: int | None, names: Mapping[str, str],
+                    terms: Mapping[str, Sequence[str]], read_article: ReadArticle,
+                    heads: bool = False) -> None:
+    """One fact: its heading and cells (one element), "Read in article" under each passage,
     and the reader when one of its passages is open."""
-    st.html(heading_html(row, names, number))
+    st.html(row_html(row, number, names, terms, heads))
     for col, cell in zip(st.columns(len(row.cells)), row.cells, strict=True):
-        with col:
-            st.html(cell_html(cell, _name(names, cell.outlet), terms.get(cell.outlet, ()),
-                              row.n_reporting))
-            if cell.has_passage:
+        if cell.has_passage:
+            with col:
                 ui.read_ui(row.topic_id, cell.passage_id,
                            key=f"read-{row.topic_id}-{cell.outlet}")
     opened = ui.open_passage(row.topic_id)
@@ -172,9 +180,7 @@ def render_side_by_side(grid: FactGrid, start: int, names: Mapping[str, str],
     """One page of the side by side: facts ``start`` to ``start + FACTS_PER_PAGE``."""
     st.caption(STATES_CAPTION)
     ui.page_nav_ui(start, len(grid.rows), key="page-top")
-    header = "".join(f'<div class="px-outlet-head">{mk.escape_text(_name(names, o))}</div>'
-                     for o in grid.outlets)
-    st.html(f'<div class="px-heads" style="--n:{len(grid.outlets)}">{header}</div>')
+    st.html(mk.outlet_heads([_name(names, o) for o in grid.outlets]))
     for n, row in enumerate(grid.rows[start:start + ui.FACTS_PER_PAGE], start=start + 1):
         render_fact_row(row, n, names, terms, read_article)
     ui.page_nav_ui(start, len(grid.rows), key="page-bottom")
@@ -220,17 +226,12 @@ def handout(grid: FactGrid, names: Mapping[str, str], terms: Mapping[str, Sequen
 
 
 def render_classroom(grid: FactGrid, index: int, names: Mapping[str, str],
-                     terms: Mapping[str, Sequence[str]], title: str) -> None:
+                     terms: Mapping[str, Sequence[str]], title: str,
+                     read_article: ReadArticle) -> None:
     """One fact at a time in large type, with Previous / Next (and the arrow keys)."""
     ui.fact_nav_ui(index, len(grid.rows))
-    row = grid.rows[index]
-    st.html(f'<div class="px-event">{mk.escape_text(title)}</div>'
-            + heading_html(row, names, None))
-    for col, cell in zip(st.columns(len(row.cells)), row.cells, strict=True):
-        with col:
-            name = _name(names, cell.outlet)
-            st.html(f'<div class="px-outlet-head">{mk.escape_text(name)}</div>'
-                    + cell_html(cell, name, terms.get(cell.outlet, ()), row.n_reporting))
+    st.html(f'<div class="px-event">{mk.escape_text(title)}</div>')
+    render_fact_row(grid.rows[index], None, names, terms, read_article, heads=True)
 
 
 __all__ = ["CLOSEST", "NONE", "REPORTS", "WEAKER", "cell_html", "handout", "heading_html",

@@ -19,10 +19,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.links import MAX_OUTLETS, LinkState
-from dashboard.tables import label_columns
 
 WHOLE_EVENT = "Whole event"
-FACTS_PER_PAGE = 10
+# Facts on one page of the side by side: about one screenful at 1280 x 1600.
+FACTS_PER_PAGE = 5
 
 
 def _set(key: str, value: Any) -> None:
@@ -45,19 +45,15 @@ def event_ui(summary: pd.DataFrame) -> str:
                                     key="event"))
 
 
-def label_filter_ui(registry: pd.DataFrame | None, outlets: Sequence[str]) -> dict[str, list[str]]:
-    """Filters by outlet labels from the registry; nothing is drawn without a registry."""
-    labels = label_columns(registry)
-    if registry is None or not labels:
+def label_filter_ui(options: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Filters by outlet labels from the registry (label -> its values); none without any."""
+    if not options:
         return {}
-    rows = registry[registry["outlet"].isin(outlets)]
     chosen: dict[str, list[str]] = {}
     with st.sidebar.expander("Filter outlets by label"):
-        for label in labels:
-            values = sorted({str(v) for v in rows[label] if str(v)})
-            if len(values) > 1:
-                chosen[label] = st.multiselect(label.replace("_", " ").capitalize(), values,
-                                               key=f"label-{label}")
+        for label, values in options.items():
+            chosen[label] = st.multiselect(label.replace("_", " ").capitalize(), list(values),
+                                           key=f"label-{label}")
     return chosen
 
 

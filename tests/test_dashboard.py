@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -70,7 +71,11 @@ def page(at: AppTest) -> str:
 
 
 def cells(at: AppTest) -> list[str]:
-    return [str(e.value) for e in at.html if 'class="px-cell' in str(e.value)]
+    """Each outlet's cell (its HTML up to the next cell) in every fact row shown."""
+    out = []
+    for element in at.html:
+        out += re.split(r'(?=<div class="px-cell[ "])', str(element.value))[1:]
+    return out
 
 
 def headings(at: AppTest) -> list[str]:
@@ -97,31 +102,36 @@ def choose_outlets(at: AppTest, outlets: list[str]) -> AppTest:
 def test_side_by_side_cells_say_one_of_three_things(app: AppTest) -> None:
     assert outlets_widget(app).value == DEFAULT
     text = page(app)
-    assert "Facts 1 to 6 of 6" in text
+    assert "Facts 1 to 5 of 6" in text
     assert '<div class="px-outlet-head">The Kyiv Independent</div>' in text
     shown = cells(app)
     # Reports it, with its probability; the Kyiv Independent's withdrawal is a weaker link.
     assert any("military operations around Kyiv and Chernihiv" in c
-               and "same fact, probability 0.89" in c
-               for c in shown)
+               and "same fact, probability 0.89" in c for c in shown)
     weaker = [c for c in shown if "px-weaker" in c]
     assert len(weaker) == 1 and "Weaker link" in weaker[0]
     assert "regrouping" in weaker[0] and "weaker link, probability 0.61" in weaker[0]
-    # Closest passage, not the same fact: TASS on Western scepticism (its withdrawal sentence).
-    closest = [c for c in shown if "px-closest" in c]
-    assert len(closest) == 2
-    assert any("Closest passage, not the same fact" in c and "drastically" in c
-               and "same-fact probability 0.31" in c for c in closest)
-    # Not reported: Lenta.ru says nothing on the scepticism.
+    # Closest passage, not the same fact: the Kyiv Independent on Erdogan (its neutrality
+    # sentence), dimmed, with its probability.
+    [closest] = [c for c in shown if "px-closest" in c]
+    assert "Closest passage, not the same fact" in closest and "laid out a plan" in closest
+    assert "same-fact probability 0.22" in closest
+    keys = {b.key for b in app.button if b.key and b.key.startswith("read-")}
+    assert f"read-{topic('erdogan')}-Kyiv Independent" in keys
+    # Fact 6 (next page): TASS's closest passage, and Lenta.ru's plain gap.
+    app.button(key="page-top-next").click().run()
+    shown = cells(app)
+    assert any("px-closest" in c and "drastically" in c and "same-fact probability 0.31" in c
+               for c in shown)
     assert any("Not reported by Lenta.ru" in c for c in shown)
-    # Every passage shown (reporting or closest) can be read in its article.
     keys = {b.key for b in app.button if b.key and b.key.startswith("read-")}
     assert f"read-{topic('skeptic')}-TASS" in keys
     assert f"read-{topic('skeptic')}-{LENTA}" not in keys
     # Al Jazeera alone reports Abramovich: hidden until one-outlet facts are asked for.
     assert "Abramovich" not in text
-    choose_outlets(app, ["Reuters", "Al Jazeera"])
+    choose_outlets(app, ["Al Jazeera", "Reuters"])
     app.toggle(key="single").set_value(True).run()
+    app.button(key="page-top-next").click().run()  # one-outlet facts come last: fact 7
     assert any("Abramovich" in c and "only this outlet reports it" in c for c in cells(app))
 
 
@@ -166,12 +176,15 @@ def test_facts_told_differently_come_first_and_say_how(app: AppTest) -> None:
 
 
 def test_read_in_article_shows_full_text_with_passage_marked(app: AppTest) -> None:
-    app.button(key=f"read-{topic('skeptic')}-TASS").click().run()  # a closest passage
+    key = f"read-{topic('erdogan')}-Kyiv Independent"  # a closest passage
+    app.button(key=key).click().run()
     text = page(app)
     assert '<div class="px-article" lang="en">' in text
-    assert '<mark class="px-passage">Russia&#39;s Defence Ministry decided' in text
-    assert [b.proto.url for b in app.get("link_button")] == ["https://tass.com/politics/1429999"]
-    app.button(key=f"close-{topic('skeptic')}").click().run()
+    assert '<mark class="px-passage">Ukraine&#39;s negotiators laid out a plan' in text
+    assert "Russia claimed it would reduce attacks" in text  # the rest of the article
+    assert [b.proto.url for b in app.get("link_button")] == [
+        "https://kyivindependent.com/istanbul-round"]
+    app.button(key=f"close-{topic('erdogan')}").click().run()
     assert '<div class="px-article"' not in page(app)
 
 
@@ -179,11 +192,12 @@ def test_side_by_side_pages_through_many_facts(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     path = build_synthetic_store(tmp_path / "big.db", n_articles=60, n_outlets=4, n_topics=25)
     at = open_app(path, monkeypatch)
-    assert "Facts 1 to 10 of 25" in page(at) and len(headings(at)) == 10
+    assert "Facts 1 to 5 of 25" in page(at) and len(headings(at)) == 5
     at.button(key="page-top-next").click().run()
-    assert "Facts 11 to 20 of 25" in page(at)
-    assert at.query_params["fact"] in ("11", ["11"])
-    at.button(key="page-bottom-next").click().run()
+    assert "Facts 6 to 10 of 25" in page(at)
+    assert at.query_params["fact"] in ("6", ["6"])
+    for _ in range(3):
+        at.button(key="page-bottom-next").click().run()
     assert "Facts 21 to 25 of 25" in page(at) and len(headings(at)) == 5
     assert at.button(key="page-top-next").disabled
 
@@ -286,7 +300,7 @@ def test_classroom_one_fact_at_a_time(app: AppTest) -> None:
     assert "Fact 2 of 6" in page(app)
     app.button(key="exit-classroom").click().run()
     assert "classroom" not in app.query_params
-    assert "Fact 2 of 6" not in page(app) and "Facts 1 to 6 of 6" in page(app)
+    assert "Fact 2 of 6" not in page(app) and "Facts 1 to 5 of 6" in page(app)
 
 
 def test_hostile_text_never_reaches_markdown(store_path: Path,
