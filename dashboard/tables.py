@@ -137,8 +137,8 @@ def _fact_labels(grid: FactGrid, limit: int) -> tuple[list[FactRow], list[str]]:
     return rows, labels
 
 
-_CELL_WORDS = {REPORTS: "same fact", WEAKER: "weaker link", CLOSEST: "closest, not the same",
-               NONE: "not reported"}
+# What a coverage heatmap cell says before its probability (short: plotly shrinks long text).
+_CELL_WORDS = {REPORTS: "", WEAKER: "weaker ", CLOSEST: "closest ", NONE: "not reported"}
 
 
 def coverage_matrix(grid: FactGrid, limit: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -158,10 +158,11 @@ def coverage_matrix(grid: FactGrid, limit: int) -> tuple[pd.DataFrame, pd.DataFr
 
 
 def _cell_words(cell: Cell) -> str:
-    text = _CELL_WORDS[cell.state]
-    if cell.state != NONE and not np.isnan(cell.probability):
-        text += f" {cell.probability:.2f}"
-    return text
+    if cell.state == NONE:
+        return _CELL_WORDS[NONE]
+    if np.isnan(cell.probability):
+        return "reported" if cell.state in (REPORTS, WEAKER) else "closest"
+    return f"{_CELL_WORDS[cell.state]}{cell.probability:.2f}"
 
 
 def omissions(tables: Mapping[str, pd.DataFrame], event_id: str,

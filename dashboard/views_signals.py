@@ -63,8 +63,8 @@ def render_coverage(matrix: pd.DataFrame, words: pd.DataFrame, n_shared: int,
             z=matrix.to_numpy(), x=_columns(matrix.columns, names),
             y=[_wrap(t) for t in matrix.index],
             text=[[mk.plotly_text(w) for w in row] for row in words.to_numpy()],
-            texttemplate="%{text}", colorscale=[[0, "#f2f2f2"], [0.001, "#c6dbef"],
-                                                [1, "#08306b"]],
+            texttemplate="%{text}", textfont={"size": 13},
+            colorscale=[[0, "#f2f2f2"], [0.001, "#c6dbef"], [1, "#08306b"]],
             zmin=0, zmax=1, colorbar={"title": "probability"}, xgap=2, ygap=2,
             hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
         _draw_fact_heatmap(fig, list(fig.data[0].x))
@@ -73,9 +73,10 @@ def render_coverage(matrix: pd.DataFrame, words: pd.DataFrame, n_shared: int,
         st.caption("Rows are the facts at least two of these outlets report, numbered as in "
                    "the side by side; columns are outlets. A dark cell means the outlet "
                    "reports the fact, and the number is the probability that its passage "
-                   "states the same fact (0 to 1; a 'weaker link' is the same fact on average "
-                   "only). A grey cell is a gap: 'closest' means the outlet's nearest passage "
-                   "is not the same fact." + more)
+                   "states the same fact (0 to 1; 'weaker': the same fact on average with the "
+                   "row, not with every cell). A grey cell is a gap: 'closest' gives the "
+                   "probability of the outlet's nearest passage, which is not the same fact."
+                   + more)
     st.subheader("Left out, and reported only here")
     if gaps.empty:
         st.info("No omissions: every chosen outlet reported what most others reported, and "
@@ -182,7 +183,8 @@ def render_tone_sources(tone: pd.DataFrame, words: pd.DataFrame, sources: pd.Dat
             z=tone.to_numpy(), x=_columns(tone.columns, names),
             y=[_wrap(t) for t in tone.index], zmin=-1, zmax=1, colorscale="RdBu",
             text=[[mk.plotly_text(w) for w in row] for row in words.to_numpy()],
-            texttemplate="%{text}", colorbar={"title": "tone"}, xgap=2, ygap=2,
+            texttemplate="%{text}", textfont={"size": 13}, colorbar={"title": "tone"},
+            xgap=2, ygap=2,
             hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
         _draw_fact_heatmap(fig, list(fig.data[0].x))
         st.caption("Average sentiment of the outlet's passage on each fact, from -1 (red, "

@@ -29,6 +29,12 @@ def _set(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
+def _step(by: int, last: int) -> None:
+    """Move the fact index by ``by`` from where it is when the click arrives (two quick presses
+    move two facts), within ``0 .. last``."""
+    st.session_state["fact"] = min(max(int(st.session_state.get("fact", 0)) + by, 0), last)
+
+
 def view_ui(titles: Sequence[str]) -> str:
     """The view picker (sidebar)."""
     return str(st.sidebar.radio("View", list(titles), key="view"))
@@ -98,23 +104,23 @@ def fact_index(n_facts: int) -> int:
 def fact_nav_ui(index: int, n_facts: int) -> None:
     """Previous / next buttons (also the left and right arrow keys) and "Fact i of n"."""
     left, middle, right = st.columns([1, 2, 1])
-    left.button("< Previous", key="fact-prev", disabled=index == 0, on_click=_set,
-                args=("fact", index - 1), width="stretch", shortcut="Left")
+    left.button("< Previous", key="fact-prev", disabled=index == 0, on_click=_step,
+                args=(-1, n_facts - 1), width="stretch", shortcut="Left")
     middle.html(f"<div class='px-count'>Fact {index + 1} of {n_facts}</div>")
-    right.button("Next >", key="fact-next", disabled=index >= n_facts - 1, on_click=_set,
-                 args=("fact", index + 1), width="stretch", shortcut="Right")
+    right.button("Next >", key="fact-next", disabled=index >= n_facts - 1, on_click=_step,
+                 args=(1, n_facts - 1), width="stretch", shortcut="Right")
 
 
 def page_nav_ui(start: int, n_facts: int, key: str) -> None:
     """Previous / next page of facts (also the arrow keys) and which facts are shown."""
     end = min(start + FACTS_PER_PAGE, n_facts)
     left, middle, right = st.columns([1, 2, 1])
-    left.button("< Previous facts", key=f"{key}-prev", disabled=start == 0, on_click=_set,
-                args=("fact", max(start - FACTS_PER_PAGE, 0)), width="stretch",
+    left.button("< Previous facts", key=f"{key}-prev", disabled=start == 0, on_click=_step,
+                args=(-FACTS_PER_PAGE, n_facts - 1), width="stretch",
                 shortcut="Left" if key == "page-top" else None)
     middle.html(f"<div class='px-count'>Facts {start + 1} to {end} of {n_facts}</div>")
-    right.button("Next facts >", key=f"{key}-next", disabled=end >= n_facts, on_click=_set,
-                 args=("fact", start + FACTS_PER_PAGE), width="stretch",
+    right.button("Next facts >", key=f"{key}-next", disabled=end >= n_facts, on_click=_step,
+                 args=(FACTS_PER_PAGE, n_facts - 1), width="stretch",
                  shortcut="Right" if key == "page-top" else None)
 
 

@@ -23,10 +23,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -427,3 +434,54 @@ def build_synthetic_store(path: Path, n_articles: int = 1000, n_outlets: int = 1
             for outlet in outlets for k in range(30)]
         _write_run(store, builder.frames(), {"embedder": "hashing:512"}, {"events": 1})
     return path
+
+
+# --- The real dashboard in a real browser (Playwright with Debian's Chromium) ---------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync",
+                "--disable-quic"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+@contextmanager
+def serve(store_path: Path) -> Iterator[str]:
+    """``streamlit run dashboard/app.py`` over ``store_path`` on a free 127.0.0.1 port; yields
+    its URL and stops it afterwards."""
+    from dashboard import launch
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {k: v for k, v in os.environ.items() if k != "PARALLAX_STORE"}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(launch.command(store_path, port=port, host="127.0.0.1"), cwd=root,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out = proc.stdout.read().decode() if proc.stdout else ""
+                    raise RuntimeError(f"streamlit did not start: {out[-2000:]}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_idle(page: Any) -> None:
+    """Wait until the app has finished its run (the page shows its final state)."""
+    page.wait_for_selector(IDLE, state="attached")
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, state="attached")
