@@ -12,6 +12,7 @@ select box (plain text, never Markdown) or through ``dashboard.markup``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -58,8 +59,11 @@ def label_filter_ui(options: Mapping[str, Sequence[str]]) -> dict[str, list[str]
     chosen: dict[str, list[str]] = {}
     with st.sidebar.expander("Filter outlets by label"):
         for label, values in options.items():
-            chosen[label] = st.multiselect(label.replace("_", " ").capitalize(), list(values),
-                                           key=f"label-{label}")
+            # A widget label renders Markdown, and the registry's columns are the user's:
+            # only letters, digits and spaces reach it.
+            shown = " ".join(re.sub(r"[^\w ]+", " ", label.replace("_", " ")).split())
+            shown = shown.capitalize()
+            chosen[label] = st.multiselect(shown or "Label", list(values), key=f"label-{label}")
     return chosen
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import streamlit as st
 from dashboard_fixtures import (
     BUCHA_EVENT_ID,
     EVENT_ID,
@@ -446,3 +447,21 @@ def test_escape_and_highlight() -> None:
     assert markup.passage_span(text, "absent", 0, 3) == (0, 0)
     assert markup.safe_url("javascript:alert(1)") == ""
     assert markup.safe_url('https://a.example/?q="x"') == "https://a.example/?q=&quot;x&quot;"
+
+
+def test_a_users_registry_labels_are_shown_as_plain_words(
+        store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registry columns are the user's words: a filter's label (which Streamlit renders as
+    Markdown) gets only their letters, digits and spaces."""
+    registry = tmp_path / "outlets.csv"
+    column = "[x](javascript:alert(1)) :red[k] $z$"
+    registry.write_text(f'outlet,domains,"{column}"\nTASS,tass.com,a\nReuters,reuters.com,b\n',
+                        encoding="utf-8")
+    monkeypatch.setenv("PARALLAX_OUTLETS", str(registry))
+    st.cache_resource.clear()
+    try:
+        app = open_app(store_path, monkeypatch)
+        [label] = [m.label for m in app.sidebar.multiselect if m.key == f"label-{column}"]
+        assert label == "X javascript alert 1 red k z"
+    finally:
+        st.cache_resource.clear()
