@@ -16,6 +16,9 @@ cold start), then for each N, N headless Chromium pages (Playwright, Debian's
 3. turns on classroom mode and waits for "Fact 1 of";
 4. pages to the next fact twice (the "Next >" button), waiting for "Fact 2 of", "Fact 3 of".
 
+``--floor`` first serves a one-element Streamlit app the same way (arrivals only): Streamlit's
+own cost of a new viewer (serving its ~100 script files, opening the session) on this machine.
+
 Reported per N: errors (timeouts, exceptions shown by the app), p50/p95 seconds to a rendered
 fact (step 1, and every fact shown in steps 1, 3 and 4), the server's RSS (current and peak)
 and the server's own CPU seconds (utime + stime of the streamlit process, from /proc) per
@@ -32,9 +35,10 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,7 +147,7 @@ class Level:
     first_error: str = ""
 
 
-async def _level(server: Server, n: int, timeout_s: float) -> Level:
+async def _level(server: Server, n: int, timeout_s: float, arrival_only: bool = False) -> Level:
     """``n`` viewers at once. They wait for each other after their first fact, so the server
     CPU of the arrival (step 1) is measured apart from the rest of the visit."""
     from playwright.async_api import async_playwright
@@ -162,7 +166,8 @@ async def _level(server: Server, n: int, timeout_s: float) -> Level:
             await everyone.wait()
 
         viewers = await asyncio.wait_for(asyncio.gather(
-            *(_scenario(browser, server.url, timeout_s, barrier) for _ in range(n))),
+            *(_scenario(browser, server.url, timeout_s, barrier, arrival_only)
+              for _ in range(n))),
             timeout=timeout_s + 60)
         total = server.cpu() - before
         wall = time.perf_counter() - start
@@ -178,7 +183,7 @@ async def _level(server: Server, n: int, timeout_s: float) -> Level:
 
 
 async def _scenario(browser: object, url: str, timeout_s: float,
-                    arrive: Callable[[], Awaitable[None]]) -> Viewer:
+                    arrive: Callable[[], Awaitable[None]], arrival_only: bool = False) -> Viewer:
     """One viewer's visit (see the module docstring); ``arrive`` is awaited once, when the
     first fact shows or the visit failed before it."""
     out = Viewer()
@@ -198,6 +203,8 @@ async def _scenario(browser: object, url: str, timeout_s: float,
         out.facts_s.append(out.open_s)
         arrive, arrived = _noop, arrive
         await arrived()
+        if arrival_only:
+            return out
         step_name = "switch outlets"
         remove = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"] '
                               'button[aria-label^="Remove "]:visible').last
@@ -237,8 +244,30 @@ async def _noop() -> None:
     return None
 
 
-def _run_level(server: Server, n: int, timeout_s: float) -> Level:
-    return asyncio.run(_level(server, n, timeout_s))
+def _run_level(server: Server, n: int, timeout_s: float, arrival_only: bool = False) -> Level:
+    return asyncio.run(_level(server, n, timeout_s, arrival_only))
+
+
+FLOOR_APP = """import streamlit as st
+st.set_page_config(layout="wide")
+st.sidebar.radio("View", ["One", "Two"])
+st.html('<h2 class="px-title">Floor</h2><div class="px-cell">One element.</div>')
+"""
+
+
+def _floor(store: Path, counts: Sequence[int], timeout_s: float) -> None:
+    """Streamlit's own cost of a new viewer: a one-element app, arrivals only."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "dashboard").mkdir()
+        (Path(tmp) / "dashboard" / "app.py").write_text(FLOOR_APP, encoding="utf-8")
+        server = Server(Path(tmp), store)
+        try:
+            _run_level(server, 1, timeout_s, arrival_only=True)
+            levels = [_run_level(server, n, timeout_s, arrival_only=True) for n in counts]
+        finally:
+            server.stop()
+    print("## Streamlit's own floor (a one-element app, arrival only): CPU/arrival "
+          + ", ".join(f"{lv.cpu_arrival:.3f} s ({lv.n} viewers)" for lv in levels))
 
 
 def _print(title: str, cold_cpu: float, levels: list[Level]) -> None:
@@ -265,12 +294,16 @@ def main() -> int:
                         help="checkout to serve (repeatable; default: this one)")
     parser.add_argument("--level-timeout", type=float, default=600.0,
                         help="seconds one level may take")
+    parser.add_argument("--floor", action="store_true",
+                        help="first measure a one-element Streamlit app's arrivals (the floor)")
     args = parser.parse_args()
     counts = [int(x) for x in args.viewers.split(",") if x.strip()]
     if not counts or min(counts) < 1 or max(counts) > MAX_VIEWERS:
         parser.error(f"--viewers takes counts from 1 to {MAX_VIEWERS}")
     if not args.store.exists():
         parser.error(f"no store at {args.store}: run parallax demo --no-dashboard first")
+    if args.floor:
+        _floor(args.store.resolve(), counts, args.level_timeout)
     errors = 0
     for app in args.app or [ROOT]:
         server = Server(app.resolve(), args.store.resolve())
