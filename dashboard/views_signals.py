@@ -43,8 +43,12 @@ def _name(names: Mapping[str, str], outlet: str) -> str:
     return names.get(outlet, outlet)
 
 
-def _wrap(label: str, width: int = 42) -> str:
-    lines = textwrap.wrap(str(label), width)[:4]
+def _wrap(label: str, width: int = 44, most: int = 3) -> str:
+    """A row label in at most ``most`` lines (a row is 56 px high), cut with an ellipsis."""
+    lines = textwrap.wrap(str(label), width)
+    if len(lines) > most:
+        lines = [*lines[:most - 1], textwrap.shorten(" ".join(lines[most - 1:]), width,
+                                                     placeholder=" …")]
     return "<br>".join(mk.plotly_text(line) for line in lines) or "-"
 
 

@@ -126,4 +126,13 @@ def test_screenshots_of_the_istanbul_side_by_side_and_classroom(
         langs = page.locator(".px-cell:not(.px-closest) .px-lang").all_text_contents()
         assert "RU" in langs and "EN" in langs
         page.screenshot(path=str(ARTIFACTS / "istanbul-classroom.png"))
+        # A long fact list: the outlet names stand above the heatmap and again below it.
+        page.goto(f"{url}/?event={event_id}&outlets={names}&view=coverage")
+        page.locator(".js-plotly-plot .xaxislayer-above .xtick text").first.wait_for()
+        wait_idle(page)
+        names_drawn = page.evaluate(
+            "name => [...document.querySelectorAll('.js-plotly-plot text')]"
+            ".filter(e => e.textContent === name).length", SEED_OUTLET)
+        assert names_drawn == 2
+        page.screenshot(path=str(ARTIFACTS / "istanbul-coverage.png"))
         context.close()
