@@ -4,7 +4,10 @@ By default each runs with quick settings (a few minutes in all on 2 cores); ``--
 script with its own defaults instead (bench_compare then takes ~15 min: the real model at 10k
 passages and the aligner at 100k).
 
-Run: .venv/bin/python benchmarks/run_all.py [--full]
+``--load STORE`` also runs the dashboard load test (``load_dashboard.py``: 1, 5, 10 and 30
+concurrent browsers on STORE, e.g. the demo store; slow, about 10 minutes).
+
+Run: .venv/bin/python benchmarks/run_all.py [--full] [--load parallax-demo.db]
 """
 from __future__ import annotations
 
@@ -28,10 +31,16 @@ QUICK = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="each script's own defaults")
+    parser.add_argument("--load", metavar="STORE",
+                        help="also run the dashboard load test on this analysed store (slow)")
     args = parser.parse_args()
     failed = []
-    for script, quick_args in QUICK.items():
-        argv = [sys.executable, str(HERE / script), *([] if args.full else quick_args)]
+    scripts = dict(QUICK)
+    if args.load:
+        scripts["load_dashboard.py"] = ["--store", args.load]
+    for script, quick_args in scripts.items():
+        keep = script == "load_dashboard.py" or not args.full
+        argv = [sys.executable, str(HERE / script), *(quick_args if keep else [])]
         print(f"## {script} {' '.join(argv[2:])}".rstrip(), flush=True)
         start = time.perf_counter()
         proc = subprocess.run(argv, cwd=HERE.parent, check=False)

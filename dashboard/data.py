@@ -4,12 +4,15 @@ Every ``st.cache_data`` / ``st.cache_resource`` lives here. Reads are keyed by t
 and the analysis ``run_id`` (a hash of inputs, parameters and model), so a click never
 recomputes or rereads anything; a new analysis has a new run id and is picked up within
 ``STATUS_TTL_S`` seconds. The store is opened read-only.
+
+What every viewer needs (the run's tables, an event's shaped facts, the facts of a set of
+outlets) is cached as a *resource*: one object shared by all sessions, never copied and never
+mutated, so a class arriving at once shapes each comparison once. Small per-view frames that a
+view may change are cached as data (each reader gets its own copy).
 """
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -20,17 +23,21 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
+from compare import export
+from compare.runs import AnalysisRun
 from corpus.errors import CorpusError, StoreError
 from corpus.store import DEFAULT_STORE, STORE_ENV, Store
+from dashboard import grid as gr
 from dashboard import tables as tb
 
 log = logging.getLogger(__name__)
 
 STATUS_TTL_S = 5
-FORMATS = ("csv", "parquet", "jsonl")
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet",
-        "jsonl": "application/x-ndjson"}
-Tables = Mapping[str, pd.DataFrame]
+        "jsonl": "application/x-ndjson",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+# The formats ``parallax export`` writes, in its order (xlsx once the library has it).
+FORMATS = tuple(f for f in export.FORMATS if f in MIME)
 
 
 def store_path_from(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Path:
@@ -61,7 +68,7 @@ class StoreStatus:
         return f"parallax analyze --store {self.path}"
 
 
-@st.cache_data(ttl=STATUS_TTL_S, show_spinner=False)
+@st.cache_resource(ttl=STATUS_TTL_S, show_spinner=False)
 def store_status(path: str) -> StoreStatus:
     """The store's state and its latest finished analysis run (rechecked every few seconds)."""
     if not Path(path).exists():
@@ -79,11 +86,7 @@ def store_status(path: str) -> StoreStatus:
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the analysis...")
 def load_tables(path: str, run_id: str) -> tuple[dict[str, pd.DataFrame], tuple[str, ...]]:
-    """Every result table of one run, typed, and the names of tables the run lacks.
-
-    Shared between sessions and never mutated (the shaping functions copy), so cached as a
-    resource: no per-click copy of a large run.
-    """
+    """Every result table of one run, typed, and the names of tables the run lacks."""
     frames: dict[str, pd.DataFrame] = {}
     missing: list[str] = []
     with Store(path, readonly=True) as store:
@@ -111,30 +114,86 @@ def load_article(path: str, article_id: str) -> dict[str, Any] | None:
     return article.to_dict() if article else None
 
 
-@st.cache_data(show_spinner=False)
-def load_registry() -> tuple[pd.DataFrame | None, str]:
+@dataclass(frozen=True)
+class Registry:
+    """The outlet registry as the dashboard uses it."""
+
+    frame: pd.DataFrame | None
+    note: str  # why there is none ("" when there is one)
+    names: Mapping[str, str]  # outlet -> display name
+    kinds: Mapping[str, str]  # outlet -> kind (wire, western, ...)
+
+
+@st.cache_resource(show_spinner=False)
+def load_registry() -> Registry:
     """The outlet registry and, when it cannot be read, why (filters are hidden then)."""
     try:
         from corpus.outlets import load_registry as _load
     except ImportError as exc:  # corpus/outlets.py is optional for the dashboard
-        return None, f"no outlet registry available ({exc})"
+        return Registry(None, f"no outlet registry available ({exc})", {}, {})
     try:
-        return _load(), ""
+        frame = _load()
     except (CorpusError, OSError, ValueError) as exc:
         log.warning("outlet registry unreadable: %s", exc)
-        return None, f"outlet registry unreadable: {exc}"
+        return Registry(None, f"outlet registry unreadable: {exc}", {}, {})
+    kinds = dict(zip(frame["outlet"], frame["kind"], strict=True)) if "kind" in frame else {}
+    return Registry(frame, "", tb.display_names(frame), kinds)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def event_summary(path: str, run_id: str) -> pd.DataFrame:
     """One row per event of the run (see :func:`dashboard.tables.event_summary`)."""
     return tb.event_summary(tables(path, run_id)["events"])
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def event_outlets(path: str, run_id: str, event_id: str) -> list[str]:
+@st.cache_resource(max_entries=16, show_spinner=False)
+def event_labels(path: str, run_id: str) -> dict[str, str]:
+    """event_id -> its label."""
+    summary = event_summary(path, run_id)
+    return dict(zip(summary["event_id"], summary["event_label"].fillna("").astype(str),
+                    strict=True))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def event_outlets(path: str, run_id: str, event_id: str) -> tuple[str, ...]:
     """The event's outlets, most articles first."""
-    return tb.event_outlets(tables(path, run_id)["events"], event_id)
+    return tuple(tb.event_outlets(tables(path, run_id)["events"], event_id))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def label_options(path: str, run_id: str, event_id: str) -> dict[str, list[str]]:
+    """The registry labels the event's outlets can be filtered by, and their values."""
+    return tb.label_options(load_registry().frame, event_outlets(path, run_id, event_id))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def candidates(path: str, run_id: str, event_id: str,
+               selections: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, ...]:
+    """The event's outlets whose registry labels match the selections (label, values)."""
+    return tuple(tb.filter_outlets(event_outlets(path, run_id, event_id),
+                                   load_registry().frame, dict(selections)))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def default_outlets(path: str, run_id: str, event_id: str,
+                    candidates: tuple[str, ...]) -> tuple[str, ...]:
+    """The outlets preselected for the event (:func:`dashboard.grid.default_outlets`)."""
+    shared = gr.shared_counts(tables(path, run_id)["topics"], event_id)
+    return tuple(gr.default_outlets(candidates, shared, load_registry().kinds))
+
+
+@st.cache_resource(max_entries=16, show_spinner="Reading the facts...")
+def event_grid(path: str, run_id: str, event_id: str) -> gr.EventGrid:
+    """One event's facts and cells for every outlet."""
+    return gr.event_grid(tables(path, run_id), event_id)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def fact_grid(path: str, run_id: str, event_id: str, outlets: tuple[str, ...],
+              include_single: bool = False, differ_first: bool = False) -> gr.FactGrid:
+    """The facts the shown outlets report, in display order (shared by every viewer)."""
+    return gr.fact_grid(event_grid(path, run_id, event_id), outlets,
+                        include_single=include_single, differ_first=differ_first)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -149,17 +208,12 @@ def timeline(path: str, run_id: str, event_id: str) -> pd.DataFrame:
     return tb.timeline(tables(path, run_id)["events"], event_id)
 
 
-@st.cache_data(max_entries=128, show_spinner="Aligning passages...")
-def side_by_side(path: str, run_id: str, event_id: str, outlets: tuple[str, ...]) -> pd.DataFrame:
-    """The side-by-side cells for the chosen outlets."""
-    return tb.side_by_side(tables(path, run_id), event_id, outlets)
-
-
 @st.cache_data(max_entries=128, show_spinner=False)
-def coverage_matrix(path: str, run_id: str, event_id: str,
-                    outlets: tuple[str, ...]) -> pd.DataFrame:
-    """topic x outlet similarity matrix (0 = not reported)."""
-    return tb.coverage_matrix(tables(path, run_id), event_id, outlets)
+def coverage_matrix(path: str, run_id: str, event_id: str, outlets: tuple[str, ...],
+                    limit: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Fact x outlet probabilities and cell words of the first ``limit`` shared facts, and how
+    many shared facts there are."""
+    return tb.coverage_matrix(fact_grid(path, run_id, event_id, outlets), limit)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -176,9 +230,11 @@ def framing_rows(path: str, run_id: str, event_id: str, outlets: tuple[str, ...]
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def tone_matrix(path: str, run_id: str, event_id: str, outlets: tuple[str, ...]) -> pd.DataFrame:
-    """topic x outlet mean tone."""
-    return tb.tone_matrix(tables(path, run_id), event_id, outlets)
+def tone_matrix(path: str, run_id: str, event_id: str, outlets: tuple[str, ...],
+                limit: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fact x outlet mean tone of the first ``limit`` shared facts, and each cell's words."""
+    return tb.tone_matrix(tables(path, run_id), fact_grid(path, run_id, event_id, outlets),
+                          limit)
 
 
 @st.cache_data(max_entries=64, show_spinner="Searching...")
@@ -188,38 +244,33 @@ def search(path: str, run_id: str, query: str, event_id: str | None,
     return tb.search_passages(tables(path, run_id), query, event_id=event_id, outlets=outlets)
 
 
-def to_bytes(frame: pd.DataFrame, fmt: str, provenance: Mapping[str, Any]) -> bytes:
-    """``frame`` as CSV, Parquet or JSONL with its provenance, as ``parallax export`` writes.
+def side_by_side_export(path: str, run_id: str, provenance: Mapping[str, Any], event_id: str,
+                        outlets: Sequence[str], include_single: bool) -> pd.DataFrame:
+    """The side by side as ``parallax export side-by-side`` writes it (one row per fact), with
+    the run id first as in every export. Built when the download is clicked."""
+    try:
+        from compare.sidebyside import side_by_side_table
+    except ImportError:  # until compare.sidebyside is on this branch: same columns
+        side_by_side_table = tb.side_by_side_table
+    run = AnalysisRun(run_id, dict(provenance), tables(path, run_id))
+    frame = side_by_side_table(run, event_id=event_id, outlets=list(outlets),
+                               include_single=include_single)
+    if "run_id" not in frame.columns:
+        frame.insert(0, "run_id", run_id)
+    return frame
 
-    Uses ``compare.export.to_bytes`` when the library offers it; otherwise the small local
-    writer below (same layout: rows carry run_id/model/params, Parquet schema metadata carries
-    ``parallax.provenance``).
+
+def to_bytes(frame: pd.DataFrame, fmt: str, provenance: Mapping[str, Any]) -> bytes:
+    """``frame`` in ``fmt`` exactly as ``parallax export`` writes it (``compare.export``).
 
     Raises:
-        ValueError: ``fmt`` is not one of csv, parquet, jsonl.
+        ValueError: ``fmt`` is not a format the exporter writes.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format '{fmt}': choose one of {', '.join(FORMATS)}")
-    flat = tb.with_provenance(frame, {k: str(provenance.get(k, "")) for k in
-                                      ("run_id", "model", "params")})
-    try:
-        from compare.export import to_bytes as library_to_bytes
-    except ImportError:
-        return _to_bytes(flat, fmt, provenance)
-    return library_to_bytes(flat, fmt, dict(provenance))
+    return export.to_bytes(frame, fmt, dict(provenance))
 
 
-def _to_bytes(frame: pd.DataFrame, fmt: str, provenance: Mapping[str, Any]) -> bytes:
-    if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8")
-    if fmt == "jsonl":
-        return frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = dict(arrow.schema.metadata or {})
-    meta[b"parallax.provenance"] = json.dumps(dict(provenance), default=str).encode("utf-8")
-    buffer = io.BytesIO()
-    pq.write_table(arrow.replace_schema_metadata(meta), buffer)
-    return buffer.getvalue()
+def view_bytes(frame: pd.DataFrame, fmt: str, provenance: Mapping[str, str]) -> bytes:
+    """A view's rows with the provenance as leading columns (run id, model, parameters)."""
+    return to_bytes(tb.with_provenance(frame, provenance), fmt, provenance)

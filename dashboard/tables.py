@@ -6,12 +6,15 @@ one view draws, so the views stay thin and these can be tested and benchmarked d
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from compare import schema
+from dashboard.grid import CLOSEST, NONE, REPORTS, WEAKER, Cell, FactGrid, FactRow
 
 COLUMNS: dict[str, list[str]] = {name: schema.columns(name) for name in schema.RESULT_TABLES}
 # Registry columns that identify an outlet rather than label it.
@@ -36,6 +39,20 @@ def label_columns(registry: pd.DataFrame | None) -> list[str]:
     if registry is None:
         return []
     return [c for c in registry.columns if c not in _NOT_LABELS]
+
+
+def label_options(registry: pd.DataFrame | None, outlets: Sequence[str]) -> dict[str, list[str]]:
+    """Per registry label (country, kind, ...), the values ``outlets`` have, where they differ
+    (a filter with one value filters nothing)."""
+    if registry is None:
+        return {}
+    rows = registry[registry["outlet"].isin(outlets)]
+    out = {}
+    for label in label_columns(registry):
+        values = sorted({str(v) for v in rows[label] if str(v)})
+        if len(values) > 1:
+            out[label] = values
+    return out
 
 
 def filter_outlets(outlets: Sequence[str], registry: pd.DataFrame | None,
@@ -110,68 +127,42 @@ def ordered_topics(topics: pd.DataFrame, event_id: str) -> pd.DataFrame:
                             ascending=[False, False, True], ignore_index=True)
 
 
-def distinctive_terms(framing: pd.DataFrame, event_id: str, outlet: str, topic_id: str,
-                      limit: int = 8) -> list[str]:
-    """An outlet's most distinctive words (positive word_choice z) for a topic or the event."""
-    rows = framing[(framing["event_id"] == event_id) & (framing["outlet"] == outlet)
-                   & (framing["signal"] == "word_choice")
-                   & framing["topic_id"].isin([topic_id, ""]) & (framing["z_score"] > 0)]
-    return rows.sort_values("z_score", ascending=False)["term"].head(limit).tolist()
+def _fact_labels(grid: FactGrid, limit: int) -> tuple[list[FactRow], list[str]]:
+    """The first ``limit`` facts at least two shown outlets report, and their row labels (the
+    heading passage, numbered as in the side by side), unique so plotly keeps every row."""
+    rows = [r for r in grid.rows if r.n_reporting >= 2][:limit]
+    labels: list[str] = []
+    for n, row in enumerate(rows, start=1):
+        labels.append(f"{n}. {row.heading.text}")
+    return rows, labels
 
 
-def side_by_side(tables: Mapping[str, pd.DataFrame], event_id: str,
-                 outlets: Sequence[str]) -> pd.DataFrame:
-    """One row per (topic, outlet): the outlet's aligned passage or an empty cell.
-
-    Columns: topic_id, topic_label, outlet, covered, passage_id, article_id, url, text,
-    char_start, char_end, similarity, terms (the outlet's distinctive words to highlight).
-    """
-    topics = ordered_topics(tables["topics"], event_id)[["topic_id", "topic_label"]]
-    grid = topics.merge(pd.DataFrame({"outlet": list(outlets)}), how="cross")
-    cov = tables["coverage"]
-    cov = cov[(cov["event_id"] == event_id) & cov["outlet"].isin(outlets)]
-    grid = grid.merge(cov[["topic_id", "outlet", "covered", "best_passage_id", "similarity"]],
-                      on=["topic_id", "outlet"], how="left")
-    pas = tables["passages"][["passage_id", "article_id", "url", "text", "char_start",
-                              "char_end"]]
-    grid = grid.merge(pas, left_on="best_passage_id", right_on="passage_id", how="left")
-    grid["covered"] = grid["covered"].fillna(False).astype(bool) & grid["text"].notna()
-    grid["text"] = grid["text"].fillna("")
-    for col in ("passage_id", "article_id", "url"):
-        grid[col] = grid[col].fillna("")
-    framing = tables["framing"]
-    # Filter once; the per-cell lookups then scan only this event's word-choice rows.
-    framing = framing[(framing["event_id"] == event_id) & (framing["signal"] == "word_choice")
-                      & framing["outlet"].isin(outlets)]
-    grid["terms"] = [distinctive_terms(framing, event_id, o, t)
-                     for o, t in zip(grid["outlet"], grid["topic_id"], strict=True)]
-    return grid.drop(columns=["best_passage_id"])
+# What a coverage heatmap cell says before its probability (short: plotly shrinks long text).
+_CELL_WORDS = {REPORTS: "", WEAKER: "weaker ", CLOSEST: "closest ", NONE: "not reported"}
 
 
-def shared_facts(cells: pd.DataFrame, include_single: bool = False) -> pd.DataFrame:
-    """The side-by-side rows of facts at least two of the shown outlets report (all facts that
-    one of them reports when ``include_single``), in the same order."""
-    reporting = cells.groupby("topic_id", sort=False)["covered"].transform("sum")
-    return cells[reporting >= (1 if include_single else 2)]
+def coverage_matrix(grid: FactGrid, limit: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Fact x outlet: the same-fact probability of each reporting cell (1.0 when the fact has
+    one outlet), 0 where the outlet does not report it; the words each cell shows; and how many
+    facts the shown outlets share (the matrix holds the first ``limit``)."""
+    rows, labels = _fact_labels(grid, limit)
+    values, words = [], []
+    for row in rows:
+        values.append([(1.0 if np.isnan(c.probability) else c.probability)
+                       if c.state in (REPORTS, WEAKER) else 0.0 for c in row.cells])
+        words.append([_cell_words(c) for c in row.cells])
+    outlets = list(grid.outlets)
+    shared = sum(r.n_reporting >= 2 for r in grid.rows)
+    return (pd.DataFrame(values, index=labels, columns=outlets, dtype=float),
+            pd.DataFrame(words, index=labels, columns=outlets, dtype=object), shared)
 
 
-def first_facts(cells: pd.DataFrame, limit: int | None) -> pd.DataFrame:
-    """The rows of the first ``limit`` facts (all when None)."""
-    if limit is None:
-        return cells
-    keep = list(dict.fromkeys(cells["topic_id"]))[:limit]
-    return cells[cells["topic_id"].isin(keep)]
-
-
-def coverage_matrix(tables: Mapping[str, pd.DataFrame], event_id: str,
-                    outlets: Sequence[str]) -> pd.DataFrame:
-    """topic label x outlet: the similarity of the outlet's best passage, 0 when not covered."""
-    cells = side_by_side(tables, event_id, outlets)
-    cells["score"] = cells["similarity"].fillna(1.0).where(cells["covered"], 0.0)
-    order = ordered_topics(tables["topics"], event_id)["topic_label"].tolist()
-    matrix = cells.pivot_table(index="topic_label", columns="outlet", values="score",
-                               aggfunc="max", sort=False)
-    return matrix.reindex(index=order, columns=list(outlets))
+def _cell_words(cell: Cell) -> str:
+    if cell.state == NONE:
+        return _CELL_WORDS[NONE]
+    if np.isnan(cell.probability):
+        return "reported" if cell.state in (REPORTS, WEAKER) else "closest"
+    return f"{_CELL_WORDS[cell.state]}{cell.probability:.2f}"
 
 
 def omissions(tables: Mapping[str, pd.DataFrame], event_id: str,
@@ -196,16 +187,30 @@ def framing_rows(tables: Mapping[str, pd.DataFrame], event_id: str, outlets: Seq
     return rows[mask].reset_index(drop=True)
 
 
-def tone_matrix(tables: Mapping[str, pd.DataFrame], event_id: str,
-                outlets: Sequence[str]) -> pd.DataFrame:
-    """topic label x outlet: mean tone (framing signal "tone"; -1 negative .. +1 positive)."""
-    rows = framing_rows(tables, event_id, outlets, "tone")
-    labels = ordered_topics(tables["topics"], event_id).set_index("topic_id")["topic_label"]
-    rows = rows.assign(topic_label=rows["topic_id"].map(labels).fillna("Whole event"))
-    matrix = rows.pivot_table(index="topic_label", columns="outlet", values="value",
-                              aggfunc="mean", sort=False)
-    order = [t for t in [*labels.tolist(), "Whole event"] if t in matrix.index]
-    return matrix.reindex(index=order, columns=[o for o in outlets if o in matrix.columns])
+def tone_matrix(tables: Mapping[str, pd.DataFrame], grid: FactGrid,
+                limit: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fact x outlet: the mean tone of the outlet's passages on the fact (framing signal
+    "tone"; -1 negative .. +1 positive), for the facts of :func:`coverage_matrix`, and the words
+    each cell shows. Tone is measured in English only: a passage in another language says
+    "not measured", never a 0 that reads as neutral."""
+    rows, labels = _fact_labels(grid, limit)
+    tone = tables["framing"]
+    tone = tone[(tone["signal"] == "tone") & tone["topic_id"].isin([r.topic_id for r in rows])]
+    mean = tone.groupby(["topic_id", "outlet"])["value"].mean().to_dict()
+    values, words = [], []
+    for row in rows:
+        line, said = [], []
+        for cell in row.cells:
+            reports = cell.state in (REPORTS, WEAKER)
+            measured = reports and cell.language in ("en", "")
+            value = mean.get((row.topic_id, cell.outlet), np.nan) if measured else np.nan
+            line.append(value)
+            said.append("" if not reports else "not measured" if np.isnan(value)
+                        else f"{value:.2f}")
+        values.append(line)
+        words.append(said)
+    return (pd.DataFrame(values, index=labels, columns=list(grid.outlets), dtype=float),
+            pd.DataFrame(words, index=labels, columns=list(grid.outlets), dtype=object))
 
 
 def search_passages(tables: Mapping[str, pd.DataFrame], query: str, *,
@@ -250,3 +255,42 @@ def with_provenance(frame: pd.DataFrame, prov: Mapping[str, str]) -> pd.DataFram
             out = out.drop(columns=[key])
         out.insert(i, key, value)
     return out
+
+
+def side_by_side_table(run: Any, *, event_id: str, outlets: Sequence[str],
+                       include_single: bool = True) -> pd.DataFrame:
+    """The side by side as one row per fact, until ``compare.sidebyside.side_by_side_table``
+    (same signature and columns) is in the library: ``event_id, event_label, fact_id,
+    fact_label, n_outlets`` (how many of ``outlets`` report the fact), then per outlet
+    ``<outlet>`` (its passage, "" where it does not report the fact) and ``<outlet>
+    probability``; facts more outlets report first."""
+    frames = run.frames
+    cov = frames["coverage"]
+    cov = cov[(cov["event_id"] == event_id) & cov["covered"] & cov["outlet"].isin(outlets)]
+    texts = frames["passages"].drop_duplicates("passage_id").set_index("passage_id")["text"]
+    cells = {(t, o): (str(texts.get(p, "")), pr) for t, o, p, pr in zip(
+        cov["topic_id"], cov["outlet"], cov["best_passage_id"], cov["probability"], strict=True)}
+    topics = frames["topics"]
+    topics = topics[topics["event_id"] == event_id]
+    labels = frames["events"].loc[frames["events"]["event_id"] == event_id, "event_label"]
+    rows = []
+    for topic_id, fact_label, n_passages in zip(topics["topic_id"], topics["topic_label"],
+                                                 topics["n_passages"], strict=True):
+        found = [cells.get((topic_id, o)) for o in outlets]
+        n = sum(f is not None for f in found)
+        if n < (1 if include_single else 2):
+            continue
+        row: dict[str, Any] = {"event_id": event_id,
+                               "event_label": labels.iloc[0] if len(labels) else "",
+                               "fact_id": topic_id, "fact_label": fact_label, "n_outlets": n,
+                               "_passages": n_passages}
+        for outlet, f in zip(outlets, found, strict=True):
+            row[outlet] = f[0] if f else ""
+            row[f"{outlet} probability"] = f[1] if f else math.nan
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=["event_id", "event_label", "fact_id", "fact_label",
+                                      "n_outlets", "_passages",
+                                      *[c for o in outlets for c in (o, f"{o} probability")]])
+    out = out.sort_values(["n_outlets", "_passages", "fact_label", "fact_id"],
+                          ascending=[False, False, True, True], kind="mergesort")
+    return out.drop(columns=["_passages"]).reset_index(drop=True)

@@ -1,26 +1,30 @@
 """Result views: events, side by side, the article reader and classroom mode.
 
 ``render_*`` functions draw results they are given. Untrusted text (articles, titles, outlet
-names, topic labels) reaches the page only through ``dashboard.markup`` (escaped HTML via
-``st.html``), ``st.text`` or data frames; never through Markdown.
+names, topic labels, queries) reaches the page only through ``dashboard.markup`` (escaped HTML
+via ``st.html``), ``st.text``/``st.code`` or data frames; never through Markdown.
 """
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from dashboard import markup as mk
 from dashboard import widgets as ui
+from dashboard.grid import CLOSEST, NONE, REPORTS, WEAKER, Cell, FactGrid, FactRow
 
 _CLASSROOM_MARK = "/* classroom */"
+ReadArticle = Callable[[str], Mapping[str, Any] | None]
 
 
+@cache
 def _css() -> tuple[str, str]:
     text = Path(__file__).with_name("style.css").read_text(encoding="utf-8")
     base, _, classroom = text.partition(_CLASSROOM_MARK)
@@ -35,26 +39,28 @@ def render_css(classroom: bool) -> None:
 
 def render_store_status(status: Any) -> None:
     """Explains why there is nothing to show and gives the one command to run."""
-    st.title("Parallax")
+    st.html('<h1 class="px-title">Parallax</h1>')
     if status.state == "missing":
-        st.warning(f"No store at {status.path}. Collect some articles first:")
+        st.html(mk.notice(f"No store at {status.path}. Collect some articles first:"))
     elif status.state == "empty":
-        st.warning(f"The store {status.path} holds no articles yet. Collect some first:")
+        st.html(mk.notice(f"The store {status.path} holds no articles yet. Collect some "
+                          "first:"))
     else:
-        st.info(f"The store {status.path} holds {status.articles} articles but no finished "
-                "analysis yet. Run:")
+        st.html(mk.notice(f"The store {status.path} holds {status.articles} articles but no "
+                          "finished analysis yet. Run:"))
     st.code(status.next_command(), language="bash")
     if status.error:
-        st.caption(status.error)
+        st.text(status.error)
 
 
 def render_header(label: str, run: Mapping[str, Any], missing: Sequence[str]) -> None:
     """The event title and the run it comes from."""
-    st.html(f'<h2 class="px-title">{mk.escape_text(label)}</h2>')
-    st.caption(f"Analysis {run.get('run_id', '')}, finished {run.get('finished_at', '')}")
+    st.html(f'<h2 class="px-title">{mk.escape_text(label)}</h2>'
+            f'<div class="px-run">Analysis {mk.escape_text(run.get("run_id", ""))}, finished '
+            f'{mk.escape_text(run.get("finished_at", ""))}</div>')
     if missing:
-        st.warning("This analysis has no " + ", ".join(missing) + " table; the views that need "
-                   "it stay empty. Re-run `parallax analyze` to fill them.")
+        st.html(mk.notice("This analysis has no " + ", ".join(missing) + " table; the views "
+                          "that need it stay empty. Re-run parallax analyze to fill them."))
 
 
 def _name(names: Mapping[str, str], outlet: str) -> str:
@@ -76,10 +82,10 @@ def render_events(summary: pd.DataFrame, firsts: pd.DataFrame, articles: pd.Data
     if articles.empty:
         st.info("No publication times are known for this event's articles.")
         return
-    # Plotly renders a few HTML tags in labels, so data reaches it escaped.
-    order = [html.escape(_name(names, o)) for o in firsts["outlet"]]
-    points = articles.assign(Outlet=articles["outlet"].map(lambda o: html.escape(_name(names, o))),
-                             Title=articles["title"].map(html.escape))
+    order = [mk.plotly_text(_name(names, o)) for o in firsts["outlet"]]
+    points = articles.assign(
+        Outlet=articles["outlet"].map(lambda o: mk.plotly_text(_name(names, o))),
+        Title=articles["title"].map(mk.plotly_text))
     fig = px.scatter(points, x="when", y="Outlet", hover_data={"Title": True, "when": True},
                      category_orders={"Outlet": order}, height=120 + 40 * len(order))
     fig.update_traces(marker={"size": 14, "line": {"width": 1, "color": "#000"}})
@@ -96,61 +102,106 @@ def render_events(summary: pd.DataFrame, firsts: pd.DataFrame, articles: pd.Data
                  column_order=["#", "Outlet", "Articles", "First report", "Hours after first"])
 
 
-def _cell_html(row: Mapping[str, Any], outlet_name: str) -> str:
-    if not row["covered"]:
+def _probability(p: float) -> str:
+    return "" if np.isnan(p) else f"{p:.2f}"
+
+
+def cell_html(cell: Cell, outlet_name: str, terms: Sequence[str], n_reporting: int) -> str:
+    """One cell in one of its three states: reports it (same fact, or a weaker link), its
+    closest passage (not the same fact), or not reported."""
+    if cell.state == NONE:
         return mk.missing_card(outlet_name)
-    sim = row.get("similarity")
-    foot = f"similarity {sim:.2f}" if pd.notna(sim) else ""
-    return mk.card(mk.highlight_terms(row["text"], row["terms"]), footer=foot)
+    body = mk.highlight_terms(cell.text, terms)
+    p = _probability(cell.probability)
+    if cell.state == CLOSEST:
+        return mk.card(body, css="px-cell px-closest", language=cell.language,
+                       flag="Closest passage, not the same fact",
+                       footer=f"same-fact probability {p}" if p else "")
+    if cell.state == WEAKER:
+        return mk.card(body, css="px-cell px-weaker", language=cell.language,
+                       flag="Weaker link", footer=f"weaker link, probability {p}")
+    foot = (f"same fact, probability {p}" if p else
+            "only this outlet reports it" if n_reporting == 1 else "")
+    return mk.card(body, language=cell.language, footer=foot)
 
 
-def render_side_by_side(cells: pd.DataFrame, outlets: Sequence[str],
-                        names: Mapping[str, str], read_article: Any) -> None:
-    """Rows are facts, columns outlets; each cell the outlet's passage or a plain notice.
+def heading_html(row: FactRow, names: Mapping[str, str], number: int | None) -> str:
+    """The row's heading (a shown outlet's passage, attributed) and how the outlets differ."""
+    differ = [f"Told differently by {_name(names, d.outlet_a)} and "
+              f"{_name(names, d.outlet_b)}: {d.text}" for d in row.differences]
+    return mk.fact_heading(_short(row.heading.text), _name(names, row.heading.outlet),
+                           row.heading.language, differ, number=number)
 
-    Args:
-        cells: from ``data.side_by_side``.
-        read_article: ``article_id -> dict | None`` (cached store read) for the reader.
-    """
-    st.caption("Each row is one fact the outlets report; each column is one outlet. A cell "
-               "shows the outlet's passage that best matches the fact, with its similarity "
-               "(0 to 1, higher is closer). Highlighted words are the ones this outlet uses "
-               "far more than the others. 'Read in article' shows the passage in context.")
-    header = st.columns(len(outlets))
-    for col, outlet in zip(header, outlets, strict=True):
-        col.html(f'<div class="px-outlet-head">{mk.escape_text(_name(names, outlet))}</div>')
-    opened = ui.open_passage()
-    for topic_id, rows in cells.groupby("topic_id", sort=False):
-        st.html(f'<div class="px-topic">{mk.escape_text(rows["topic_label"].iloc[0])}</div>')
-        by_outlet = {r["outlet"]: r for r in rows.to_dict("records")}
-        for col, outlet in zip(st.columns(len(outlets)), outlets, strict=True):
-            row = by_outlet[outlet]
+
+def _short(text: str, limit: int = 220) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+STATES_CAPTION = (
+    "Each row is one fact, headed by one shown outlet's own passage; each column is one "
+    "outlet. A cell says one of three things: the outlet's passage for this fact, with the "
+    "probability (0 to 1) that it states the same fact (a 'weaker link' is the same fact on "
+    "average with the row, not with every other cell); in grey, the outlet's closest passage, "
+    "which is not the same fact; or 'not reported'. EN, RU, ... give each passage's language: "
+    "passages are shown as written. Highlighted words are the ones this outlet uses far more "
+    "than the others.")
+
+
+def row_html(row: FactRow, number: int | None, names: Mapping[str, str],
+             terms: Mapping[str, Sequence[str]], heads: bool = False) -> str:
+    """A fact row as one block of HTML: heading, then each outlet's cell."""
+    cells = [cell_html(c, _name(names, c.outlet), terms.get(c.outlet, ()), row.n_reporting)
+             for c in row.cells]
+    return mk.fact_row(heading_html(row, names, number), cells,
+                       [_name(names, c.outlet) for c in row.cells] if heads else ())
+
+
+def render_fact_row(row: FactRow, number: int | None, names: Mapping[str, str],
+                    terms: Mapping[str, Sequence[str]], read_article: ReadArticle,
+                    heads: bool = False) -> None:
+    """One fact: its heading and cells (one element), "Read in article" under each passage,
+    and the reader when one of its passages is open."""
+    st.html(row_html(row, number, names, terms, heads))
+    for col, cell in zip(st.columns(len(row.cells)), row.cells, strict=True):
+        if cell.has_passage:
             with col:
-                st.html(_cell_html(row, _name(names, outlet)))
-                if row["covered"]:
-                    ui.read_ui(row["passage_id"], key=f"read-{topic_id}-{outlet}")
-        open_rows = [r for r in by_outlet.values() if r["covered"] and r["passage_id"] == opened]
-        if open_rows:
-            render_reader(open_rows[0], read_article(open_rows[0]["article_id"]), names,
-                          key=f"close-{topic_id}")
+                ui.read_ui(row.topic_id, cell.passage_id,
+                           key=f"read-{row.topic_id}-{cell.outlet}")
+    opened = ui.open_passage(row.topic_id)
+    for cell in row.cells:
+        if cell.has_passage and cell.passage_id == opened:
+            render_reader(cell, read_article(cell.article_id), names, key=f"close-{row.topic_id}")
+            break
 
 
-def render_reader(passage: Mapping[str, Any], article: Mapping[str, Any] | None,
+def render_side_by_side(grid: FactGrid, start: int, names: Mapping[str, str],
+                        terms: Mapping[str, Sequence[str]], read_article: ReadArticle) -> None:
+    """One page of the side by side: facts ``start`` to ``start + FACTS_PER_PAGE``."""
+    st.caption(STATES_CAPTION)
+    ui.page_nav_ui(start, len(grid.rows), key="page-top")
+    st.html(mk.outlet_heads([_name(names, o) for o in grid.outlets]))
+    for n, row in enumerate(grid.rows[start:start + ui.FACTS_PER_PAGE], start=start + 1):
+        render_fact_row(row, n, names, terms, read_article)
+    ui.page_nav_ui(start, len(grid.rows), key="page-bottom")
+
+
+def render_reader(passage: Cell, article: Mapping[str, Any] | None,
                   names: Mapping[str, str], key: str) -> None:
     """The full article with the passage highlighted, and a link to the source."""
     with st.container(border=True):
         if article is None:
-            st.warning("The article of this passage is no longer in the store.")
+            st.html(mk.notice("The article of this passage is no longer in the store."))
             ui.close_reader_ui(key)
             return
         outlet = _name(names, str(article.get("outlet", "")))
         st.html(f'<div class="px-reader-title">{mk.escape_text(article.get("title", ""))}</div>'
-                f'<div class="px-foot">{mk.escape_text(outlet)} · '
-                f'{mk.escape_text(article.get("published", ""))}</div>')
+                f'<div class="px-foot">{mk.language_badge(passage.language)} '
+                f'{mk.escape_text(outlet)} · {mk.escape_text(article.get("published", ""))}</div>')
         text = str(article.get("text", ""))
-        start, end = mk.passage_span(text, passage["text"], int(passage["char_start"] or 0),
-                                     int(passage["char_end"] or 0))
-        st.html(f'<div class="px-article">{mk.highlight_passage(text, start, end)}</div>')
+        start, end = mk.passage_span(text, passage.text, passage.char_start, passage.char_end)
+        st.html(f'<div class="px-article"{_lang(passage.language)}>'
+                f'{mk.highlight_passage(text, start, end)}</div>')
         url = str(article.get("url", ""))
         left, right = st.columns([1, 1])
         if mk.safe_url(url):
@@ -161,37 +212,28 @@ def render_reader(passage: Mapping[str, Any], article: Mapping[str, Any] | None,
             ui.close_reader_ui(key)
 
 
-def handout(cells: pd.DataFrame, outlets: Sequence[str], names: Mapping[str, str],
+def _lang(code: str) -> str:
+    return f' lang="{code}"' if code.isalpha() and len(code) <= 3 else ""
+
+
+def handout(grid: FactGrid, names: Mapping[str, str], terms: Mapping[str, Sequence[str]],
             title: str, meta: str) -> str:
-    """The printable HTML handout of the side-by-side table."""
-    rows = []
-    for _, group in cells.groupby("topic_id", sort=False):
-        by_outlet = {r["outlet"]: r for r in group.to_dict("records")}
-        row_cells = []
-        for outlet in outlets:
-            r = by_outlet[outlet]
-            sim = r.get("similarity")
-            row_cells.append(
-                (mk.highlight_terms(r["text"], r["terms"]),
-                 f"similarity {sim:.2f}" if pd.notna(sim) else "") if r["covered"] else ("", ""))
-        rows.append((str(group["topic_label"].iloc[0]), row_cells))
-    return mk.handout_html(title, meta, [_name(names, o) for o in outlets], rows)
+    """The printable HTML handout of the side-by-side table (every listed fact)."""
+    rows = [(heading_html(row, names, n),
+             [cell_html(c, _name(names, c.outlet), terms.get(c.outlet, ()), row.n_reporting)
+              for c in row.cells]) for n, row in enumerate(grid.rows, start=1)]
+    return mk.handout_html(title, meta, [_name(names, o) for o in grid.outlets], rows)
 
 
-def render_classroom(cells: pd.DataFrame, outlets: Sequence[str], names: Mapping[str, str],
-                     title: str) -> pd.DataFrame:
-    """One fact at a time in large type; returns the rows of the fact shown (for export)."""
-    topic_ids = list(dict.fromkeys(cells["topic_id"]))
-    if not topic_ids:
-        st.info("This event has no facts to compare.")
-        return cells
-    index = ui.fact_nav_ui(len(topic_ids))
-    rows = cells[cells["topic_id"] == topic_ids[index]]
-    st.html(f'<div class="px-event">{mk.escape_text(title)}</div>'
-            f'<div class="px-topic">{mk.escape_text(rows["topic_label"].iloc[0])}</div>')
-    by_outlet = {r["outlet"]: r for r in rows.to_dict("records")}
-    for col, outlet in zip(st.columns(len(outlets)), outlets, strict=True):
-        with col:
-            st.html(f'<div class="px-outlet-head">{mk.escape_text(_name(names, outlet))}</div>'
-                    + _cell_html(by_outlet[outlet], _name(names, outlet)))
-    return rows
+def render_classroom(grid: FactGrid, index: int, names: Mapping[str, str],
+                     terms: Mapping[str, Sequence[str]], title: str,
+                     read_article: ReadArticle) -> None:
+    """One fact at a time in large type, with Previous / Next (and the arrow keys)."""
+    ui.fact_nav_ui(index, len(grid.rows))
+    st.html(f'<div class="px-event">{mk.escape_text(title)}</div>')
+    render_fact_row(grid.rows[index], None, names, terms, read_article, heads=True)
+
+
+__all__ = ["CLOSEST", "NONE", "REPORTS", "WEAKER", "cell_html", "handout", "heading_html",
+           "render_classroom", "render_css", "render_events", "render_header", "render_reader",
+           "render_side_by_side", "render_store_status"]

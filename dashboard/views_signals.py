@@ -1,12 +1,13 @@
 """Result views over the framing signals: coverage and omissions, word choice, tone and
 sourcing, and passage search. Charts are plotly; every chart has a caption saying how to read
-it. Labels from the data are HTML-escaped before plotly sees them (plotly renders a few tags).
+it. Labels from the data pass through ``markup.plotly_text`` before plotly sees them (plotly
+renders a few tags); every other text from the data through ``markup`` or a data frame.
 """
 from __future__ import annotations
 
-import html
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,12 +15,27 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard import markup as mk
+from dashboard import widgets as ui
+from dashboard.grid import Cell
+
+# Facts drawn in a heatmap: a projected chart stays readable, and plotly stays quick.
+HEATMAP_FACTS = 40
 
 
-def _draw_fact_heatmap(fig: go.Figure, n_facts: int) -> None:
-    """Draw a facts x outlets heatmap: one row per fact, first fact on top."""
-    fig.update_layout(height=160 + 60 * n_facts, yaxis={"autorange": "reversed"},
-                      margin={"l": 10, "r": 10, "t": 10})
+def _draw_fact_heatmap(fig: go.Figure, outlets: Sequence[str]) -> None:
+    """Draw a facts x outlets heatmap: one row per fact, first fact on top, the outlet names
+    above the columns and, on a long list, below them too."""
+    n_facts = len(fig.data[0].y)
+    fig.update_xaxes(side="top", tickangle=0, automargin=True)
+    if n_facts > 12:
+        # A transparent copy of the column axis at the bottom repeats the names there.
+        fig.add_trace(go.Scatter(x=list(outlets), y=[fig.data[0].y[-1]] * len(outlets),
+                                 xaxis="x2", mode="markers", marker={"opacity": 0},
+                                 hoverinfo="skip", showlegend=False))
+        fig.update_layout(xaxis2={"overlaying": "x", "side": "bottom", "matches": "x",
+                                  "tickangle": 0, "automargin": True})
+    fig.update_layout(height=140 + 56 * n_facts, yaxis={"autorange": "reversed"},
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
     st.plotly_chart(fig, width="stretch")
 
 
@@ -27,28 +43,44 @@ def _name(names: Mapping[str, str], outlet: str) -> str:
     return names.get(outlet, outlet)
 
 
-def _wrap(label: str, width: int = 38) -> str:
-    return "<br>".join(html.escape(line) for line in textwrap.wrap(str(label), width)) or "-"
+def _wrap(label: str, width: int = 44, most: int = 3) -> str:
+    """A row label in at most ``most`` lines (a row is 56 px high), cut with an ellipsis."""
+    lines = textwrap.wrap(str(label), width)
+    if len(lines) > most:
+        lines = [*lines[:most - 1], textwrap.shorten(" ".join(lines[most - 1:]), width,
+                                                     placeholder=" …")]
+    return "<br>".join(mk.plotly_text(line) for line in lines) or "-"
 
 
-def render_coverage(matrix: pd.DataFrame, gaps: pd.DataFrame, names: Mapping[str, str]) -> None:
-    """Topic x outlet heatmap, then per outlet what it left out and what only it reported."""
+def _columns(outlets: Sequence[str], names: Mapping[str, str]) -> list[str]:
+    return [mk.plotly_text(_name(names, o)) for o in outlets]
+
+
+def render_coverage(matrix: pd.DataFrame, words: pd.DataFrame, n_shared: int,
+                    gaps: pd.DataFrame, names: Mapping[str, str]) -> None:
+    """Fact x outlet heatmap, then per outlet what it left out and what only it reported."""
     st.subheader("Which outlet reported which fact")
     if matrix.empty:
-        st.info("No facts were found for this event.")
+        st.info("These outlets share no fact in this event.")
     else:
-        z = matrix.fillna(0.0).to_numpy()
-        text = [["not reported" if v <= 0 else f"{v:.2f}" for v in row] for row in z]
         fig = go.Figure(go.Heatmap(
-            z=z, x=[html.escape(_name(names, o)) for o in matrix.columns],
-            y=[_wrap(t) for t in matrix.index], text=text, texttemplate="%{text}",
-            colorscale=[[0, "#f2f2f2"], [0.001, "#c6dbef"], [1, "#08306b"]], zmin=0, zmax=1,
-            colorbar={"title": "similarity"}, xgap=2, ygap=2,
+            z=matrix.to_numpy(), x=_columns(matrix.columns, names),
+            y=[_wrap(t) for t in matrix.index],
+            text=[[mk.plotly_text(w) for w in row] for row in words.to_numpy()],
+            texttemplate="%{text}", textfont={"size": 13},
+            colorscale=[[0, "#f2f2f2"], [0.001, "#c6dbef"], [1, "#08306b"]],
+            zmin=0, zmax=1, colorbar={"title": "probability"}, xgap=2, ygap=2,
             hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
-        _draw_fact_heatmap(fig, len(matrix))
-        st.caption("Rows are facts (most widely reported first), columns are outlets. A dark "
-                   "cell means the outlet reported the fact, and the number is how closely its "
-                   "passage matches it (0 to 1). A grey 'not reported' cell is a gap.")
+        _draw_fact_heatmap(fig, list(fig.data[0].x))
+        more = (f" The first {len(matrix)} of the {n_shared} facts are drawn; the side by "
+                "side lists them all." if n_shared > len(matrix) else "")
+        st.caption("Rows are the facts at least two of these outlets report, numbered as in "
+                   "the side by side; columns are outlets. A dark cell means the outlet "
+                   "reports the fact, and the number is the probability that its passage "
+                   "states the same fact (0 to 1; 'weaker': the same fact on average with the "
+                   "row, not with every cell). A grey cell is a gap: 'closest' gives the "
+                   "probability of the outlet's nearest passage, which is not the same fact."
+                   + more)
     st.subheader("Left out, and reported only here")
     if gaps.empty:
         st.info("No omissions: every chosen outlet reported what most others reported, and "
@@ -66,8 +98,9 @@ def render_coverage(matrix: pd.DataFrame, gaps: pd.DataFrame, names: Mapping[str
     st.dataframe(shown.rename(columns={"topic_label": "Fact", "Reported_by": "Reported by"}),
                  hide_index=True, width="stretch",
                  column_order=["Outlet", "What", "Fact", "Reported by"])
-    st.caption("'Left out' lists facts that at least half of the event's outlets reported but "
-               "this outlet did not. 'Only this outlet' lists facts no other outlet reported.")
+    st.caption("'Left out' lists facts that more than half of the event's other outlets "
+               "reported (and at least two; the analysis setting omission_share) but this "
+               "outlet did not. 'Only this outlet' lists facts no other outlet reported.")
 
 
 def _term_bars(words: pd.DataFrame, outlets: Sequence[str], names: Mapping[str, str],
@@ -77,11 +110,11 @@ def _term_bars(words: pd.DataFrame, outlets: Sequence[str], names: Mapping[str, 
     rows = -(-len(outlets) // cols)
     fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.16,
                         vertical_spacing=0.3 / rows if rows > 1 else 0.1,
-                        subplot_titles=[html.escape(_name(names, o)) for o in outlets])
+                        subplot_titles=_columns(outlets, names))
     for i, outlet in enumerate(outlets):
         best = words[words["outlet"] == outlet].nlargest(top, "z_score")[::-1]
         fig.add_trace(go.Bar(
-            x=best["z_score"], y=[html.escape(t) for t in best["term"]], orientation="h",
+            x=best["z_score"], y=[mk.plotly_text(t) for t in best["term"]], orientation="h",
             marker_color=["#1c4e80" if z > 0 else "#9e9e9e" for z in best["z_score"]],
             hovertemplate="%{y}: z = %{x:.1f}<extra></extra>", showlegend=False),
             row=i // cols + 1, col=i % cols + 1)
@@ -143,21 +176,26 @@ def render_word_signals(rows: pd.DataFrame, names: Mapping[str, str]) -> None:
                "outlets.")
 
 
-def render_tone_sources(tone: pd.DataFrame, sources: pd.DataFrame,
+def render_tone_sources(tone: pd.DataFrame, words: pd.DataFrame, sources: pd.DataFrame,
                         names: Mapping[str, str]) -> None:
-    """Tone per topic per outlet (heatmap) and who each outlet quotes (table)."""
+    """Tone per fact per outlet (heatmap) and who each outlet quotes (table)."""
     st.subheader("Tone of each outlet on each fact")
     if tone.empty:
-        st.info("No tone signal for these outlets.")
+        st.info("These outlets share no fact in this event.")
     else:
         fig = go.Figure(go.Heatmap(
-            z=tone.to_numpy(), x=[html.escape(_name(names, o)) for o in tone.columns],
+            z=tone.to_numpy(), x=_columns(tone.columns, names),
             y=[_wrap(t) for t in tone.index], zmin=-1, zmax=1, colorscale="RdBu",
-            texttemplate="%{z:.2f}", colorbar={"title": "tone"}, xgap=2, ygap=2))
-        _draw_fact_heatmap(fig, len(tone))
-        st.caption("Average sentiment of the outlet's passages on each fact, from -1 (red, "
+            text=[[mk.plotly_text(w) for w in row] for row in words.to_numpy()],
+            texttemplate="%{text}", textfont={"size": 13}, colorbar={"title": "tone"},
+            xgap=2, ygap=2,
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
+        _draw_fact_heatmap(fig, list(fig.data[0].x))
+        st.caption("Average sentiment of the outlet's passage on each fact, from -1 (red, "
                    "negative) to +1 (blue, positive); 0 is neutral. Blank: not reported. "
-                   "Tone scores are rough; read the passages before drawing conclusions.")
+                   "'not measured': the passage is not in English, and the tone tool reads "
+                   "English only. Tone scores are rough; read the passages before drawing "
+                   "conclusions.")
     st.subheader("Who each outlet quotes")
     if sources.empty:
         st.info("No quoted sources found for these outlets.")
@@ -173,18 +211,31 @@ def render_tone_sources(tone: pd.DataFrame, sources: pd.DataFrame,
 
 
 def render_search(results: pd.DataFrame, query: str, names: Mapping[str, str],
-                  limit: int = 50) -> None:
-    """Passages containing the query, with the match highlighted."""
+                  read_article: Callable[[str], Mapping[str, Any] | None],
+                  render_reader: Callable[..., None], limit: int = 50) -> None:
+    """Passages containing the query, with the match highlighted and "Read in article"."""
     if not query.strip():
         st.caption("Type a word or phrase to find every passage that contains it.")
         return
-    st.caption(f"{len(results)} passages contain '{query.strip()}'"
-               + (f"; showing the first {limit}." if len(results) > limit else "."))
+    more = f"; showing the first {limit}." if len(results) > limit else "."
+    st.html(f'<div class="px-run">{len(results)} passages contain '
+            f'&#39;{mk.escape_text(query.strip())}&#39;{mk.escape_text(more)}</div>')
     pattern = mk.terms_pattern([query], whole_words=False)
+    opened = ui.open_passage("search")
     for row in results.head(limit).to_dict("records"):
         spans = [m.span() for m in pattern.finditer(row["text"])] if pattern else []
-        head = (f'{mk.escape_text(_name(names, row["outlet"]))} · '
+        head = (f'{mk.language_badge(row.get("language"))} '
+                f'{mk.escape_text(_name(names, row["outlet"]))} · '
                 f'{mk.escape_text(row.get("title") or "")} · '
                 f'{mk.escape_text(row.get("published") or "")}')
         st.html(f'<div class="px-result"><div class="px-foot">{head}</div>'
                 f'{mk.mark_spans(row["text"], spans)}</div>')
+        ui.read_ui("search", row["passage_id"], key=f"read-search-{row['passage_id']}")
+        if row["passage_id"] == opened:
+            cell = Cell(outlet=row["outlet"], state="reports", probability=float("nan"),
+                        passage_id=row["passage_id"], article_id=row["article_id"],
+                        url=row.get("url") or "", text=row["text"],
+                        language=row.get("language") or "",
+                        char_start=int(row["char_start"] or 0), char_end=int(row["char_end"] or 0))
+            render_reader(cell, read_article(row["article_id"]), names,
+                          key=f"close-search-{row['passage_id']}")

@@ -1,20 +1,43 @@
-"""The dashboard, driven headlessly with Streamlit's AppTest over a small fixture store."""
+"""The dashboard, driven headlessly with Streamlit's AppTest over a small fixture store.
+
+The fixture (``dashboard_fixtures``) is the Istanbul talks told by five outlets, one in Russian,
+plus a hostile outlet. Its default outlets are Reuters, Lenta.ru, the Kyiv Independent and TASS;
+their facts in order: 1 withdrawal, 2 neutrality, 3 Crimea, 4 Erdogan, 5 casualties,
+6 Western scepticism.
+"""
 from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
-from dashboard_fixtures import EVENT_ID, HOSTILE_OUTLET, RUN_ID, TOPIC_LABELS, build_store
+import streamlit as st
+from dashboard_fixtures import (
+    BUCHA_EVENT_ID,
+    EVENT_ID,
+    HOSTILE_OUTLET,
+    ISTANBUL,
+    LENTA,
+    RUN_ID,
+    build_store,
+    build_synthetic_store,
+)
 from streamlit.testing.v1 import AppTest
 
+from compare import export
 from corpus.store import Store
 from dashboard import data, launch, markup, tables, views
+from dashboard import grid as gr
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+DEFAULT = ["Reuters", LENTA, "Kyiv Independent", "TASS"]
+
+
+def sentence(outlet: str, fact: str) -> str:
+    return dict(ISTANBUL[outlet][4])[fact]
 
 
 def topic(key: str) -> str:
@@ -26,29 +49,42 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_store(tmp_path_factory.mktemp("dash") / "s.db")
 
 
-@pytest.fixture
-def app(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def open_app(store_path: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
     monkeypatch.setenv("PARALLAX_STORE", str(store_path))
     at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
     at.run()
     assert not at.exception, at.exception
     return at
 
 
-def bodies(at: AppTest) -> list[str]:
-    """The text of every element that could carry HTML or Markdown."""
-    out = [e.value for e in at.html] + [e.value for e in at.markdown]
-    out += [e.value for e in at.caption] + [e.value for e in at.info] + [e.value for e in at.code]
-    return [str(v) for v in out]
+@pytest.fixture
+def app(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    return open_app(store_path, monkeypatch)
 
 
 def page(at: AppTest) -> str:
-    return "\n".join(bodies(at))
+    """The text of every element that could carry HTML or Markdown."""
+    out = [e.value for e in at.html] + [e.value for e in at.markdown]
+    out += [e.value for e in at.caption] + [e.value for e in at.info] + [e.value for e in at.code]
+    return "\n".join(str(v) for v in out)
+
+
+def cells(at: AppTest) -> list[str]:
+    """Each outlet's cell (its HTML up to the next cell) in every fact row shown."""
+    out = []
+    for element in at.html:
+        out += re.split(r'(?=<div class="px-cell[ "])', str(element.value))[1:]
+    return out
+
+
+def headings(at: AppTest) -> list[str]:
+    return [str(e.value) for e in at.html if 'class="px-topic"' in str(e.value)]
 
 
 def show(at: AppTest, view: str) -> AppTest:
-    at.sidebar.radio(key="view").set_value(view)
-    at.run()
+    at.sidebar.radio(key="view").set_value(view).run()
     assert not at.exception, at.exception
     return at
 
@@ -64,201 +100,286 @@ def choose_outlets(at: AppTest, outlets: list[str]) -> AppTest:
     return at
 
 
-def test_side_by_side_shows_each_outlets_passage_and_plain_gaps(app: AppTest) -> None:
-    assert outlets_widget(app).value == ["TASS", "Reuters", "Kyiv Independent", "Al Jazeera"]
+def test_side_by_side_cells_say_one_of_three_things(app: AppTest) -> None:
+    assert outlets_widget(app).value == DEFAULT
     text = page(app)
-    for name in ("TASS", "Reuters", "The Kyiv Independent", "Al Jazeera"):
-        assert f'<div class="px-outlet-head">{name}</div>' in text
-    assert "Ukraine proposed adopting neutral status in exchange for security" in text
-    assert TOPIC_LABELS["skeptic"].replace("'", "&#39;") in text
-    # Each outlet that missed a fact says so, in plain words.
-    assert "Not reported by TASS" in text            # Western scepticism
-    assert "Not reported by The Kyiv Independent" in text  # Erdogan
-    assert "Not reported by Al Jazeera" in text      # Crimea
-    # Only Al Jazeera reports Abramovich: hidden until single-outlet facts are asked for.
-    assert "Not reported by Reuters" not in text
-    app.toggle(key="facts-single").set_value(True).run()
-    assert "Not reported by Reuters" in page(app)     # Abramovich
-    # Distinctive words are highlighted, and the similarity is shown.
-    assert '<mark class="px-term">Kiev</mark>' in text
-    assert "similarity 0.93" in text
-    assert len(app.download_button) == 4  # CSV, Parquet, JSONL and the handout
+    assert "Facts 1 to 5 of 6" in text
+    assert '<div class="px-outlet-head">The Kyiv Independent</div>' in text
+    shown = cells(app)
+    # Reports it, with its probability; the Kyiv Independent's withdrawal is a weaker link.
+    assert any("military operations around Kyiv and Chernihiv" in c
+               and "same fact, probability 0.89" in c for c in shown)
+    weaker = [c for c in shown if "px-weaker" in c]
+    assert len(weaker) == 1 and "Weaker link" in weaker[0]
+    assert "regrouping" in weaker[0] and "weaker link, probability 0.61" in weaker[0]
+    # Closest passage, not the same fact: the Kyiv Independent on Erdogan (its neutrality
+    # sentence), dimmed, with its probability.
+    [closest] = [c for c in shown if "px-closest" in c]
+    assert "Closest passage, not the same fact" in closest and "laid out a plan" in closest
+    assert "same-fact probability 0.22" in closest
+    keys = {b.key for b in app.button if b.key and b.key.startswith("read-")}
+    assert f"read-{topic('erdogan')}-Kyiv Independent" in keys
+    # Fact 6 (next page): TASS's closest passage, and Lenta.ru's plain gap.
+    app.button(key="page-top-next").click().run()
+    shown = cells(app)
+    assert any("px-closest" in c and "drastically" in c and "same-fact probability 0.31" in c
+               for c in shown)
+    assert any("Not reported by Lenta.ru" in c for c in shown)
+    keys = {b.key for b in app.button if b.key and b.key.startswith("read-")}
+    assert f"read-{topic('skeptic')}-TASS" in keys
+    assert f"read-{topic('skeptic')}-{LENTA}" not in keys
+    # Al Jazeera alone reports Abramovich: hidden until one-outlet facts are asked for.
+    assert "Abramovich" not in text
+    choose_outlets(app, ["Al Jazeera", "Reuters"])
+    app.toggle(key="single").set_value(True).run()
+    app.button(key="page-top-next").click().run()  # one-outlet facts come last: fact 7
+    assert any("Abramovich" in c and "only this outlet reports it" in c for c in cells(app))
+
+
+def test_passages_carry_their_language(app: AppTest) -> None:
+    shown = cells(app)
+    russian = [c for c in shown if 'lang="ru"' in c]
+    assert len(russian) == 5  # Lenta.ru reports five of the six facts, in Russian
+    assert all('<span class="px-lang" title="Russian">RU</span>' in c for c in russian)
+    assert any(sentence(LENTA, "withdraw") in c for c in russian)
+    english = [c for c in shown if 'lang="en"' in c]
+    assert english and all('title="English">EN</span>' in c for c in english)
+    # Word choice compares outlets of one language: Lenta.ru is the only Russian outlet shown,
+    # so none of its words is marked; TASS's are (against the other English outlets).
+    assert not any("<mark" in c for c in russian)
+    assert any('<mark class="px-term">Kiev</mark>' in c for c in shown)
+
+
+def test_row_heading_is_a_shown_outlets_passage(app: AppTest) -> None:
+    first, *_ = headings(app)
+    assert sentence("Reuters", "withdraw") in first and "</span> Reuters</span>" in first
+    # Erdogan's representative passage is Al Jazeera's, which is not shown: the shown cell with
+    # the highest probability (TASS, 0.93) heads the row instead.
+    erdogan = headings(app)[3]
+    assert sentence("TASS", "erdogan") in erdogan and "</span> TASS</span>" in erdogan
+    choose_outlets(app, [LENTA, "TASS"])
+    for heading in headings(app):
+        assert "</span> TASS</span>" in heading or "</span> Lenta.ru</span>" in heading
+
+
+def test_facts_told_differently_come_first_and_say_how(app: AppTest) -> None:
+    assert "Facts told differently first (2)" in [t.label for t in app.toggle]
+    app.toggle(key="differ").set_value(True).run()
+    first, second, *_ = headings(app)
+    assert sentence("Reuters", "withdraw") in first
+    assert "Told differently by The Kyiv Independent and TASS&#58; one denies it" in first
+    assert sentence("Reuters", "casualties") in second
+    assert ("Told differently by The Kyiv Independent and Lenta.ru&#58; differ on the "
+            "number") in second
+    assert ("Told differently by The Kyiv Independent and Reuters&#58; differ on the "
+            "number") in second
+    assert app.query_params["differ"] in ("1", ["1"])
 
 
 def test_read_in_article_shows_full_text_with_passage_marked(app: AppTest) -> None:
-    app.button(key=f"read-{topic('crimea')}-Reuters").click().run()
+    key = f"read-{topic('erdogan')}-Kyiv Independent"  # a closest passage
+    app.button(key=key).click().run()
     text = page(app)
-    assert '<div class="px-article">' in text
-    assert ('<mark class="px-passage">Under the proposals, Crimea&#39;s status would be '
-            "discussed") in text
-    assert "Turkish President Tayyip Erdogan opened the talks" in text  # the rest of the article
+    assert '<div class="px-article" lang="en">' in text
+    assert '<mark class="px-passage">Ukraine&#39;s negotiators laid out a plan' in text
+    assert "Russia claimed it would reduce attacks" in text  # the rest of the article
     assert [b.proto.url for b in app.get("link_button")] == [
-        "https://www.reuters.com/world/europe/istanbul-talks"]
-    app.button(key=f"close-{topic('crimea')}").click().run()
-    assert '<div class="px-article">' not in page(app)
+        "https://kyivindependent.com/istanbul-round"]
+    app.button(key=f"close-{topic('erdogan')}").click().run()
+    assert '<div class="px-article"' not in page(app)
+
+
+def test_side_by_side_pages_through_many_facts(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = build_synthetic_store(tmp_path / "big.db", n_articles=60, n_outlets=4, n_topics=25)
+    at = open_app(path, monkeypatch)
+    assert "Facts 1 to 5 of 25" in page(at) and len(headings(at)) == 5
+    at.button(key="page-top-next").click().run()
+    assert "Facts 6 to 10 of 25" in page(at)
+    assert at.query_params["fact"] in ("6", ["6"])
+    for _ in range(3):
+        at.button(key="page-bottom-next").click().run()
+    assert "Facts 21 to 25 of 25" in page(at) and len(headings(at)) == 5
+    assert at.button(key="page-top-next").disabled
 
 
 def test_events_view_lists_events_and_who_reported_first(app: AppTest) -> None:
     show(app, "Events")
     events = app.dataframe[0].value
     assert list(events["Event"]) == ["Russia-Ukraine talks in Istanbul", "Bucha"]
-    assert list(events["Articles"]) == [5, 2]
+    assert list(events["Articles"]) == [6, 2]
     firsts = app.dataframe[1].value
-    assert list(firsts["Outlet"])[:2] == ["TASS", "Reuters"]
+    assert list(firsts["Outlet"])[:3] == ["TASS", "Reuters", LENTA]
     assert firsts["Hours after first"].iloc[1] == pytest.approx(0.8)
     assert len(app.get("plotly_chart")) == 1
-    assert "order they first reported" in page(app)
 
 
 def test_event_picker_switches_event(app: AppTest) -> None:
-    app.sidebar.selectbox(key="event").set_value("ev-bucha").run()
+    app.sidebar.selectbox(key="event").set_value(BUCHA_EVENT_ID).run()
     assert outlets_widget(app).value == ["Reuters", "TASS"]
     assert "staged provocation by Kiev" in page(app)
     outlets_widget(app).set_value(["TASS"]).run()
     assert "Pick at least two outlets" in app.info[0].value
 
 
-def test_coverage_view_heatmap_and_omissions(app: AppTest) -> None:
+def test_coverage_heatmap_names_columns_on_top_and_keeps_quotes(app: AppTest) -> None:
+    choose_outlets(app, ["Reuters", "Al Jazeera", "TASS"])
     show(app, "Coverage and omissions")
-    assert len(app.get("plotly_chart")) == 1
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    heat = spec["data"][0]
+    assert spec["layout"]["xaxis"]["side"] == "top"
+    assert heat["x"] == ["Reuters", "Al Jazeera", "TASS"]
+    labels = " ".join(heat["y"])
+    assert 'watch "whether' in labels and 'leave".' in labels and "&quot;" not in labels
+    assert "Russia's Defence" not in labels and "&#39;" not in labels
+    assert ["0.93", "0.85", "closest 0.31"] in heat["text"]  # scepticism
+    assert ["0.89", "not reported", "0.93"] in heat["text"]  # Crimea: Al Jazeera is silent
     gaps = app.dataframe[0].value
-    rows = set(zip(gaps["Outlet"], gaps["What"], gaps["Fact"], strict=True))
-    assert ("TASS", "left out (most others reported it)", TOPIC_LABELS["skeptic"]) in rows
-    assert ("Al Jazeera", "only this outlet reported it", TOPIC_LABELS["abramovich"]) in rows
-    assert ("Al Jazeera", "left out (most others reported it)", TOPIC_LABELS["crimea"]) in rows
-    assert all(o != "Reuters" for o, *_ in rows)
-    assert "A grey 'not reported' cell is a gap" in page(app)
+    rows = set(zip(gaps["Outlet"], gaps["What"], strict=True))
+    assert ("TASS", "left out (most others reported it)") in rows
+    assert ("Al Jazeera", "only this outlet reported it") in rows
+    assert "more than half of the event's other outlets" in page(app)
 
 
 def test_word_choice_view_bars_and_substitutions(app: AppTest) -> None:
     show(app, "Word choice")
-    chart = app.get("plotly_chart")[0]
-    spec = json.loads(chart.proto.spec)
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
     terms = {t for trace in spec["data"] for t in trace["y"]}
-    assert {"Kiev", "invasion", "ceasefire", "scale down"} <= terms
+    assert {"Kiev", "invasion", "scale down"} <= terms
     subs = app.dataframe[0].value
     assert ("TASS", "Kiev", "others say: Kyiv") in set(
         zip(subs["Outlet"], subs["This outlet writes"], subs["Where others write"], strict=True))
-    assert "log-odds z-score" in page(app)
-    verbs = app.dataframe[1].value
-    assert ("attribution verb", "The Kyiv Independent", "claimed") in set(
-        zip(verbs["Kind"], verbs["Outlet"], verbs["Word"], strict=True))
-    assert ("hedge or distancing", "Al Jazeera", "whether") in set(
-        zip(verbs["Kind"], verbs["Outlet"], verbs["Word"], strict=True))
 
 
-def test_tone_and_sourcing_view(app: AppTest) -> None:
+def test_tone_view_says_not_measured_for_russian(app: AppTest) -> None:
     show(app, "Tone and sourcing")
-    assert len(app.get("plotly_chart")) == 1
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    heat = spec["data"][0]
+    lenta = heat["x"].index(LENTA)
+    said = [row[lenta] for row in heat["text"]]
+    assert "not measured" in said and "0.00" not in said
+    assert "-0.40" in [row[heat["x"].index("The Kyiv Independent")] for row in heat["text"]]
     sources = app.dataframe[0].value
     assert ("TASS", "Vladimir Medinsky", 2) in set(
         zip(sources["Outlet"], sources["Source"], sources["Times quoted"], strict=True))
-    assert "from -1 (red, negative) to +1 (blue, positive)" in page(app)
 
 
-def test_search_is_case_insensitive_and_marks_matches(app: AppTest) -> None:
+def test_search_marks_matches_and_reads_in_article(app: AppTest) -> None:
     show(app, "Search")
     app.text_input(key="query").set_value("CRIMEA").run()
     text = page(app)
-    assert "3 passages contain 'CRIMEA'" in text
+    assert "3 passages contain &#39;CRIMEA&#39;." in text
     assert 'discuss the status of <mark class="px-term">Crimea</mark> separately' in text
-    assert "talks on occupied <mark" in text
+    hit = next(b for b in app.button if b.key and b.key.startswith("read-search-"))
+    hit.click().run()
+    assert '<mark class="px-passage">' in page(app)
     app.text_input(key="query").set_value("Bucha").run()
     assert "0 passages contain" in page(app)  # only this event by default
     app.checkbox(key="query-event").uncheck().run()
-    assert "2 passages contain 'Bucha'" in page(app)
+    assert "2 passages contain" in page(app)
 
 
 def test_label_filters_restrict_outlets(app: AppTest) -> None:
     app.sidebar.multiselect(key="label-kind").set_value(["wire", "russian_state"]).run()
     assert outlets_widget(app).options == ["TASS", "Reuters"]
-    assert outlets_widget(app).value == ["TASS", "Reuters"]
+    assert outlets_widget(app).value == ["Reuters", "TASS"]
     assert '<div class="px-outlet-head">Al Jazeera</div>' not in page(app)
 
 
-def test_classroom_from_url_one_fact_at_a_time(store_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PARALLAX_STORE", str(store_path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["classroom"] = "1"
-    at.run()
-    text = page(at)
-    assert "font-size:28px" in text and '[data-testid="stSidebar"]' in text
-    assert "Fact 1 of 5" in text
-    assert f'<div class="px-topic">{TOPIC_LABELS["withdraw"]}</div>' in text
-    assert "Not reported by" not in text  # everyone reported the withdrawal
-    at.button(key="fact-next").click().run()
-    at.button(key="fact-next").click().run()
-    text = page(at)
-    assert "Fact 3 of 5" in text and "Crimea" in text
-    assert "Not reported by Al Jazeera" in text
-    at.button(key="fact-prev").click().run()
-    assert "Fact 2 of 5" in page(at)
-    assert at.button(key="fact-prev").disabled is False
-    at.button(key="exit-classroom").click().run()
-    assert "classroom" not in at.query_params
-    assert "Fact 2 of 5" not in page(at)
-    assert '<div class="px-outlet-head">TASS</div>' in page(at)
-
-
-def test_classroom_toggle_sets_url_parameter(app: AppTest) -> None:
+def test_classroom_one_fact_at_a_time(app: AppTest) -> None:
     app.sidebar.toggle(key="classroom").set_value(True).run()
-    assert app.query_params["classroom"] == ["1"] or app.query_params["classroom"] == "1"
-    assert "Fact 1 of 5" in page(app)
+    text = page(app)
+    assert "font-size:28px" in text and '[data-testid="stSidebar"]' in text
+    assert "Fact 1 of 6" in text and app.query_params["classroom"] in ("1", ["1"])
+    assert app.button(key="fact-next").proto.shortcut.lower() == "right"
+    app.button(key="fact-next").click().run()
+    app.button(key="fact-next").click().run()
+    text = page(app)
+    assert "Fact 3 of 6" in text and sentence("TASS", "crimea") in text
+    assert app.query_params["fact"] in ("3", ["3"])
+    assert "fact=3&classroom=1" in app.code[-1].value
+    app.button(key="fact-prev").click().run()
+    assert "Fact 2 of 6" in page(app)
+    app.button(key="exit-classroom").click().run()
+    assert "classroom" not in app.query_params
+    assert "Fact 2 of 6" not in page(app) and "Facts 1 to 5 of 6" in page(app)
 
 
-def test_hostile_text_is_shown_inert_everywhere(app: AppTest) -> None:
+def test_hostile_text_never_reaches_markdown(store_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outlet names, titles, passages, labels, the query and a link's parameters: shown as
+    text through the escaping module, never rendered as Markdown, LaTeX or HTML."""
+    bad = "[x](javascript:alert(9)) ![p](http://evil.example/q.png) :red[q] $y^2$ <b>q</b>"
+    app = open_app(store_path, monkeypatch, outlets=f"Reuters,{bad},x", view=bad, event=EVENT_ID)
+    seen = [markdown_free(app)]
     choose_outlets(app, ["Reuters", HOSTILE_OUTLET])
     app.button(key=f"read-{topic('withdraw')}-{HOSTILE_OUTLET}").click().run()
-    seen = bodies(app)
+    seen.append(markdown_free(app))
     show(app, "Search")
-    app.text_input(key="query").set_value("alert").run()
-    seen += bodies(app)
+    for query in (bad, "alert"):
+        app.text_input(key="query").set_value(query).run()
+        seen.append(markdown_free(app))
     for view in ("Events", "Coverage and omissions", "Word choice", "Tone and sourcing"):
         show(app, view)
+        seen.append(markdown_free(app))
         for chart in app.get("plotly_chart"):  # plotly renders <b>, <a href> in labels
             assert "<b>" not in chart.proto.spec and "<script" not in chart.proto.spec
     app.sidebar.toggle(key="classroom").set_value(True).run()
-    seen += bodies(app)
+    seen.append(markdown_free(app))
     joined = "\n".join(seen)
-    assert "&lt;script&gt;alert" in joined  # shown, as text
-    assert "Pwn &lt;b&gt;Daily&lt;/b&gt;" in joined
+    assert "&lt;script&gt;alert" in joined and "Pwn &lt;b&gt;Daily&lt;/b&gt;" in joined
+    assert "This link could not be opened exactly" in seen[0]
     for body in seen:
         low = body.lower()
         for tag in ("<script", "<img", "<iframe", "<a ", "<b>"):
-            assert tag not in low, body
-        assert "](javascript" not in low and "javascript:" not in low, body
-        assert "![" not in body and ":red[" not in body and "$x^2$" not in body, body
+            assert tag not in low
+        assert "javascript:" not in low and "](" not in body and "![" not in body
+        assert ":red[" not in body and "$x^2$" not in body and "$y^2$" not in body
     assert not app.get("link_button")  # a javascript: URL gets no link
 
 
-def test_downloads_carry_provenance(store_path: Path) -> None:
-    frames, missing = data.load_tables(str(store_path), RUN_ID)
+def markdown_free(at: AppTest) -> str:
+    """The page's HTML, after checking that no Markdown-rendering element carries text from
+    the data or the user (only the dashboard's own words go there)."""
+    assert not at.exception, at.exception
+    for element in (*at.markdown, *at.caption, *at.info, *at.warning, *at.error,
+                    *at.subheader, *at.title, *at.toggle, *at.checkbox, *at.button):
+        said = str(getattr(element, "value", "")) + str(getattr(element, "label", ""))
+        for word in ("Pwn", "evil", "javascript", "alert", "Totally normal"):
+            assert word not in said, said
+    return page(at)
+
+
+def test_download_is_the_export_table(store_path: Path) -> None:
+    """The side-by-side download is the library's side-by-side table, run id first, written by
+    ``compare.export.to_bytes``: the same bytes as ``parallax export side-by-side``."""
+    _frames, missing = data.load_tables(str(store_path), RUN_ID)
     assert missing == ()
-    cells = tables.side_by_side(frames, EVENT_ID, ["TASS", "Reuters"])
     with Store(store_path, readonly=True) as store:
-        prov = tables.provenance(store.latest_run())
-    assert prov["model"] == "hashing:512"
-    csv = pd.read_csv(io.BytesIO(data.to_bytes(cells, "csv", prov)))
-    assert list(csv.columns[:3]) == ["run_id", "model", "params"]
-    assert set(csv["run_id"]) == {RUN_ID}
-    assert json.loads(csv["params"].iloc[0])["threshold"] == 0.6
-    assert "Medinsky" in " ".join(csv["text"].fillna(""))
-    lines = data.to_bytes(cells, "jsonl", prov).decode().splitlines()
-    assert len(lines) == len(cells) and json.loads(lines[0])["run_id"] == RUN_ID
-    table = pq.read_table(io.BytesIO(data.to_bytes(cells, "parquet", prov)))
-    assert json.loads(table.schema.metadata[b"parallax.provenance"])["run_id"] == RUN_ID
-    with pytest.raises(ValueError, match="xlsx"):
-        data.to_bytes(cells, "xlsx", prov)
+        run = store.latest_run()
+    prov = tables.provenance(run)
+    frame = data.side_by_side_export(str(store_path), RUN_ID, prov, EVENT_ID, DEFAULT, False)
+    assert list(frame.columns[:6]) == ["run_id", "event_id", "event_label", "fact_id",
+                                       "fact_label", "n_outlets"]
+    assert list(frame.columns[6:8]) == ["Reuters", "Reuters probability"]
+    assert len(frame) == 6 and set(frame["run_id"]) == {RUN_ID}
+    row = frame.set_index("fact_id").loc[topic("withdraw")]
+    assert row[LENTA] == sentence(LENTA, "withdraw") and row["n_outlets"] == 4
+    assert row["Kyiv Independent probability"] == pytest.approx(0.61)
+    assert data.to_bytes(frame, "csv", prov) == export.to_bytes(frame, "csv", prov)
+    csv = pd.read_csv(io.BytesIO(data.to_bytes(frame, "csv", prov)))
+    assert sentence(LENTA, "crimea") in set(csv[LENTA])
+    with pytest.raises(ValueError, match="unknown export format"):
+        data.to_bytes(frame, "docx", prov)
 
 
 def test_handout_is_printable_and_escaped(store_path: Path) -> None:
     frames, _ = data.load_tables(str(store_path), RUN_ID)
-    outlets = ["Kyiv Independent", HOSTILE_OUTLET]
-    cells = tables.side_by_side(frames, EVENT_ID, outlets)
-    doc = views.handout(cells, outlets, {}, "Istanbul <talks>", "run run-test")
+    grid = gr.fact_grid(gr.event_grid(frames, EVENT_ID), ["Kyiv Independent", HOSTILE_OUTLET],
+                        include_single=True)
+    doc = views.handout(grid, {}, {}, "Istanbul <talks>", "run run-test")
     assert doc.startswith("<!doctype html>") and "@media print" in doc
-    assert "Not reported by Kyiv Independent" in doc  # no registry names passed
+    assert "Not reported by Pwn &lt;b&gt;Daily" in doc and "Weaker link" in doc
     assert "<script" not in doc and "&lt;script&gt;" in doc
     assert "Istanbul &lt;talks&gt;" in doc
 
@@ -266,25 +387,22 @@ def test_handout_is_printable_and_escaped(store_path: Path) -> None:
 def test_store_without_analysis_says_what_to_run(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     path = build_store(tmp_path / "raw.db", analyze=False)
-    monkeypatch.setenv("PARALLAX_STORE", str(path))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = open_app(path, monkeypatch)
     assert [c.value for c in at.code] == [f"parallax analyze --store {path}"]
-    assert "no finished analysis" in at.info[0].value
+    assert "no finished analysis" in page(at)
 
 
 def test_missing_and_empty_store_say_collect(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     missing = tmp_path / "nowhere.db"
-    monkeypatch.setenv("PARALLAX_STORE", str(missing))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = open_app(missing, monkeypatch)
     assert [c.value for c in at.code] == [f"parallax collect SOURCE --store {missing}"]
     assert not missing.exists()  # the dashboard never creates a store
     empty = tmp_path / "empty.db"
     Store(empty).close()
-    monkeypatch.setenv("PARALLAX_STORE", str(empty))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = open_app(empty, monkeypatch)
     assert [c.value for c in at.code] == [f"parallax collect SOURCE --store {empty}"]
-    assert "holds no articles" in at.warning[0].value
+    assert "holds no articles" in page(at)
 
 
 def test_view_switches_do_not_reread_the_store(app: AppTest,
@@ -319,6 +437,9 @@ def test_escape_and_highlight() -> None:
     safe = markup.escape_text(hostile)
     for raw in ("<", "[", "](", "$", ":red", "# h"):
         assert raw not in safe
+    assert markup.plotly_text('"Kiev" <b>&') == '"Kiev" &lt;b&gt;&amp;'
+    assert markup.language_badge("ru") == '<span class="px-lang" title="Russian">RU</span>'
+    assert "?" in markup.language_badge("<x>") and "<x>" not in markup.language_badge("<x>")
     assert markup.highlight_terms("Kiev, not Kievan; KIEV.", ["kiev"]) == (
         '<mark class="px-term">Kiev</mark>, not Kievan; <mark class="px-term">KIEV</mark>.')
     text = "One. Two <i>x</i>. Three."
@@ -326,3 +447,21 @@ def test_escape_and_highlight() -> None:
     assert markup.passage_span(text, "absent", 0, 3) == (0, 0)
     assert markup.safe_url("javascript:alert(1)") == ""
     assert markup.safe_url('https://a.example/?q="x"') == "https://a.example/?q=&quot;x&quot;"
+
+
+def test_a_users_registry_labels_are_shown_as_plain_words(
+        store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registry columns are the user's words: a filter's label (which Streamlit renders as
+    Markdown) gets only their letters, digits and spaces."""
+    registry = tmp_path / "outlets.csv"
+    column = "[x](javascript:alert(1)) :red[k] $z$"
+    registry.write_text(f'outlet,domains,"{column}"\nTASS,tass.com,a\nReuters,reuters.com,b\n',
+                        encoding="utf-8")
+    monkeypatch.setenv("PARALLAX_OUTLETS", str(registry))
+    st.cache_resource.clear()
+    try:
+        app = open_app(store_path, monkeypatch)
+        [label] = [m.label for m in app.sidebar.multiselect if m.key == f"label-{column}"]
+        assert label == "X javascript alert 1 red k z"
+    finally:
+        st.cache_resource.clear()

@@ -1,34 +1,34 @@
 """The real dashboard in a real headless Chromium (Playwright), over the fixture store.
 
-Set ``PARALLAX_BROWSER_STORE=PATH`` to run it over a real analysis instead. Screenshots go to
-``test-artifacts/`` (gitignored) so a person can look at them.
+Screenshots go to ``test-artifacts/`` (gitignored) so a person can look at them; the Istanbul
+demo's are taken by ``test_dashboard_demo.py``.
 """
 from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
-from dashboard_fixtures import build_store
+from dashboard_fixtures import (
+    BROWSER_ARGS,
+    CHROMIUM,
+    EVENT_ID,
+    HOSTILE_OUTLET,
+    ISTANBUL,
+    LENTA,
+    RUN_ID,
+    build_store,
+    serve,
+    wait_idle,
+)
 
-from corpus.store import Store
-from dashboard import launch
-
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-# Screenshots of a real analysis get their own names, so fixture shots are not overwritten.
-PREFIX = "real-" if os.environ.get("PARALLAX_BROWSER_STORE") else ""
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 
 pytestmark = [
     pytest.mark.real,
@@ -38,112 +38,143 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    chosen = os.environ.get("PARALLAX_BROWSER_STORE")
-    if chosen:
-        return Path(chosen)
-    return build_store(tmp_path_factory.mktemp("browser") / "s.db")
-
-
-@pytest.fixture(scope="module")
-def server(store_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "PARALLAX_STORE"}
-    proc = subprocess.Popen(launch.command(store_path, port=port, host="127.0.0.1"), cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"streamlit did not start: {out[-2000:]}")
-                time.sleep(0.3)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(build_store(tmp_path_factory.mktemp("browser") / "s.db")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Any]:
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=BROWSER_ARGS)
         yield chromium
         chromium.close()
 
 
-def test_side_by_side_classroom_and_csv_download(server: str, browser: object,
-                                                  store_path: Path) -> None:
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1600},
+                                  accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    yield tab
+    context.close()
+
+
+def open_url(page: Any, url: str) -> None:
+    page.goto(url)
+    page.locator(".px-cell").first.wait_for()
+    wait_idle(page)
+
+
+def test_side_by_side_reader_views_and_download(server: str, page: Any) -> None:
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(exist_ok=True)
-    with Store(store_path, readonly=True) as store:
-        run = store.latest_run()
-    assert run is not None
-    context = browser.new_context(  # type: ignore[attr-defined]
-        viewport={"width": 1280, "height": 1600}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(server)
-    page.get_by_role("button", name="Read in article").first.wait_for()
-    page.wait_for_timeout(800)
-    page.screenshot(path=str(ARTIFACTS / f"{PREFIX}side-by-side.png"))
-
+    open_url(page, server)
+    expect(page.locator(".px-weaker")).to_have_count(1)
+    expect(page.locator(".px-closest")).to_have_count(1)
+    expect(page.locator('.px-cell[lang="ru"] .px-lang')).to_have_count(5)
+    page.screenshot(path=str(ARTIFACTS / "side-by-side.png"))
     page.get_by_role("button", name="Read in article").first.click()
     page.locator(".px-article").wait_for()
     expect(page.locator("mark.px-passage")).to_have_count(1)
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / f"{PREFIX}reader.png"))
+    page.screenshot(path=str(ARTIFACTS / "reader.png"))
 
+    page.get_by_text("Coverage and omissions", exact=True).click()
+    page.get_by_text("Left out, and reported only here", exact=True).wait_for()
+    page.locator(".js-plotly-plot .xaxislayer-above .xtick text").first.wait_for()
+    wait_idle(page)
+    # The outlet names stand above the heatmap, and quotes are shown as quotes.
+    names_top = page.evaluate("document.querySelector('.xaxislayer-above .xtick text')"
+                              ".getBoundingClientRect().top")
+    plot_top = page.evaluate("document.querySelector('.heatmaplayer')"
+                             ".getBoundingClientRect().top")
+    assert names_top < plot_top
+    labels = page.locator(".yaxislayer-above .ytick text").all_text_contents()
+    assert labels and not any("&quot;" in t or "&#" in t for t in labels)
+    page.screenshot(path=str(ARTIFACTS / "coverage.png"))
     for view, heading, file in (
-        ("Coverage and omissions", "Left out, and reported only here", "coverage"),
         ("Word choice", "How each outlet attributes, hedges and intensifies", "word-choice"),
         ("Tone and sourcing", "Who each outlet quotes", "tone"),
         ("Events", "Who reported first, who followed", "events"),
     ):
         page.get_by_text(view, exact=True).click()
         page.get_by_text(heading, exact=True).wait_for()
-        page.wait_for_timeout(1500)  # let plotly draw
-        page.screenshot(path=str(ARTIFACTS / f"{PREFIX}{file}.png"))
+        wait_idle(page)
+        page.wait_for_timeout(1000)  # let plotly draw
+        page.screenshot(path=str(ARTIFACTS / f"{file}.png"))
+
     page.get_by_text("Side by side", exact=True).click()
     page.get_by_role("button", name="Read in article").first.wait_for()
-
-    page.get_by_text("Classroom mode").click()
-    page.get_by_text(re.compile(r"Fact 1 of \d+")).wait_for()
-    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
-    expect(page.locator('header[data-testid="stHeader"]')).to_be_hidden()
-    assert "classroom=1" in page.url
-    size = page.locator(".px-cell").first.evaluate("e => getComputedStyle(e).fontSize")
-    assert float(size.removesuffix("px")) >= 28
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / f"{PREFIX}classroom-1.png"))
-    page.get_by_role("button", name="Next >").click()
-    page.get_by_text(re.compile(r"Fact 2 of \d+")).wait_for()
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / f"{PREFIX}classroom-2.png"))
-
     with page.expect_download() as info:
         page.get_by_role("button", name="CSV").click()
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
-    assert rows, "the CSV download is empty"
-    assert {r["run_id"] for r in rows} == {run["run_id"]}
-    assert rows[0]["model"] and rows[0]["params"].startswith("{")
-    assert any(r["text"] for r in rows)
-    context.close()
+    assert len(rows) == 6 and {r["run_id"] for r in rows} == {RUN_ID}
+    assert list(rows[0])[:6] == ["run_id", "event_id", "event_label", "fact_id", "fact_label",
+                                 "n_outlets"]
+    assert dict(ISTANBUL[LENTA][4])["crimea"] in {r[LENTA] for r in rows}  # Cyrillic intact
+
+
+def test_deep_link_opens_fact_three_and_arrow_keys_move(server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    open_url(page, f"{server}/?event={EVENT_ID}&outlets=TASS,Al%20Jazeera,Reuters"
+                   "&view=side-by-side&fact=3&classroom=1")
+    expect(page.get_by_text("Fact 3 of 5")).to_be_visible()
+    expect(page.locator(".px-outlet-head")).to_have_text(["TASS", "Al Jazeera", "Reuters"])
+    expect(page.locator(".px-quote")).to_contain_text("Erdogan")
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
+    size = page.locator(".px-cell").first.evaluate("e => getComputedStyle(e).fontSize")
+    assert float(size.removesuffix("px")) >= 28
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "classroom-3.png"))
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_text("Fact 4 of 5")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_text("Fact 3 of 5")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_text("Fact 2 of 5")).to_be_visible()
+    wait_idle(page)
+    assert "fact=2" in page.url and "classroom=1" in page.url
+    link = page.locator('[data-testid="stCode"]').last.inner_text()
+    assert link.strip().startswith(server) and "fact=2&classroom=1" in link
+    # The copied link opens the same fact in a new browser tab.
+    other = page.context.new_page()
+    open_url(other, link.strip())
+    expect(other.get_by_text("Fact 2 of 5")).to_be_visible()
+
+
+def test_a_broken_link_shows_one_notice(server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    open_url(page, f"{server}/?event=ev-gone&outlets=Nobody&fact=x&classroom=2")
+    expect(page.locator(".px-notice")).to_have_count(1)
+    expect(page.locator(".px-notice")).to_contain_text("This link could not be opened exactly")
+    expect(page.get_by_text("Facts 1 to 5 of 6").first).to_be_visible()
+
+
+def test_hostile_names_and_queries_render_as_text(server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    query = "[q](javascript:alert(3)) ![p](http://evil.example/s.png) :red[q] $y^2$"
+    open_url(page, f"{server}/?event={EVENT_ID}&outlets=Reuters,{quote(HOSTILE_OUTLET)}")
+    expect(page.locator(".px-outlet-head").nth(1)).to_have_text(HOSTILE_OUTLET)
+    expect(page.get_by_text(":red[red] $x^2$ **bold**.")).to_have_count(1)
+    page.get_by_text("Search", exact=True).click()
+    box = page.get_by_label("Search passages (case-insensitive)")
+    box.fill(query)
+    box.press("Enter")
+    expect(page.locator(".px-run").last).to_contain_text(re.compile(r"0 passages contain"))
+    wait_idle(page)
+    expect(page.locator(".px-run").last).to_contain_text(query)
+    main = page.locator('[data-testid="stMain"], [data-testid="stSidebar"]')
+    for selector in ('img[src*="evil"]', 'a[href^="javascript"]', ".katex", "iframe",
+                     "script:not([src])", "b"):
+        assert main.locator(selector).count() == 0, selector
+    tag = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"] '
+                       f'[aria-label="{HOSTILE_OUTLET}"]').last
+    expect(tag).to_have_count(1)
