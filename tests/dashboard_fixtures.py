@@ -449,14 +449,14 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 def serve(store_path: Path) -> Iterator[str]:
     """``streamlit run dashboard/app.py`` over ``store_path`` on a free 127.0.0.1 port; yields
     its URL and stops it afterwards."""
-    from dashboard import launch
+    from compare.workflows import dashboard_command
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     env = {k: v for k, v in os.environ.items() if k != "PARALLAX_STORE"}
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen(launch.command(store_path, port=port, host="127.0.0.1"), cwd=root,
+    proc = subprocess.Popen(dashboard_command(Path(store_path), port=port, host="127.0.0.1"), cwd=root,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
