@@ -233,9 +233,17 @@ def _alignment(event_id: str, topic_id: str, a: int, b: int, p: float, passages:
             "passage_id_b": passages["passage_id"].iat[b],
             "outlet_a": passages["outlet"].iat[a], "outlet_b": passages["outlet"].iat[b],
             "similarity": _cheap_similarity(signals, a, b), "probability": round(p, 4),
-            "relation": relation(signals.details[a], signals.details[b],
-                                 float(signals.chars[a].multiply(signals.chars[b]).sum()),
+            "relation": relation(signals.details[a], signals.details[b], _overlap(signals, a, b),
                                  signals.languages[a] == signals.languages[b])}
+
+
+def _overlap(signals: PassageSignals, a: int, b: int) -> float:
+    """How much of their wording two passages share: the character n-gram cosine, scaled by
+    their length ratio, so a short passage quoted inside a long one (whose extra clauses may
+    hold a "not") does not count as saying the same words."""
+    n_a, n_b = int(signals.n_words[a]), int(signals.n_words[b])
+    ratio = min(n_a, n_b) / max(n_a, n_b, 1)
+    return float(signals.chars[a].multiply(signals.chars[b]).sum()) * ratio
 
 
 def _row_alignments(event_id: str, topic_id: str, cells: Sequence[int], prob: _RowPairs,
