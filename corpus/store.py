@@ -320,10 +320,13 @@ class Store:
             )
 
     def runs(self, kind: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM runs" + (" WHERE kind = ?" if kind else "") + " ORDER BY started_at"
+        # Timestamps have one-second resolution: rowid (insertion order) breaks their ties.
+        sql = "SELECT rowid AS _order, * FROM runs" + (" WHERE kind = ?" if kind else "") + \
+            " ORDER BY started_at, rowid"
         out = []
         for r in self._query(sql, (kind,) if kind else ()):
             d = dict(r)
+            d.pop("_order")
             d["params"] = json.loads(d["params"] or "{}")
             d["summary"] = json.loads(d["summary"]) if d["summary"] else None
             out.append(d)
@@ -437,7 +440,7 @@ class Store:
                        frames: dict[str, pd.DataFrame], keep_runs: int) -> None:
         finished = [r[0] for r in db.execute(
             "SELECT run_id FROM runs WHERE kind = 'analyze' AND finished_at IS NOT NULL "
-            "AND run_id != ? ORDER BY finished_at DESC", (run_id,))]
+            "AND run_id != ? ORDER BY finished_at DESC, rowid DESC", (run_id,))]
         for old in finished[max(keep_runs - 1, 0):]:
             for name in frames:
                 db.execute(f"DELETE FROM result_{name} WHERE run_id = ?", (old,))
@@ -456,5 +459,6 @@ class Store:
 
     def latest_run(self, kind: str = "analyze") -> dict[str, Any] | None:
         """The most recent finished run of this kind, or None."""
-        done = [r for r in self.runs(kind) if r["finished_at"]]
-        return max(done, key=lambda r: r["finished_at"]) if done else None
+        done = [(r["finished_at"], n, r) for n, r in enumerate(self.runs(kind))
+                if r["finished_at"]]
+        return max(done, key=lambda t: (t[0], t[1]))[2] if done else None
