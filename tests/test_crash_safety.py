@@ -59,3 +59,53 @@ def test_sigkill_mid_collection_then_rerun(tmp_path):
     assert all(a.text.startswith(f"Report {a.source_id[1:]}:") for a in articles)
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# An analysis killed at its worst moment: every result row of the new run written, the
+# transaction not yet committed (the kill comes from inside write_results), or mid-computation.
+_KILLED_ANALYSIS = """
+import os, signal, sys
+import compare.analyze as analyze_module
+from corpus.store import Store
+where = sys.argv[2]
+if where == "write":
+    Store._prune_results = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+else:
+    analyze_module.framing_signals = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+with Store(sys.argv[1]) as store:
+    analyze_module.analyze(store, embedder="hashing:512")
+"""
+
+
+def _kill_analysis(store_path, where):
+    done = subprocess.run([sys.executable, "-c", _KILLED_ANALYSIS, str(store_path), where],
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+
+def test_analysis_killed_mid_run_leaves_the_previous_run_readable(tmp_path):
+    from compare.analyze import analyze
+    from compare.runs import RESULT_TABLES, load_run
+    from tests.analysis_fixture import write_records
+
+    path = tmp_path / "s.db"
+    with Store(path) as store:
+        collect([str(write_records(tmp_path))], store)
+        before = analyze(store, embedder="hashing:512")
+        extra = tmp_path / "more.jsonl"
+        extra.write_text(json.dumps({"id": "late", "outlet": "Late Wire", "url": "https://l.example/1",
+                                     "title": "Istanbul talks", "published": "2022-03-30",
+                                     "text": "Talks in Istanbul ended without a ceasefire."}) + "\n")
+        collect([str(extra)], store)
+    for where in ("compute", "write"):
+        _kill_analysis(path, where)
+        with Store(path, readonly=True) as store:
+            again = load_run(store)
+            assert again.run_id == before.run_id
+            for name in RESULT_TABLES:
+                assert len(again.frames[name]) == len(before.frames[name]), (where, name)
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Store(path) as store:  # and the next analysis completes
+        assert analyze(store, embedder="hashing:512").run_id != before.run_id
