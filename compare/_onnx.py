@@ -119,8 +119,24 @@ def _quantise(source: Path, out: Path) -> None:
 
     nodes = [n.name for n in onnx.load(str(source)).graph.node
              if n.op_type == "MatMul" and n.name.endswith(_INT8_NODES)]
-    quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True,
-                     nodes_to_quantize=nodes)
+    # onnxruntime logs a hint to "pre-process" models on the root logger; it concerns static
+    # quantisation of vision models and would only puzzle a user here.
+    hint = _DropMessage("pre-processing before quantization")
+    logging.getLogger().addFilter(hint)
+    try:
+        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True,
+                         nodes_to_quantize=nodes)
+    finally:
+        logging.getLogger().removeFilter(hint)
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
 
 
 @lru_cache(maxsize=4)

@@ -297,7 +297,8 @@ def _load_use(threads: int) -> Any:
 def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     """Build an embedder from its explicit name.
 
-    Names: ``"st:all-MiniLM-L6-v2"`` (default), ``"use:multilingual-v3"``, ``"hashing:DIM"``.
+    Names: ``"st:all-MiniLM-L6-v2"`` (default), ``"use:multilingual-v3"``,
+    ``"onnx:all-MiniLM-L6-v2"``, ``"onnx-int8:all-MiniLM-L6-v2"``, ``"hashing:DIM"``.
     Nothing heavy is imported here: models load on first use.
 
     Raises:
@@ -316,7 +317,8 @@ def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     if kind == "use":
         return UniversalSentenceEncoder(arg or "multilingual-v3")
     raise EmbedderError(f"unknown embedder '{spec}': use 'st:all-MiniLM-L6-v2', "
-                        "'use:multilingual-v3' or 'hashing:512'")
+                        "'use:multilingual-v3', 'onnx:all-MiniLM-L6-v2', "
+                        "'onnx-int8:all-MiniLM-L6-v2' or 'hashing:512'")
 
 
 def text_hash(text: str) -> str:
