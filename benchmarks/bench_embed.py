@@ -8,7 +8,8 @@ average, a long tail to the model's 256-token cut).
 Measured, interleaved in rounds (``--repeat``) inside one process that loaded every model once,
 so machine load hits each path alike; the table shows the median round and the best one:
 - (a) raw: ``SentenceTransformer.encode`` of the packaged all-MiniLM-L6-v2 at its best batch
-  size of those tried (``--raw-batches``), the library's own length sort, all texts in one call;
+  size and torch thread count of those tried (``--raw-batches``, ``--raw-threads``), the
+  library's own length sort, all texts in one call;
 - (b) ``embed_texts`` cold: the project's path on a new store (token-length sort over the whole
   job, cache writes every ``CHUNK_SIZE`` texts);
 - (c) ``embed_texts`` warm: the same texts again on that store (every vector from the cache);
@@ -69,8 +70,11 @@ def _timed(fn: Callable[[], Any], n: int) -> dict[str, float]:
     return {"rate": n / wall, "cpu_rate": n / cpu}
 
 
-def measure(texts: list[str], repeat: int, raw_batches: list[int]) -> dict[str, list[dict]]:
+def measure(texts: list[str], repeat: int, raw_batches: list[int],
+            raw_threads: list[int]) -> dict[str, list[dict]]:
     """Every path, ``repeat`` interleaved rounds; a new store for each cold measurement."""
+    import torch
+
     from compare.embed import embed_texts, make_embedder
     from corpus.store import Store
 
@@ -86,9 +90,18 @@ def measure(texts: list[str], repeat: int, raw_batches: list[int]) -> dict[str, 
     for model in [st, *others]:
         model.encode(warm_up)
     n = len(texts)
+    default_threads = torch.get_num_threads()
+
+    def raw_encode(batch: int, threads: int) -> None:
+        torch.set_num_threads(threads)
+        try:
+            raw.encode(texts, batch_size=batch, normalize_embeddings=True)
+        finally:
+            torch.set_num_threads(default_threads)
+
     paths: dict[str, Callable[[Path], Any]] = {
-        f"raw bs{b}": (lambda tmp, b=b: raw.encode(texts, batch_size=b, normalize_embeddings=True))
-        for b in raw_batches
+        f"raw bs{b} threads{t}": (lambda tmp, b=b, t=t: raw_encode(b, t))
+        for b in raw_batches for t in raw_threads
     }
 
     def cold(tmp: Path, model: Any = st) -> None:
@@ -153,7 +166,8 @@ def report(results: dict[str, list[dict]], n: int, startup: dict[str, float]) ->
     print("| path | passages/s (median) | best round | per CPU-second | ratio to (a) "
           "| of 250/s limit |")
     print("|---|---|---|---|---|---|")
-    label = {best_raw: f"(a) raw SentenceTransformer.encode, {best_raw.split()[-1]} (best)",
+    label = {best_raw: f"(a) raw SentenceTransformer.encode, {' '.join(best_raw.split()[1:])}"
+                       " (best)",
              "project cold": "(b) embed_texts cold (new store)",
              "project warm": "(c) embed_texts warm (cache hit)",
              "use:multilingual-v3 cold": "(d) use:multilingual-v3, embed_texts cold",
@@ -180,10 +194,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="distinct passages to embed")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--raw-batches", default="32,64",
-                        help="batch sizes tried for the raw encoder (its best one is (a))")
+                        help="batch sizes tried for the raw encoder (its best setting is (a))")
+    parser.add_argument("--raw-threads", default="1,2",
+                        help="torch thread counts tried for the raw encoder")
     args = parser.parse_args()
     texts = load_passages(args.n)
-    results = measure(texts, args.repeat, [int(b) for b in args.raw_batches.split(",")])
+    results = measure(texts, args.repeat, [int(b) for b in args.raw_batches.split(",")],
+                      [int(t) for t in args.raw_threads.split(",")])
     report(results, len(texts), startup_times())
 
 

