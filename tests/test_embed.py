@@ -54,8 +54,10 @@ def test_cache_embeds_nothing_twice(tmp_path):
     with Store(tmp_path / "s.db") as store:
         first = embed_texts(texts, model, store)
         assert sorted(model.seen) == ["another fact", "one fact"]
-        second = embed_texts(texts + ["new"], model, store)
+        report: dict[str, int] = {}
+        second = embed_texts(texts + ["new"], model, store, report=report)
     assert sorted(model.seen) == ["another fact", "new", "one fact"]
+    assert report == {"texts_embedded": 1}
     np.testing.assert_array_equal(first, second[:3])
 
 
