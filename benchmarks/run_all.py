@@ -1,4 +1,5 @@
-"""Run every benchmark in turn (collect, compare, dashboard, framing) and print each table.
+"""Run every benchmark in turn (collect, compare, match, analyze, dashboard, framing, embed) and
+print each table.
 
 By default each runs with quick settings (a few minutes in all on 2 cores); ``--full`` runs each
 script with its own defaults instead (bench_compare then takes ~15 min: the real model at 10k
@@ -25,6 +26,7 @@ QUICK = {
                          "--embed-sizes", "1000"],
     "bench_dashboard.py": ["--articles", "300", "--repeat", "1"],
     "bench_framing.py": [],
+    "bench_embed.py": ["--n", "1000", "--repeat", "1"],
 }
 
 
