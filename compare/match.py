@@ -133,10 +133,23 @@ class SameFactMatcher:
         first = np.ones(len(pairs), dtype=bool)
         first[1:] = np.any(pairs[1:] != pairs[:-1], axis=1)
         self.pairs_, self.similarity_ = pairs[first], scores[first]
-        self.probability_ = verifier.probability(
-            pair_features(signals, self.pairs_[:, 0], self.pairs_[:, 1])) if len(
-            self.pairs_) else np.zeros(0)
+        self.probability_ = verify_pairs(signals, self.pairs_, verifier)
         return self
+
+
+# Pairs scored per batch: the features of a pair read two 512-d rows, so 20,000 pairs hold
+# about 80 MB at a time instead of gigabytes for a 10,000-passage event's 275,000 candidates.
+VERIFY_BATCH = 20_000
+
+
+def verify_pairs(signals: PassageSignals, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
+    """The verifier's probability for each pair, in bounded batches."""
+    out = np.zeros(len(pairs))
+    for start in range(0, len(pairs), VERIFY_BATCH):
+        chunk = pairs[start : start + VERIFY_BATCH]
+        out[start : start + len(chunk)] = verifier.probability(
+            pair_features(signals, chunk[:, 0], chunk[:, 1]))
+    return out
 
 
 def best_links(pairs: np.ndarray, probability: np.ndarray, groups: Sequence[str]
