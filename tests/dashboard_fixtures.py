@@ -485,3 +485,20 @@ def wait_idle(page: Any) -> None:
     page.wait_for_selector(IDLE, state="attached")
     page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, state="attached")
+
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+
+
+def open_app(store_path: Path, monkeypatch: Any, **params: str) -> Any:
+    """The dashboard app run once by Streamlit's AppTest over ``store_path`` with these URL
+    parameters; fails the test when the script raised."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("PARALLAX_STORE", str(store_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at

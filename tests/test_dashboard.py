@@ -24,6 +24,7 @@ from dashboard_fixtures import (
     RUN_ID,
     build_store,
     build_synthetic_store,
+    open_app,
 )
 from streamlit.testing.v1 import AppTest
 
@@ -50,14 +51,6 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_store(tmp_path_factory.mktemp("dash") / "s.db")
 
 
-def open_app(store_path: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
-    monkeypatch.setenv("PARALLAX_STORE", str(store_path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_fixtures import BUCHA_EVENT_ID, EVENT_ID, ISTANBUL, LENTA, build_store
+from dashboard_fixtures import BUCHA_EVENT_ID, EVENT_ID, ISTANBUL, LENTA, build_store, open_app
 from streamlit.testing.v1 import AppTest
 
 from dashboard import grid as gr
@@ -24,14 +24,6 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_store(tmp_path_factory.mktemp("links") / "s.db")
 
 
-def open_link(store_path: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
-    monkeypatch.setenv("PARALLAX_STORE", str(store_path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def html(at: AppTest) -> str:
@@ -53,7 +45,7 @@ def param(at: AppTest, key: str) -> str:
 
 def test_deep_link_opens_that_fact_of_those_outlets(store_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    at = open_link(store_path, monkeypatch, event=EVENT_ID, outlets="TASS,Al Jazeera,Reuters",
+    at = open_app(store_path, monkeypatch, event=EVENT_ID, outlets="TASS,Al Jazeera,Reuters",
                    view="side-by-side", fact="3", classroom="1")
     assert outlets(at) == ["TASS", "Al Jazeera", "Reuters"]
     page = html(at)
@@ -69,7 +61,7 @@ def test_deep_link_opens_that_fact_of_those_outlets(store_path: Path,
 
 def test_the_url_follows_what_is_shown(store_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    at = open_link(store_path, monkeypatch)
+    at = open_app(store_path, monkeypatch)
     assert {k: param(at, k) for k in at.query_params} == {
         "event": EVENT_ID, "outlets": ",".join(DEFAULT), "view": "side-by-side", "fact": "1"}
     at.sidebar.radio(key="view").set_value("Word choice").run()
@@ -90,7 +82,7 @@ def test_the_url_follows_what_is_shown(store_path: Path,
 def test_a_broken_link_falls_back_with_one_notice(store_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   params: dict[str, str], said: str) -> None:
-    at = open_link(store_path, monkeypatch, **params)
+    at = open_app(store_path, monkeypatch, **params)
     [notice] = notices(at)
     assert NOTICE in notice and said in notice
     assert outlets(at) == DEFAULT
@@ -104,7 +96,7 @@ def test_a_broken_link_falls_back_with_one_notice(store_path: Path,
 
 def test_arrow_keys_page_the_side_by_side(store_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    at = open_link(store_path, monkeypatch)
+    at = open_app(store_path, monkeypatch)
     assert at.button(key="page-top-next").proto.shortcut.lower() == "right"
     assert at.button(key="page-top-prev").proto.shortcut.lower() == "left"
     assert not at.button(key="page-bottom-next").proto.shortcut  # one button per key
