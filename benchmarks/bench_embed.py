@@ -141,7 +141,7 @@ def startup_times(repeat: int = 5) -> dict[str, float]:
                                           title=f"Story {i}", text=f"Talks in Istanbul, {i}."))
         commands = {"--help": ["--help"], "status": ["status", "--store", db],
                     "export": ["export", "articles", "--store", db, "--out",
-                               str(Path(tmp) / "a.csv")]}
+                               str(Path(tmp) / "a.csv"), "--force"]}
         out = {}
         for name, args in commands.items():
             times = []
