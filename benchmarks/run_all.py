@@ -1,9 +1,11 @@
 """Run every benchmark in turn (collect, compare, match, analyze, dashboard, framing, embed) and
 print each table.
 
-By default each runs with quick settings (a few minutes in all on 2 cores); ``--full`` runs each
-script with its own defaults instead (bench_compare then takes ~15 min: the real model at 10k
-passages and the aligner at 100k).
+By default each runs with quick settings; ``--full`` runs each script with its own defaults
+instead (bench_compare then takes ~15 min: the real model at 10k passages and the aligner at
+100k). bench_analyze (end-to-end ``analyze`` on BASIL and ~1,000 articles, cold, warm and
+incremental) takes most of the time: about half an hour on 2 busy cores. Its ~10,000-article
+size runs only when asked: ``benchmarks/bench_analyze.py --sizes 10k``.
 
 ``--load STORE`` also runs the dashboard load test (``load_dashboard.py``: 1, 5, 10 and 30
 concurrent browsers on STORE, e.g. the demo store; slow, about 10 minutes).
@@ -24,6 +26,8 @@ QUICK = {
     "bench_collect.py": ["--records", "500"],
     "bench_compare.py": ["--sizes", "1000,10000", "--split-sizes", "1000",
                          "--embed-sizes", "1000"],
+    "bench_match.py": ["--sizes", "1000,10000"],
+    "bench_analyze.py": ["--sizes", "basil,1k"],
     "bench_dashboard.py": ["--articles", "300", "--repeat", "1"],
     "bench_framing.py": [],
     "bench_embed.py": ["--n", "1000", "--repeat", "1"],
