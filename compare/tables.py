@@ -19,6 +19,8 @@ from compare.match import SameFactMatcher, best_links
 from compare.verify import PassageSignals, reads_minilm
 from corpus.text import WORD
 
+Columns = dict[str, np.ndarray]  # one event's passage columns as arrays
+
 
 def short_hash(*parts: str, n: int = 12) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:n]
@@ -109,8 +111,11 @@ def fact_tables(event_id: str, passages: pd.DataFrame, signals: PassageSignals,
     """
     labels, cells = builder.labels_, builder.cells_
     ids = topic_ids(event_id, passages, labels)
+    # Plain arrays: the rows below read single cells, which pandas makes slow.
+    cols: Columns = {c: passages[c].to_numpy(dtype=object)
+                     for c in ("passage_id", "outlet", "text", "language")}
     threshold = matcher.threshold_
-    outlets = passages["outlet"].to_numpy(dtype=object)
+    outlets = cols["outlet"]
     prob = _RowPairs(builder.known_, score)
     members = pd.DataFrame({"row": labels, "i": np.arange(len(labels)), "cell": cells})
     row_cells = members[members["cell"]].groupby("row")["i"].apply(list).to_dict()
@@ -125,23 +130,23 @@ def fact_tables(event_id: str, passages: pd.DataFrame, signals: PassageSignals,
         rep = max(cell_idx, key=lambda i: (prob.mean(i, cell_idx), -i))
         row_outlets = {outlets[i]: i for i in cell_idx}
         topic_id = ids[rep]
-        texts = [str(passages["text"].iat[i]) for i in cell_idx]
+        texts = [str(cols["text"][i]) for i in cell_idx]
         topics.append({
             "event_id": event_id, "topic_id": topic_id,
-            "topic_label": readable_label(str(passages["text"].iat[rep])),
-            "terms": _shared_terms(texts, [str(passages["language"].iat[i]) for i in cell_idx])
+            "topic_label": readable_label(str(cols["text"][rep])),
+            "terms": _shared_terms(texts, [str(cols["language"][i]) for i in cell_idx])
             if len(cell_idx) > 1 else [],
-            "representative_passage_id": passages["passage_id"].iat[rep],
-            "representative_text": passages["text"].iat[rep],
+            "representative_passage_id": cols["passage_id"][rep],
+            "representative_text": cols["text"][rep],
             "n_passages": int(n_members[row]), "n_outlets": len(row_outlets),
             "outlets": sorted(row_outlets),
         })
         for outlet in event_outlets:
             coverage.append(_coverage_row(event_id, topic_id, outlet, row_outlets, cell_prob,
-                                          nearest.get((row, outlet)), rep, passages, signals,
+                                          nearest.get((row, outlet)), rep, cols, signals,
                                           threshold, closest_floor, int(n_members[row])))
-        alignments += _row_alignments(event_id, topic_id, cell_idx, prob, passages, signals)
-    alignments += _link_alignments(event_id, matcher, labels, cells, ids, passages, signals,
+        alignments += _row_alignments(event_id, topic_id, cell_idx, prob, cols, signals)
+    alignments += _link_alignments(event_id, matcher, labels, cells, ids, cols, signals,
                                    threshold, {(a["passage_id_a"], a["passage_id_b"])
                                                for a in alignments})
     return EventFacts(ids, topics, coverage, alignments)
@@ -203,14 +208,14 @@ def _cheap_similarity(signals: PassageSignals, a: int, b: int) -> float:
 
 def _coverage_row(event_id: str, topic_id: str, outlet: str, row_outlets: dict[str, int],
                   cell_prob: dict[int, float], nearest: tuple[int, float] | None, rep: int,
-                  passages: pd.DataFrame, signals: PassageSignals, threshold: float,
+                  passages: Columns, signals: PassageSignals, threshold: float,
                   closest_floor: float, n_members: int) -> dict[str, Any]:
     base = {"event_id": event_id, "topic_id": topic_id, "outlet": outlet}
     if outlet in row_outlets:
         i = row_outlets[outlet]
         p = cell_prob[i]
         return {**base, "covered": True, "n_passages": n_members if len(row_outlets) == 1 else 1,
-                "best_passage_id": passages["passage_id"].iat[i],
+                "best_passage_id": passages["passage_id"][i],
                 "similarity": 1.0 if i == rep else _cheap_similarity(signals, i, rep),
                 "status": "same" if np.isnan(p) or p >= threshold else "weaker",
                 "probability": round(p, 4) if not np.isnan(p) else np.nan,
@@ -223,15 +228,15 @@ def _coverage_row(event_id: str, topic_id: str, outlet: str, row_outlets: dict[s
     return {**base, "covered": False, "n_passages": 0, "best_passage_id": "",
             "similarity": _cheap_similarity(signals, j, rep),
             "status": "closest" if p >= closest_floor else "none",
-            "probability": round(p, 4), "closest_passage_id": passages["passage_id"].iat[j]}
+            "probability": round(p, 4), "closest_passage_id": passages["passage_id"][j]}
 
 
-def _alignment(event_id: str, topic_id: str, a: int, b: int, p: float, passages: pd.DataFrame,
+def _alignment(event_id: str, topic_id: str, a: int, b: int, p: float, passages: Columns,
                signals: PassageSignals) -> dict[str, Any]:
     return {"event_id": event_id, "topic_id": topic_id,
-            "passage_id_a": passages["passage_id"].iat[a],
-            "passage_id_b": passages["passage_id"].iat[b],
-            "outlet_a": passages["outlet"].iat[a], "outlet_b": passages["outlet"].iat[b],
+            "passage_id_a": passages["passage_id"][a],
+            "passage_id_b": passages["passage_id"][b],
+            "outlet_a": passages["outlet"][a], "outlet_b": passages["outlet"][b],
             "similarity": _cheap_similarity(signals, a, b), "probability": round(p, 4),
             "relation": relation(signals.details[a], signals.details[b], _overlap(signals, a, b),
                                  signals.languages[a] == signals.languages[b])}
@@ -247,7 +252,7 @@ def _overlap(signals: PassageSignals, a: int, b: int) -> float:
 
 
 def _row_alignments(event_id: str, topic_id: str, cells: Sequence[int], prob: _RowPairs,
-                    passages: pd.DataFrame, signals: PassageSignals) -> list[dict[str, Any]]:
+                    passages: Columns, signals: PassageSignals) -> list[dict[str, Any]]:
     """Every pair of cells in one row, with its probability (below the threshold: weaker)."""
     ordered = sorted(cells)
     return [_alignment(event_id, topic_id, a, b, prob.get(a, b), passages, signals)
@@ -255,15 +260,15 @@ def _row_alignments(event_id: str, topic_id: str, cells: Sequence[int], prob: _R
 
 
 def _link_alignments(event_id: str, matcher: SameFactMatcher, labels: np.ndarray,
-                     cells: np.ndarray, ids: Sequence[str], passages: pd.DataFrame,
+                     cells: np.ndarray, ids: Sequence[str], passages: Columns,
                      signals: PassageSignals, threshold: float,
                      seen: set[tuple[str, str]]) -> list[dict[str, Any]]:
     """Verified best links that no row holds (between rows, or to a support passage)."""
     rows = []
-    for k in best_links(matcher.pairs_, matcher.probability_, passages["outlet"].tolist()):
+    for k in best_links(matcher.pairs_, matcher.probability_, list(passages["outlet"])):
         a, b = (int(x) for x in matcher.pairs_[k])
         p = float(matcher.probability_[k])
-        key = (passages["passage_id"].iat[a], passages["passage_id"].iat[b])
+        key = (passages["passage_id"][a], passages["passage_id"][b])
         if p < threshold or key in seen:
             continue
         same_row = labels[a] == labels[b] and cells[a] and cells[b]
