@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from corpus.text import TOKEN
+
+if TYPE_CHECKING:  # datasketch pulls in scipy: imported where signatures are made, so commands
+    from datasketch import MinHash  # that never collect (status, export) start fast
 
 NUM_PERM = 128
 # Pinned so signatures stored by one version of datasketch stay comparable in the next.
@@ -47,6 +50,8 @@ def minhash_signature(text: str) -> np.ndarray | None:
     words = TOKEN.findall(normalise_text(text))
     if len(words) < MIN_WORDS_FOR_NEAR:
         return None
+    from datasketch import MinHash
+
     mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
     shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
     mh.update_batch([s.encode("utf-8") for s in sorted(shingles)])
@@ -58,6 +63,8 @@ class NearDuplicateIndex:
 
     def __init__(self, threshold: float = NEAR_THRESHOLD) -> None:
         self.threshold = threshold
+        from datasketch import MinHashLSH
+
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._signatures: dict[str, MinHash] = {}
         self._order: dict[str, int] = {}
@@ -65,6 +72,8 @@ class NearDuplicateIndex:
     def add(self, article_id: str, signature: np.ndarray) -> None:
         if article_id in self._signatures:
             return
+        from datasketch import MinHash
+
         mh = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=signature, scheme=SCHEME)
         self._lsh.insert(article_id, mh)
         self._signatures[article_id] = mh
@@ -76,6 +85,8 @@ class NearDuplicateIndex:
 
     def original_of(self, signature: np.ndarray) -> tuple[str, float]:
         """The earliest-indexed original whose estimated Jaccard reaches the threshold, and it."""
+        from datasketch import MinHash
+
         mh = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=signature, scheme=SCHEME)
         best = ("", 0.0)
         for candidate in sorted(self._lsh.query(mh), key=self._order.__getitem__):
