@@ -74,6 +74,11 @@ class Encoders:
         lite = main.name.startswith("hashing")
         return cls(main, main if lite else make_embedder(MULTILINGUAL_ENCODER))
 
+    def cross_language(self) -> Embedder | None:
+        """The encoder that puts every language in one space, None for ``--lite`` (hashing
+        reads words, not meanings)."""
+        return None if self.multilingual.name.startswith("hashing") else self.multilingual
+
     def describe(self) -> dict[str, str]:
         return {"model": self.main.name, "model_version": self.main.version,
                 "multilingual_model": self.multilingual.name,
@@ -133,15 +138,27 @@ def articles_frame(articles: list[Article]) -> pd.DataFrame:
     return frame
 
 
-def group_events(articles: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
-    """The ``events`` table: each article with its event id and label."""
+def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
+                 multilingual: Embedder | None = None, store: Store | None = None,
+                 report: dict[str, int] | None = None) -> pd.DataFrame:
+    """The ``events`` table: each article with its event id and label.
+
+    With ``multilingual`` (an encoder that reads every language) and articles in two or more
+    languages, each article's lead is embedded (cached in ``store``) so that articles in
+    different languages can form one event (``EventGrouper``, "Languages")."""
     check_params(EventGrouper, settings.events, "events")
     texts = [f"{t}\n\n{x}" for t, x in zip(articles["title"], articles["text"], strict=True)]
     grouper = None
     if settings.single_event:
         labels = np.zeros(len(articles), dtype=int)
     else:
-        grouper = EventGrouper(**settings.events).fit(texts, list(articles["published"]))
+        grouper = EventGrouper(**settings.events)
+        languages = list(articles["language"])
+        leads = None
+        if multilingual is not None and grouper.needs_leads(languages):
+            leads = embed_texts(grouper.leads(texts), multilingual, store, report=report)
+        grouper.fit(texts, list(articles["published"]), languages=languages,
+                    lead_embeddings=leads)
         labels = np.asarray(grouper.labels_)
     names = event_labels(texts, list(articles["title"]), labels,
                          fitted=grouper.words_ if grouper is not None else None)
@@ -209,8 +226,10 @@ def analyze(
         return finished
     provenance = _provenance(run_id, articles, settings, encoders)
     store.start_run("analyze", provenance, run_id=run_id)
+    timer.work["texts_embedded"] = 0
     with timer.stage("events"):
-        events = group_events(articles, settings)
+        events = group_events(articles, settings, encoders.cross_language(), store,
+                              report=timer.work)
     frames = _compute(store, articles, events, settings, encoders, provenance, timer, progress)
     run = AnalysisRun(run_id, provenance, frames)
     with timer.stage("write"):
@@ -259,7 +278,6 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
     with timer.stage("embed"):
         texts = passages["text"].tolist()
         english = np.flatnonzero(reads_minilm(passages["language"].to_numpy()))
-        timer.work["texts_embedded"] = 0
         use = embed_texts(texts, encoders.multilingual, store, progress=progress,
                           report=timer.work)
         main = np.zeros((len(texts), encoders.main.dim), dtype=np.float32)

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from compare.errors import SettingsError
-from compare.events import EventGrouper, article_features, b_cubed, event_labels
+from compare.events import (
+    EventGrouper,
+    article_features,
+    b_cubed,
+    cross_language_similarity,
+    event_labels,
+)
 
 # Two earthquakes of the same kind (shared vocabulary), their coverage by three outlets each,
 # and an unrelated story. Names, places, magnitudes and dates tell the earthquakes apart.
@@ -142,3 +148,60 @@ def test_b_cubed_matches_hand_computed_values() -> None:
     assert precision == pytest.approx(1.0) and recall == pytest.approx(0.5)
     with pytest.raises(ValueError):
         b_cubed([0], [0, 1])
+
+
+# The Chile earthquake as a Russian outlet reports it: no word, and no name spelling, in common
+# with the English coverage.
+CHILE_RU = ("Землетрясение магнитудой 7,1 произошло в Чили\n\nВ результате землетрясения "
+            "вблизи Вальпараисо погибли по меньшей мере 12 человек. Президент Габриэль Борич "
+            "объявил режим чрезвычайной ситуации.")
+
+
+def _leads_for(groups: list[int]) -> np.ndarray:
+    """Hand-made lead vectors: one direction per group (what a multilingual encoder gives
+    articles that report the same thing)."""
+    basis = np.eye(4, dtype=np.float32)
+    return basis[groups]
+
+
+def test_articles_in_two_languages_form_one_event_through_their_leads() -> None:
+    texts = [*CHILE, *JAPAN, CHILE_RU]
+    languages = ["en"] * 6 + ["ru"]
+    leads = _leads_for([0, 0, 0, 1, 1, 1, 0])
+    words_only = EventGrouper().fit(texts).labels_
+    assert words_only[6] not in words_only[:3]  # TF-IDF alone cannot read the Russian report
+    joined = EventGrouper().fit(texts, languages=languages, lead_embeddings=leads).labels_
+    assert joined.tolist() == [0, 0, 0, 1, 1, 1, 0]
+    off = EventGrouper(cross_language=False).fit(texts, languages=languages,
+                                                 lead_embeddings=leads).labels_
+    assert off.tolist() == words_only.tolist()
+
+
+def test_leads_never_change_pairs_in_one_language_or_of_unknown_language() -> None:
+    texts = [*CHILE, *JAPAN, *BUDGET]
+    everything_alike = np.full((len(texts), 4), 0.5, dtype=np.float32)
+    plain = EventGrouper().fit(texts).labels_.tolist()
+    one_language = EventGrouper().fit(texts, languages=["en"] * 7,
+                                      lead_embeddings=everything_alike).labels_.tolist()
+    assert one_language == plain
+    # an article whose language is unknown is compared by its words only
+    unknown = EventGrouper().fit(texts, languages=["en"] * 6 + [""],
+                                 lead_embeddings=everything_alike).labels_.tolist()
+    assert unknown == plain
+    # a second language: only the pairs across it are read from the leads
+    words = EventGrouper().fit(texts).graph_.toarray()
+    mixed = EventGrouper().fit(texts, languages=["en"] * 6 + ["de"],
+                               lead_embeddings=everything_alike).graph_.toarray()
+    np.testing.assert_array_equal(mixed[:6, :6], words[:6, :6])
+    assert np.all(mixed[6, :6] > words[6, :6])
+
+
+def test_cross_language_similarity_is_on_the_tfidf_scale() -> None:
+    cosines = np.array([0.0, 0.3, 0.38, 0.54, 0.7, 1.0])
+    predicted = cross_language_similarity(cosines)
+    assert predicted[0] == predicted[1] == 0.0  # unrelated leads count as nothing
+    assert np.all(np.diff(predicted) >= 0)
+    # a cross-language cosine of about 0.54 (0.66 in one language) reaches the default threshold
+    assert predicted[3] == pytest.approx(0.19, abs=0.01)
+    with pytest.raises(ValueError, match="languages and"):
+        EventGrouper().fit(_texts(), languages=["en"] * 7, lead_embeddings=np.ones((3, 4)))
