@@ -21,18 +21,26 @@ Per size, each measurement in a fresh subprocess (its peak resident memory is th
 ``ru_maxrss``: imports, both models and the run):
 
 - cold: a new store (split + embed + everything), default settings;
-- warm, changed setting: the same store with ``framing={"top_terms": 14}``: every event is
-  recomputed, passages and embeddings come from the store's caches;
+- warm, matching setting changed: the same store with ``alignment={"threshold": 0.69}``: every
+  event's fact rows are recomputed, passages and embeddings come from the store's caches;
+- warm, framing setting changed: that and ``framing={"top_terms": 14}``: the fact rows, coverage,
+  alignments and omissions of every event are kept, the framing table is recomputed;
 - warm, unchanged: the same settings again: the finished run is returned;
-- incremental (``1k`` only): 10 press releases not in the corpus added, run with the changed
-  setting again (the latest run's): untouched events are reused;
+- incremental (``1k`` only): 10 press releases not in the corpus added, run with the last
+  settings again (the latest run's): untouched events are reused;
 - pure embedding: the cold run's distinct passage texts embedded by the two encoders directly
   (``make_embedder(...).encode``, models loaded and warmed up first, no store): MiniLM on the
   English and undecided passages (those the pipeline gives MiniLM), the multilingual encoder on
   all. ``cold / pure`` is the run's cost over the model's (goal <= 1.3).
 
-Run: .venv/bin/python benchmarks/bench_analyze.py [--sizes basil,1k,10k]
-(default basil,1k; 10k takes one to two hours on 2 busy cores).
+``--lite`` runs the same measurements with the hashing embedder (``hashing:512``) and no pure
+embedding: what grows with the corpus around the models (split, events, matching, framing,
+writing). Embedding itself is one length-sorted pass, linear in the number of new texts; its
+ratio to the raw encoder is ``bench_embed.py``'s.
+
+Run: .venv/bin/python benchmarks/bench_analyze.py [--sizes basil,1k,10k] [--lite]
+(default basil,1k; 10k with the models takes two to three hours on 2 cores; with --lite,
+1k,10k takes about an hour).
 """
 from __future__ import annotations
 
@@ -64,7 +72,9 @@ JSONL_SOURCES = ("basil/articles.jsonl", "newswcl50/articles.jsonl",
 PRESS_RELEASES = {"Kremlin": "ukraine/kremlin_en_2021-10-24_2022-06-24.csv",
                   "President of Ukraine": "ukraine/president_gov_ua_en_2021-10-24_2022-06-24.csv"}
 SIZES = {"basil": 300, "1k": 1000, "10k": 10_000}
-CHANGED = {"framing": {"top_terms": 14}}
+MATCHING = {"alignment": {"threshold": 0.69}}
+CHANGED = {**MATCHING, "framing": {"top_terms": 14}}
+LITE_EMBEDDER = "hashing:512"  # what ``parallax analyze --lite`` uses
 COPY_SHIFT_DAYS = 1000
 SWAP_PROBABILITY = 0.15
 UNDATED = "2018-06-01"  # NewsWCL50's events are April-June 2018
@@ -238,18 +248,24 @@ def _run_worker(*args: str) -> dict[str, Any]:
 
 
 # -- one size ---------------------------------------------------------------------------------
-def measure_size(size: str, tmp: str) -> dict[str, Any]:
-    """Cold, warm (changed and unchanged), pure embedding, and for 1k the incremental run."""
+def measure_size(size: str, tmp: str, lite: bool = False) -> dict[str, Any]:
+    """Cold, warm (changed and unchanged), pure embedding (not with ``lite``), and for 1k the
+    incremental run."""
     store = str(Path(tmp) / f"{size}.db")
     records = corpus_records(size)
     add_records(store, records)
-    default, changed = json.dumps({}), json.dumps(CHANGED)
+    base: dict[str, Any] = {"embedder": LITE_EMBEDDER} if lite else {}
+    default, changed = json.dumps(base), json.dumps({**base, **CHANGED})
+    matching = json.dumps({**base, **MATCHING})
     result: dict[str, Any] = {"size": size, "records": len(records)}
     _progress(f"{size}: cold run on {len(records):,} articles")
     result["cold"] = _run_worker("analyze", store, default)
-    _progress(f"{size}: pure embedding ({result['cold']['seconds']:.0f} s cold)")
-    result["pure"] = _run_worker("embed", store)
-    _progress(f"{size}: warm, changed setting")
+    if not lite:
+        _progress(f"{size}: pure embedding ({result['cold']['seconds']:.0f} s cold)")
+        result["pure"] = _run_worker("embed", store)
+    _progress(f"{size}: warm, matching setting changed")
+    result["matching"] = _run_worker("analyze", store, matching)
+    _progress(f"{size}: warm, framing setting changed")
     result["changed"] = _run_worker("analyze", store, changed)
     _progress(f"{size}: warm, unchanged")
     result["unchanged"] = _run_worker("analyze", store, changed)
@@ -265,7 +281,8 @@ def _progress(message: str) -> None:
 
 
 # -- tables -----------------------------------------------------------------------------------
-RUNS = (("cold", "cold (new store)"), ("changed", "warm, changed setting"),
+RUNS = (("cold", "cold (new store)"), ("matching", "warm, matching setting changed"),
+        ("changed", "warm, framing setting changed"),
         ("unchanged", "warm, unchanged"), ("incremental", "incremental +10 articles"))
 
 
@@ -275,7 +292,8 @@ def _work(run: dict[str, Any]) -> str:
         return "finished run returned"
     return (f"split {work.get('articles_split', 0):,}, embedded "
             f"{work.get('texts_embedded', 0):,}, events {work.get('events_recomputed', 0):,} "
-            f"new / {work.get('events_reused', 0):,} reused")
+            f"new / {work.get('events_reused', 0):,} reused"
+            + (f" ({work['events_reframed']:,} reframed)" if work.get("events_reframed") else ""))
 
 
 def run_table(results: list[dict[str, Any]]) -> list[str]:
@@ -303,8 +321,9 @@ def ratio_table(results: list[dict[str, Any]]) -> list[str]:
     """Cold over pure embedding, and warm over cold, per corpus."""
     head = ("| corpus | distinct passages (MiniLM / all) | pure embedding s (MiniLM + "
             "multilingual) | embed stage s | cold / pure (goal <= 1.3) | same in CPU s | "
-            "warm changed / cold | warm unchanged / cold (goal <= 0.03) |")
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
+            "warm matching changed / cold | warm framing changed / cold | warm unchanged / cold "
+            "(goal <= 0.03) |")
+    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
     for res in results:
         cold, pure = res["cold"], res["pure"]
         lines.append(
@@ -312,6 +331,7 @@ def ratio_table(results: list[dict[str, Any]]) -> list[str]:
             f" ({pure['minilm_s']:.1f} + {pure['use_s']:.1f}) | {cold['stages']['embed']:.1f} | "
             f"{cold['seconds'] / pure['seconds']:.2f} | "
             f"{cold['cpu_s']:.0f} / {pure['cpu_s']:.0f} = {cold['cpu_s'] / pure['cpu_s']:.2f} | "
+            f"{res['matching']['seconds'] / cold['seconds']:.3f} | "
             f"{res['changed']['seconds'] / cold['seconds']:.3f} | "
             f"{res['unchanged']['seconds'] / cold['seconds']:.4f} |")
     return lines
@@ -327,10 +347,12 @@ def growth_lines(small: dict[str, Any], large: dict[str, Any]) -> list[str]:
                        for s in STAGES)
     sizes = (f"growth 1k -> 10k: articles {x(c1['articles'], c2['articles'])}, passages "
              f"{x(c1['passages'], c2['passages'])}, events {x(c1['events'], c2['events'])}; "
-             f"cold time {x(c1['seconds'], c2['seconds'])}, warm changed "
-             f"{x(small['changed']['seconds'], large['changed']['seconds'])}, pure embedding "
-             f"{x(small['pure']['seconds'], large['pure']['seconds'])}, peak memory "
-             f"{x(c1['peak_mb'], c2['peak_mb'])}")
+             f"cold time {x(c1['seconds'], c2['seconds'])}, warm matching changed "
+             f"{x(small['matching']['seconds'], large['matching']['seconds'])}, warm framing "
+             f"changed {x(small['changed']['seconds'], large['changed']['seconds'])}, "
+             + (f"pure embedding {x(small['pure']['seconds'], large['pure']['seconds'])}, "
+                if "pure" in small and "pure" in large else "")
+             + f"peak memory {x(c1['peak_mb'], c2['peak_mb'])}")
     per_passage = (f"cold seconds per 1,000 passages: 1k "
                    f"{1000 * c1['seconds'] / c1['passages']:.1f}, 10k "
                    f"{1000 * c2['seconds'] / c2['passages']:.1f}")
@@ -365,6 +387,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="basil,1k",
                         help="corpora to measure: basil, 1k, 10k (10k: one to two hours)")
+    parser.add_argument("--lite", action="store_true",
+                        help="hashing embedder, no pure embedding: growth of the work around "
+                             "the models")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -378,7 +403,7 @@ def main() -> None:
         parser.error(f"unknown size(s) {', '.join(unknown)}: use {', '.join(SIZES)}")
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        results = [measure_size(size, tmp) for size in sizes]
+        results = [measure_size(size, tmp, args.lite) for size in sizes]
     load_after = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, shared with other jobs (load average "
           f"{load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end: timings are "
@@ -386,10 +411,14 @@ def main() -> None:
           f"call, 'CPU s' = its process CPU seconds (all threads; less sensitive to other "
           f"jobs); peak MB = that process's peak resident memory (imports, both models, the "
           f"run)")
+    if args.lite:
+        print(f"embedder: {LITE_EMBEDDER} for both encoders (--lite): the models' time is not "
+              f"in these figures")
     print("\n".join(run_table(results)))
     print()
-    print("\n".join(ratio_table(results)))
-    print()
+    if not args.lite:
+        print("\n".join(ratio_table(results)))
+        print()
     notes = [f"{r['size']}: process start + imports {r['cold']['process_s'] - r['cold']['seconds']:.1f} s "
              f"around the cold run (not in 'total s')" for r in results]
     by_size = {r["size"]: r for r in results}

@@ -9,7 +9,9 @@ Work is never done twice:
 - passages are split once per article text (the store caches them by content hash and
   splitter), embeddings once per text and model (the embedding cache);
 - events whose articles and settings are unchanged since the latest finished run keep that
-  run's rows; only events that new or changed articles touch are recomputed.
+  run's rows; only events that new or changed articles touch are recomputed;
+- when only the framing parameters changed, every unchanged event keeps its fact rows,
+  coverage, alignments and omissions, and only the framing table is recomputed.
 """
 from __future__ import annotations
 
@@ -176,11 +178,21 @@ def event_fingerprints(events: pd.DataFrame) -> dict[str, str]:
             for e, g in keyed.groupby("event_id", sort=False)}
 
 
-def _settings_key(provenance: dict[str, Any]) -> str:
-    """What every event's rows depend on besides its articles: parameters and models."""
+def _settings_key(provenance: dict[str, Any], *, without: tuple[str, ...] = ()) -> str:
+    """What every event's rows depend on besides its articles: parameters and models
+    (``without`` these parameter sections)."""
     keys = ("parameters", "model", "model_version", "multilingual_model",
             "multilingual_model_version")
-    return json.dumps({k: provenance.get(k) for k in keys}, sort_keys=True, default=str)
+    chosen = {k: provenance.get(k) for k in keys}
+    chosen["parameters"] = {k: v for k, v in (chosen["parameters"] or {}).items()
+                            if k not in without}
+    return json.dumps(chosen, sort_keys=True, default=str)
+
+
+# Parameter sections that only the framing table reads. A run that changes nothing else
+# reuses the latest run's fact rows, coverage, alignments and omissions of every unchanged
+# event (no embedding, no matching) and recomputes the framing table from them.
+_FRAMING_ONLY = ("framing",)
 
 
 def analyze(
@@ -249,25 +261,28 @@ def _finished(store: Store, run_id: str) -> AnalysisRun | None:
 
 
 def _reusable(store: Store, events: pd.DataFrame, provenance: dict[str, Any]
-              ) -> tuple[set[str], dict[str, pd.DataFrame]]:
+              ) -> tuple[set[str], dict[str, pd.DataFrame], bool]:
     """Events of the latest finished run whose articles are unchanged, when that run had the
-    same parameters and models, and that run's tables."""
+    same models and parameters (framing's aside), that run's tables, and whether its framing
+    rows are reusable too (the framing parameters are also the same)."""
     latest = store.latest_run("analyze")
-    if latest is None or _settings_key(latest["params"]) != _settings_key(provenance):
-        return set(), {}
+    if latest is None or _settings_key(latest["params"], without=_FRAMING_ONLY) != \
+            _settings_key(provenance, without=_FRAMING_ONLY):
+        return set(), {}, False
     try:
         previous = load_run(store, latest["run_id"])
     except CompareError:
-        return set(), {}
+        return set(), {}, False
     before = event_fingerprints(previous.events)
     same = {e for e, fp in event_fingerprints(events).items() if before.get(e) == fp}
-    return same, previous.frames if same else {}
+    framing_too = _settings_key(latest["params"]) == _settings_key(provenance)
+    return same, previous.frames if same else {}, framing_too
 
 
 def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
              settings: AnalysisSettings, encoders: Encoders, provenance: dict[str, Any],
              timer: _Stages, progress: bool) -> dict[str, pd.DataFrame]:
-    reused, previous = _reusable(store, events, provenance)
+    reused, previous, framing_too = _reusable(store, events, provenance)
     todo = events[~events["event_id"].isin(reused)]
     with timer.stage("split"):
         passages, split_count = split_cached(store, articles[articles["article_id"].isin(
@@ -294,15 +309,24 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
         figures = unique_figures(new["passages"], new["topics"])
         new["omissions"] = pd.concat(
             [new["omissions"], schema.frame("omissions", figures)], ignore_index=True)
+        kept = {name: _rows_of(previous, name, reused) for name in schema.RESULT_TABLES[1:]}
+        framed = [new["passages"], new["alignments"]]
+        if not framing_too:  # the framing parameters changed: frame the kept events again
+            framed = [pd.concat([kept["passages"], new["passages"]], ignore_index=True),
+                      pd.concat([kept["alignments"], new["alignments"]], ignore_index=True)]
+            kept["framing"] = schema.frame("framing", [])
         new["framing"] = schema.frame("framing", framing_signals(
-            new["passages"], new["alignments"],
-            settings=FramingSettings.from_dict(settings.framing)))
-    frames = {"events": events}
-    for name in schema.RESULT_TABLES[1:]:
-        old = previous.get(name, schema.frame(name, []))
-        old = old[old["event_id"].isin(reused)]
-        frames[name] = _canonical(name, pd.concat([old, new[name]], ignore_index=True), events)
-    return frames
+            *framed, settings=FramingSettings.from_dict(settings.framing)))
+    timer.work["events_reframed"] = 0 if framing_too else len(reused)
+    return {"events": events, **{
+        name: _canonical(name, pd.concat([kept[name], new[name]], ignore_index=True), events)
+        for name in schema.RESULT_TABLES[1:]}}
+
+
+def _rows_of(frames: dict[str, pd.DataFrame], name: str, events: set[str]) -> pd.DataFrame:
+    """The rows of the reused events in one of the previous run's tables."""
+    old = frames.get(name, schema.frame(name, []))
+    return old[old["event_id"].isin(events)]
 
 
 def _with_event_columns(passages: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:

@@ -171,7 +171,31 @@ def test_changed_settings_reuse_split_passages_and_embeddings(tmp_path):
     from compare.settings import AnalysisSettings
 
     store, _ = _analysed(tmp_path)
-    changed = analyze(store, AnalysisSettings(framing={"top_terms": 5}), embedder="hashing:512")
+    changed = analyze(store, AnalysisSettings(alignment={"candidates": 2}),
+                      embedder="hashing:512")
     assert changed.work["articles_split"] == 0 and changed.work["texts_embedded"] == 0
-    assert changed.work["events_recomputed"] == 2
+    assert changed.work["events_recomputed"] == 2 and changed.work["events_reused"] == 0
     store.close()
+
+
+def test_a_framing_setting_reframes_the_kept_facts_and_equals_a_cold_run(tmp_path):
+    """Changing only framing parameters keeps every event's fact rows, coverage, alignments
+    and omissions (nothing split, embedded or matched) and recomputes the framing table; the
+    result equals a cold run with that setting, byte for byte."""
+    from compare.settings import AnalysisSettings
+
+    reframe = AnalysisSettings(framing={"top_terms": 3, "z_threshold": 0.5})
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    store, first = _analysed(tmp_path / "a")
+    second = analyze(store, reframe, embedder="hashing:512")
+    assert second.work["events_recomputed"] == 0 and second.work["texts_embedded"] == 0
+    assert second.work["events_reused"] == second.work["events_reframed"] == 2
+    assert not second.framing.equals(first.framing)
+    kept = _exports(store, tmp_path / "a")
+    store.close()
+    cold_store = Store(tmp_path / "b" / "s.db")
+    collect([str(write_records(tmp_path / "b"))], cold_store)
+    cold = analyze(cold_store, reframe, embedder="hashing:512")
+    assert cold.work["events_recomputed"] == 2 and cold.run_id == second.run_id
+    assert _exports(cold_store, tmp_path / "b") == kept
+    cold_store.close()
