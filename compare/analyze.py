@@ -30,12 +30,13 @@ import numpy as np
 import pandas as pd
 
 from compare import schema
+from compare.cache import detected_languages, tones
 from compare.embed import Embedder, embed_texts, make_embedder
 from compare.errors import CompareError
 from compare.events import EventGrouper, event_labels
 from compare.facts import FactBuilder
 from compare.figures import unique_figures
-from compare.framing import FramingSettings, framing_signals, passage_tone
+from compare.framing import FramingSettings, framing_signals
 from compare.match import SameFactMatcher
 from compare.passages import split_cached, splitter_key
 from compare.runs import AnalysisRun, load_run
@@ -49,7 +50,7 @@ from compare.verify import (
     passage_signals,
     reads_minilm,
 )
-from corpus.language import article_language
+from corpus.language import normalise_language
 from corpus.records import Article
 from corpus.store import Store, now_iso
 
@@ -133,10 +134,13 @@ def run_identity(articles: pd.DataFrame, settings: AnalysisSettings, encoders: E
     return "run-" + short_hash("\n".join(inputs), params, models, n=16)
 
 
-def articles_frame(articles: list[Article]) -> pd.DataFrame:
-    """The articles as the analysis reads them, every one with a language."""
+def articles_frame(articles: list[Article], store: Store | None = None) -> pd.DataFrame:
+    """The articles as the analysis reads them, every one with a language: detected from the
+    text (cached in ``store``), else the declared one (``corpus.language.article_language``)."""
     frame = pd.DataFrame([a.to_dict() for a in articles])
-    frame["language"] = [article_language(a.language, a.title, a.text) for a in articles]
+    detected = detected_languages(store, [f"{a.title}\n\n{a.text}" for a in articles])
+    frame["language"] = [found or normalise_language(a.language)
+                         for found, a in zip(detected, articles, strict=True)]
     return frame
 
 
@@ -228,7 +232,7 @@ def analyze(
             raise CompareError(
                 f"the store {store.path} holds no articles: run `parallax collect SOURCE "
                 f"--store {store.path}` first")
-        articles = articles_frame(stored)
+        articles = articles_frame(stored, store)
         encoders = Encoders.for_settings(settings, embedder)
         settings = settings.with_overrides(embedder=encoders.main.name)
         run_id = run_identity(articles, settings, encoders)
@@ -302,7 +306,7 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
         measured = np.flatnonzero(passages["language"].to_numpy() == "en")
         passages["tone"] = np.nan
         passages.loc[passages.index[measured], "tone"] = np.round(
-            passage_tone([texts[i] for i in measured]), 4)
+            tones(store, [texts[i] for i in measured]), 4)
     with timer.stage("match"):
         new = _per_event(passages, use, main, settings, load_verifier())
     with timer.stage("framing"):

@@ -41,6 +41,15 @@ def detect_language(text: str) -> str:
     return code if probability >= _MIN_PROBABILITY and _ISO_639_1.match(code) else ""
 
 
+def detector_version() -> str:
+    """The detector and its settings, as a cache key: detections made under another version
+    are not reused."""
+    import importlib.metadata
+
+    return (f"py3langid@{importlib.metadata.version('py3langid')}:{_SAMPLE_CHARS}:"
+            f"{_MIN_PROBABILITY}")
+
+
 def normalise_language(given: str) -> str:
     """A declared language (``"en-GB"``, ``"EN"``, ``"ru_RU"``) as ISO 639-1, or ``""``."""
     code = re.split(r"[-_]", (given or "").strip().lower(), maxsplit=1)[0]

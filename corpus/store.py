@@ -97,6 +97,12 @@ CREATE TABLE IF NOT EXISTS embedding_cache (
     vector BLOB NOT NULL,
     PRIMARY KEY (model, text_hash)
 );
+CREATE TABLE IF NOT EXISTS value_cache (
+    kind TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, text_hash)
+);
 """
 
 _ARTICLE_COLUMNS = (
@@ -384,6 +390,25 @@ class Store:
                     for h, v in zip(text_hashes, vectors, strict=True)
                 ],
             )
+
+    def cached_values(self, kind: str, text_hashes: Iterable[str]) -> dict[str, str]:
+        """Cached values of one kind (a text's language, a passage's tone) by text hash."""
+        hashes = list(dict.fromkeys(text_hashes))
+        found: dict[str, str] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._query(f"SELECT text_hash, value FROM value_cache WHERE kind = ? "
+                               f"AND text_hash IN ({marks})", [kind, *chunk])
+            found.update((str(r[0]), str(r[1])) for r in rows)
+        return found
+
+    def cache_values(self, kind: str, values: dict[str, str]) -> None:
+        if self.readonly or not values:
+            return
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO value_cache VALUES (?, ?, ?)",
+                           [(kind, h, v) for h, v in values.items()])
 
     # -- passage cache -----------------------------------------------------------------------
     def cached_passages(self, splitter: str, content_hashes: Iterable[str]

@@ -1,0 +1,52 @@
+"""Values derived from a text once per store: an article's detected language, a passage's tone.
+
+Like the passage and embedding caches, the key is the text's hash and the kind names the tool
+and its version (``tone:vaderSentiment@3.3.2``), so a new version computes afresh. Re-runs then
+read them instead of running the detector or the lexicon again (about 7 ms per article and
+0.4 ms per passage here: a minute per run on 10,000 articles).
+"""
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from compare.embed import text_hash
+from corpus.store import Store
+
+
+def cached(store: Store | None, kind: str, texts: Sequence[str],
+           compute: Callable[[list[str]], list[str]]) -> list[str]:
+    """``compute(texts)``, reading what the store has and writing what it lacks."""
+    hashes = [text_hash(t) for t in texts]
+    found = store.cached_values(kind, hashes) if store is not None else {}
+    first = dict(zip(hashes, texts, strict=True))
+    missing = [h for h in first if h not in found]
+    if missing:
+        fresh = dict(zip(missing, compute([first[h] for h in missing]), strict=True))
+        if store is not None:
+            store.cache_values(kind, fresh)
+        found.update(fresh)
+    return [found[h] for h in hashes]
+
+
+def _kind(name: str, package: str) -> str:
+    return f"{name}:{package}@{importlib.metadata.version(package)}"
+
+
+def detected_languages(store: Store | None, texts: Sequence[str]) -> list[str]:
+    """``corpus.language.detect_language`` of each text ("" when undecided), cached."""
+    from corpus.language import detect_language, detector_version
+
+    return cached(store, f"language:{detector_version()}", texts,
+                  lambda todo: [detect_language(t) for t in todo])
+
+
+def tones(store: Store | None, texts: Sequence[str]) -> np.ndarray:
+    """``compare.framing.passage_tone`` of each text, cached."""
+    from compare.framing import passage_tone
+
+    values = cached(store, _kind("tone", "vaderSentiment"), texts,
+                    lambda todo: [repr(float(v)) for v in passage_tone(todo)])
+    return np.array([float(v) for v in values], dtype=float)
