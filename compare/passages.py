@@ -111,10 +111,12 @@ def _chunks(paragraph: str) -> Iterator[tuple[int, str]]:
 # Scraped text often loses the break between two paragraphs and glues their sentences:
 # "...everyone.”Those words", "...piled up.Western officials". pysbd keeps such a pair as one
 # sentence, so the glue points (a sentence end, an optional closing quote, then at once a
-# capital letter of a word) are cut first. Two lower-case letters before the stop keep
-# "U.S.Army"-like abbreviations and "Lenta.ru" whole.
+# capital letter of a word) are cut first. Two lower-case letters (or digits: "annexed in
+# 2014.Russia also said") before the stop keep "U.S.Army"-like abbreviations, "Lenta.ru" and
+# decimals whole.
 _GLUED = re.compile(r"(?<=[^\W\d_]{2}[.!?][”\"’»])(?=[^\W\d_])"
-                    r"|(?<=[a-zа-яё]{2}[.!?])(?=[A-ZА-ЯЁ][a-zа-яё])")
+                    r"|(?<=[a-zа-яё]{2}[.!?])(?=[A-ZА-ЯЁ][a-zа-яё])"
+                    r"|(?<=\d{2}[.!?])(?=[A-ZА-ЯЁ][a-zа-яё])")
 
 
 def _unglued(paragraph: str) -> Iterator[tuple[int, str]]:
@@ -196,7 +198,7 @@ def split_all(articles: Sequence[Article]) -> list[Passage]:
 
 # Bump when a rule of this module or of compare.quotes changes what a passage is: cached
 # passages of the old rules are then split again.
-SPLITTER_RULES = "3"
+SPLITTER_RULES = "4"
 
 
 def splitter_key() -> str:
