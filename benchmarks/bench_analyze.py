@@ -39,8 +39,8 @@ writing). Embedding itself is one length-sorted pass, linear in the number of ne
 ratio to the raw encoder is ``bench_embed.py``'s.
 
 Run: .venv/bin/python benchmarks/bench_analyze.py [--sizes basil,1k,10k] [--lite]
-(default basil,1k; 10k with the models takes two to three hours on 2 cores; with --lite,
-1k,10k takes about an hour).
+(default basil,1k; 10k with the models takes hours on 2 cores; with --lite, 1k,10k takes
+about half an hour).
 """
 from __future__ import annotations
 
@@ -386,7 +386,7 @@ def incremental_lines(res: dict[str, Any]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="basil,1k",
-                        help="corpora to measure: basil, 1k, 10k (10k: one to two hours)")
+                        help="corpora to measure: basil, 1k, 10k (10k: hours with the models)")
     parser.add_argument("--lite", action="store_true",
                         help="hashing embedder, no pure embedding: growth of the work around "
                              "the models")
