@@ -91,7 +91,7 @@ def analyze(
 ) -> None:
     """Group articles into events, align facts across outlets and measure framing."""
     from compare.analyze import analyze as run_analysis
-    from compare.runs import describe_run
+    from compare.runs import describe_run, describe_work
     from compare.settings import load_settings
 
     _logging(verbose)
@@ -102,6 +102,7 @@ def analyze(
         run = run_analysis(db, settings, embedder="hashing:512" if lite else embedder,
                            progress=sys.stderr.isatty())
         out.print(describe_run(run), markup=False)
+        out.print(describe_work(run), markup=False)
         out.print(f"Next: parallax dashboard --store {db.path}", markup=False)
 
 

@@ -68,6 +68,22 @@ def describe_run(run: AnalysisRun) -> str:
             "only.")
 
 
+def describe_work(run: AnalysisRun) -> str:
+    """One readable line on what this call computed and what it reused, and its seconds."""
+    work, seconds = run.work, sum(run.stages.values())
+    if work.get("reused_run"):
+        return "Nothing changed since this run: the finished run was returned."
+    parts = [f"{work.get('articles_split', 0)} articles split",
+             f"{work.get('texts_embedded', 0)} texts embedded",
+             f"{work.get('events_recomputed', 0)} events computed"]
+    if work.get("events_reused"):
+        reframed = work.get("events_reframed", 0)
+        parts.append(f"{work['events_reused']} reused from the previous run"
+                     + (" (framing recomputed: only framing settings changed)" if reframed
+                        else ""))
+    return f"Work: {', '.join(parts)}; {seconds:.1f} s."
+
+
 def load_run(store: Store, run_id: str | None = None) -> AnalysisRun:
     """A finished analysis run read back from the store (the latest when no id is given).
 

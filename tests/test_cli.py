@@ -46,6 +46,20 @@ def test_status_lists_failures(tmp_path, records):
     assert "3 articles" in shown.stdout and "not valid JSON" in shown.stdout
 
 
+def test_analyze_says_what_it_computed_and_what_it_reused(tmp_path, records):
+    db = str(tmp_path / "s.db")
+    parallax("collect", str(records), "--store", db)
+    first = parallax("analyze", "--store", db, "--lite")
+    assert first.returncode == 0, first.stderr
+    assert "Work: 3 articles split" in first.stdout and "texts embedded" in first.stdout
+    again = parallax("analyze", "--store", db, "--lite")
+    assert "Nothing changed since this run" in again.stdout
+    (tmp_path / "parallax.toml").write_text("[framing]\ntop_terms = 3\n", encoding="utf-8")
+    reframed = parallax("analyze", "--store", db, "--lite", cwd=tmp_path)
+    assert "0 articles split, 0 texts embedded, 0 events computed" in reframed.stdout
+    assert "framing recomputed" in reframed.stdout
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl", "xlsx"])
 def test_export_articles_columns_and_provenance(tmp_path, records, fmt):
     db = str(tmp_path / "s.db")
