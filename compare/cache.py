@@ -2,8 +2,9 @@
 
 Like the passage and embedding caches, the key is the text's hash and the kind names the tool
 and its version (``tone:vaderSentiment@3.3.2``), so a new version computes afresh. Re-runs then
-read them instead of running the detector or the lexicon again (about 7 ms per article and
-0.4 ms per passage here: a minute per run on 10,000 articles).
+read them instead of loading the detector and running it and the lexicon again (here 0.6 s to
+load py3langid, 1.1 ms per article and 0.1 ms per passage: about 45 s per run on 10,000
+articles and 300,000 passages).
 """
 from __future__ import annotations
 
