@@ -364,20 +364,22 @@ class Store:
         return pd.DataFrame([dict(r) for r in rows], columns=cols)
 
     # -- embedding cache ---------------------------------------------------------------------
-    def cached_embeddings(self, model: str, text_hashes: Iterable[str]) -> dict[str, np.ndarray]:
-        hashes = list(dict.fromkeys(text_hashes))
-        found: dict[str, np.ndarray] = {}
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start : start + 500]
+    def _cached(self, table: str, kind_column: str, hash_column: str, value_column: str,
+                kind: str, hashes: Iterable[str]) -> Iterator[tuple[str, Any]]:
+        """(hash, stored value) of the cached rows of one kind, looked up 500 hashes at a time
+        (SQLite's limit on query parameters)."""
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            rows = self._query(
-                f"SELECT text_hash, vector FROM embedding_cache WHERE model = ? "
-                f"AND text_hash IN ({marks})",
-                [model, *chunk],
-            )
-            for r in rows:
-                found[str(r[0])] = np.frombuffer(r[1], dtype=np.float32)
-        return found
+            rows = self._query(f"SELECT {hash_column}, {value_column} FROM {table} WHERE "
+                               f"{kind_column} = ? AND {hash_column} IN ({marks})",
+                               [kind, *chunk])
+            yield from ((str(r[0]), r[1]) for r in rows)
+
+    def cached_embeddings(self, model: str, text_hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        return {h: np.frombuffer(v, dtype=np.float32) for h, v in self._cached(
+            "embedding_cache", "model", "text_hash", "vector", model, text_hashes)}
 
     def cache_embeddings(self, model: str, text_hashes: Sequence[str], vectors: np.ndarray) -> None:
         if self.readonly:
@@ -393,15 +395,8 @@ class Store:
 
     def cached_values(self, kind: str, text_hashes: Iterable[str]) -> dict[str, str]:
         """Cached values of one kind (a text's language, a passage's tone) by text hash."""
-        hashes = list(dict.fromkeys(text_hashes))
-        found: dict[str, str] = {}
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self._query(f"SELECT text_hash, value FROM value_cache WHERE kind = ? "
-                               f"AND text_hash IN ({marks})", [kind, *chunk])
-            found.update((str(r[0]), str(r[1])) for r in rows)
-        return found
+        return {h: str(v) for h, v in self._cached(
+            "value_cache", "kind", "text_hash", "value", kind, text_hashes)}
 
     def cache_values(self, kind: str, values: dict[str, str]) -> None:
         if self.readonly or not values:
@@ -414,17 +409,8 @@ class Store:
     def cached_passages(self, splitter: str, content_hashes: Iterable[str]
                         ) -> dict[str, list[list[Any]]]:
         """Cached passage spans of texts by content hash (for one splitter configuration)."""
-        hashes = list(dict.fromkeys(content_hashes))
-        found: dict[str, list[list[Any]]] = {}
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self._query(
-                f"SELECT content_hash, spans FROM passage_cache WHERE splitter = ? "
-                f"AND content_hash IN ({marks})", [splitter, *chunk])
-            for r in rows:
-                found[str(r[0])] = json.loads(r[1])
-        return found
+        return {h: json.loads(v) for h, v in self._cached(
+            "passage_cache", "splitter", "content_hash", "spans", splitter, content_hashes)}
 
     def cache_passages(self, splitter: str, spans: dict[str, list[list[Any]]]) -> None:
         if self.readonly:
