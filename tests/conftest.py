@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,3 +184,19 @@ def http_server(local_server: LocalServer) -> str:
 def server_log(local_server: LocalServer) -> LocalServer:
     """The running test server, to inspect which paths were requested (and when)."""
     return local_server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser), one per module;
+    the test is skipped, with the install command, where it is absent."""
+    from dashboard_fixtures import BROWSER_ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip("no browser at /usr/bin/chromium: apt-get install -y chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()

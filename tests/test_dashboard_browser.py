@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 import pytest
 from dashboard_fixtures import (
-    BROWSER_ARGS,
     CHROMIUM,
     EVENT_ID,
     HOSTILE_OUTLET,
@@ -42,16 +41,6 @@ pytestmark = [
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve(build_store(tmp_path_factory.mktemp("browser") / "s.db")) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from dashboard_fixtures import BROWSER_ARGS, CHROMIUM, serve, wait_idle
+from dashboard_fixtures import serve, wait_idle
 
 from compare.runs import load_run
 from corpus.store import Store
@@ -87,18 +86,6 @@ def test_rows_are_headed_by_a_shown_outlet_and_mix_languages(
         for cell in row.cells:
             assert (cell.state == gr.NONE) != bool(cell.text)  # nothing empty that says more
     _bilingual(grid)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("no browser at /usr/bin/chromium: apt-get install -y chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_screenshots_of_the_istanbul_side_by_side_and_classroom(
