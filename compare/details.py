@@ -27,6 +27,7 @@ import numpy as np
 from scipy import sparse
 
 from corpus.text import NUMBER, WORD, number_value
+from corpus.text import words as text_words
 
 _MONTHS: dict[int, tuple[str, ...]] = {
     1: ("january", "jan", "января", "январь", "січня", "januar", "janvier", "enero", "gennaio",
@@ -175,7 +176,7 @@ def passage_details(text: str, language: str = "") -> PassageDetails:
     dates, days = _dates(text)
     figures = {n for n in numbers if not _YEAR.match(n) and n not in days}
     names = _names(text, language)
-    words = set(WORD.findall(text.lower())) | set(re.findall(r"\w+n't", text.lower()))
+    words = set(text_words(text)) | set(re.findall(r"\w+n't", text.lower()))
     return PassageDetails(
         numbers=frozenset(numbers), figures=frozenset(figures), dates=frozenset(dates),
         names=frozenset(names), subject=names[0] if names else "",

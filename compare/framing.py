@@ -41,6 +41,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import sparse
 
+from compare import schema
 from compare._framing_passages import (
     STOPWORDS,
     WORD,
@@ -67,8 +68,7 @@ __all__ = ["COLUMNS", "SIGNALS", "TONE_CAVEAT", "FramingSettings", "find_hedges"
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["event_id", "topic_id", "outlet", "signal", "term", "value", "z_score", "count",
-           "passage_ids", "detail"]
+COLUMNS = schema.columns("framing")
 SIGNALS = ("word_choice", "substitution", "tone", "source", "attribution_verb", "hedge",
            "intensifier")
 

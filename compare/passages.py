@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -189,11 +189,6 @@ def _has_quote(sentence: str) -> bool:
     return any(
         len(TOKEN.findall(sentence[q.char_start : q.char_end])) >= 3 for q in find_quotes(sentence)
     )
-
-
-def split_all(articles: Sequence[Article]) -> list[Passage]:
-    """Passages of many articles, in article order then text order."""
-    return [p for article in articles for p in split_passages(article)]
 
 
 # Bump when a rule of this module or of compare.quotes changes what a passage is: cached

@@ -13,22 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from compare.details import relation, stopwords
+from compare.details import relation
 from compare.facts import FactBuilder
 from compare.match import SameFactMatcher, best_links
-from compare.verify import PassageSignals, reads_minilm
-from corpus.text import WORD
+from compare.verify import PassageSignals, content_words, reads_minilm
 
 Columns = dict[str, np.ndarray]  # one event's passage columns as arrays
 
 
 def short_hash(*parts: str, n: int = 12) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:n]
-
-
-def sort_key_published(published: str, ident: str) -> tuple[str, str]:
-    """Order by publication (unknown dates last), then id: the 'earliest' that anchors IDs."""
-    return (published or "9999", ident)
 
 
 def event_ids(articles: pd.DataFrame, labels: np.ndarray) -> list[str]:
@@ -88,9 +82,7 @@ def _shared_terms(texts: Sequence[str], languages: Sequence[str], limit: int = 8
     """Content words at least two of the texts use, most widespread first."""
     seen: dict[str, int] = {}
     for text, language in zip(texts, languages, strict=True):
-        skip = stopwords(language)
-        for word in dict.fromkeys(w for w in WORD.findall(text.lower()) if w not in skip
-                                  and len(w) > 2):
+        for word in dict.fromkeys(w for w in content_words(text, language) if len(w) > 2):
             seen[word] = seen.get(word, 0) + 1
     ranked = sorted((w for w, c in seen.items() if c >= 2), key=lambda w: (-seen[w], w))
     return ranked[:limit]

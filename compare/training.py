@@ -42,6 +42,7 @@ from compare.match import candidate_pairs
 from compare.verify import (
     FEATURES,
     MODEL_FILE,
+    MULTILINGUAL_ENCODER,
     PassageSignals,
     pair_features,
     passage_signals,
@@ -184,7 +185,7 @@ def default_encoders(cache: Path | None = None) -> tuple[Encoder, Encoder]:
     from compare.embed import embed_texts, make_embedder
     from corpus.store import Store
 
-    use, minilm = make_embedder("use:multilingual-v3"), make_embedder()
+    use, minilm = make_embedder(MULTILINGUAL_ENCODER), make_embedder()
     store = Store(cache) if cache is not None else None
     return (lambda texts: embed_texts(texts, use, store),
             lambda texts: embed_texts(texts, minilm, store))

@@ -38,7 +38,7 @@ from scipy import sparse
 
 from compare.details import PassageDetails, indicator_matrix, passage_details, stopwords
 from compare.errors import CompareError
-from corpus.text import WORD
+from corpus.text import WORD, ascii_fold, words
 
 FEATURES = ("use", "use_cross", "minilm", "words", "chars", "names", "numbers",
             "figure_conflict", "date_conflict", "negation_conflict", "length_ratio", "cross")
@@ -73,9 +73,11 @@ def reads_minilm(languages: Sequence[str] | np.ndarray) -> np.ndarray:
     return np.isin(np.asarray(languages, dtype=object), ("en", ""))
 
 
-def _content_words(text: str, language: str) -> list[str]:
+def content_words(text: str, language: str) -> list[str]:
+    """The words of ``text`` that carry content: not stop words of its language, not single
+    letters."""
     skip = stopwords(language)
-    return [w for w in WORD.findall(text.lower()) if w not in skip and len(w) > 1]
+    return [w for w in words(text) if w not in skip and len(w) > 1]
 
 
 def _tfidf_rows(docs: Sequence[Any], **options: Any) -> sparse.csr_matrix:
@@ -88,11 +90,7 @@ def _tfidf_rows(docs: Sequence[Any], **options: Any) -> sparse.csr_matrix:
         return sparse.csr_matrix((len(docs), 1), dtype=np.float32)
 
 
-@lru_cache(maxsize=65536)
-def _ascii(text: str) -> str:
-    from anyascii import anyascii
-
-    return anyascii(text).lower()
+_ascii = lru_cache(maxsize=65536)(ascii_fold)
 
 
 def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndarray,
@@ -108,7 +106,7 @@ def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndar
     """
     langs = np.array([str(x or "") for x in languages], dtype=object)
     details = tuple(passage_details(t, str(lang)) for t, lang in zip(texts, langs, strict=True))
-    words = _tfidf_rows([_content_words(t, str(lang)) for t, lang in zip(texts, langs,
+    words = _tfidf_rows([content_words(t, str(lang)) for t, lang in zip(texts, langs,
                                                                             strict=True)],
                         analyzer=lambda tokens: tokens)
     chars = _tfidf_rows([_ascii(t) for t in texts], analyzer="char_wb", ngram_range=(3, 5))

@@ -37,6 +37,7 @@ from corpus.sources import (
     read_url_list,
 )
 from corpus.store import Store, now_iso
+from corpus.text import ascii_fold
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,11 @@ class EventScope:
             return f"published {day}, after the event window ending {self.until}"
         if self.keywords:
             haystack = f"{draft.title}\n{draft.text}".lower()
-            found = any(k.lower() in haystack for k in self.keywords) or any(
-                k.lower() in ascii for ascii in [_transliterated(haystack)] for k in self.keywords)
+            keywords = [k.lower() for k in self.keywords]
+            # A keyword in Latin letters such as "Medinsky" or "Zelensk" also finds
+            # "Мединский" or "Зеленский"; translations ("Istanbul" / "Стамбул") need their own.
+            found = any(k in haystack for k in keywords) or any(
+                k in ascii_fold(haystack) for k in keywords)
             if not found:
                 return f"mentions none of the event keywords ({', '.join(self.keywords)})"
         if seed_matcher is not None:
@@ -81,15 +85,6 @@ class EventScope:
             if score < self.seed_threshold:
                 return f"similarity {score:.2f} to the seed article is below {self.seed_threshold}"
         return ""
-
-
-def _transliterated(text: str) -> str:
-    """``text`` in ASCII letters (anyascii), so a keyword such as "Medinsky" or "Zelensk" also
-    finds "Мединский" or "Зеленский"; translations ("Istanbul" / "Стамбул") need their own
-    keyword."""
-    from anyascii import anyascii
-
-    return anyascii(text).lower()
 
 
 @dataclass(frozen=True)
@@ -267,12 +262,13 @@ class Collector:
         from corpus.extract import extract_page
         from corpus.feeds import is_feed, is_opml, parse_feed, parse_opml
 
-        if is_opml(body) or is_feed(body):
+        opml = is_opml(body)
+        if opml or is_feed(body):
             if depth >= self.settings.max_feed_depth:
                 yield ItemOutcome(source, "failed", "feed", "feeds nested too deep; not followed")
                 return
             try:
-                links = parse_opml(body) if is_opml(body) else [e.url for e in parse_feed(body, url)]
+                links = parse_opml(body) if opml else [e.url for e in parse_feed(body, url)]
             except FeedError as exc:
                 yield ItemOutcome(source, "failed", "feed", str(exc))
                 return

@@ -24,9 +24,12 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.lower())
 
 
-def tokens(text: str) -> list[str]:
-    """The word tokens (letters and digits) of ``text``, lower case, in order."""
-    return TOKEN.findall(text.lower())
+def ascii_fold(text: str) -> str:
+    """``text`` in ASCII letters, lower case (anyascii): "Мединский" -> "medinskii", so names
+    in two scripts can meet."""
+    from anyascii import anyascii
+
+    return anyascii(text).lower()
 
 
 def number_value(written: str) -> str:
