@@ -36,8 +36,7 @@ STATUS_TTL_S = 5
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet",
         "jsonl": "application/x-ndjson",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-# The formats ``parallax export`` writes, in its order (xlsx once the library has it).
-FORMATS = tuple(f for f in export.FORMATS if f in MIME)
+FORMATS = export.FORMATS  # what ``parallax export`` writes, in its order
 
 
 def store_path_from(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Path:
@@ -248,15 +247,12 @@ def side_by_side_export(path: str, run_id: str, provenance: Mapping[str, Any], e
                         outlets: Sequence[str], include_single: bool) -> pd.DataFrame:
     """The side by side as ``parallax export side-by-side`` writes it (one row per fact), with
     the run id first as in every export. Built when the download is clicked."""
-    try:
-        from compare.sidebyside import side_by_side_table
-    except ImportError:  # until compare.sidebyside is on this branch: same columns
-        side_by_side_table = tb.side_by_side_table
+    from compare.sidebyside import side_by_side_table
+
     run = AnalysisRun(run_id, dict(provenance), tables(path, run_id))
     frame = side_by_side_table(run, event_id=event_id, outlets=list(outlets),
                                include_single=include_single)
-    if "run_id" not in frame.columns:
-        frame.insert(0, "run_id", run_id)
+    frame.insert(0, "run_id", run_id)
     return frame
 
 

@@ -6,7 +6,6 @@ one view draws, so the views stay thin and these can be tested and benchmarked d
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -255,42 +254,3 @@ def with_provenance(frame: pd.DataFrame, prov: Mapping[str, str]) -> pd.DataFram
             out = out.drop(columns=[key])
         out.insert(i, key, value)
     return out
-
-
-def side_by_side_table(run: Any, *, event_id: str, outlets: Sequence[str],
-                       include_single: bool = True) -> pd.DataFrame:
-    """The side by side as one row per fact, until ``compare.sidebyside.side_by_side_table``
-    (same signature and columns) is in the library: ``event_id, event_label, fact_id,
-    fact_label, n_outlets`` (how many of ``outlets`` report the fact), then per outlet
-    ``<outlet>`` (its passage, "" where it does not report the fact) and ``<outlet>
-    probability``; facts more outlets report first."""
-    frames = run.frames
-    cov = frames["coverage"]
-    cov = cov[(cov["event_id"] == event_id) & cov["covered"] & cov["outlet"].isin(outlets)]
-    texts = frames["passages"].drop_duplicates("passage_id").set_index("passage_id")["text"]
-    cells = {(t, o): (str(texts.get(p, "")), pr) for t, o, p, pr in zip(
-        cov["topic_id"], cov["outlet"], cov["best_passage_id"], cov["probability"], strict=True)}
-    topics = frames["topics"]
-    topics = topics[topics["event_id"] == event_id]
-    labels = frames["events"].loc[frames["events"]["event_id"] == event_id, "event_label"]
-    rows = []
-    for topic_id, fact_label, n_passages in zip(topics["topic_id"], topics["topic_label"],
-                                                 topics["n_passages"], strict=True):
-        found = [cells.get((topic_id, o)) for o in outlets]
-        n = sum(f is not None for f in found)
-        if n < (1 if include_single else 2):
-            continue
-        row: dict[str, Any] = {"event_id": event_id,
-                               "event_label": labels.iloc[0] if len(labels) else "",
-                               "fact_id": topic_id, "fact_label": fact_label, "n_outlets": n,
-                               "_passages": n_passages}
-        for outlet, f in zip(outlets, found, strict=True):
-            row[outlet] = f[0] if f else ""
-            row[f"{outlet} probability"] = f[1] if f else math.nan
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=["event_id", "event_label", "fact_id", "fact_label",
-                                      "n_outlets", "_passages",
-                                      *[c for o in outlets for c in (o, f"{o} probability")]])
-    out = out.sort_values(["n_outlets", "_passages", "fact_label", "fact_id"],
-                          ascending=[False, False, True, True], kind="mergesort")
-    return out.drop(columns=["_passages"]).reset_index(drop=True)
