@@ -100,7 +100,7 @@ def test_side_by_side_reader_views_and_download(server: str, page: Any) -> None:
     page.get_by_text("Side by side", exact=True).click()
     page.get_by_role("button", name="Read in article").first.wait_for()
     with page.expect_download() as info:
-        page.get_by_role("button", name="CSV").click()
+        page.get_by_role("button", name="CSV", exact=True).click()
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
     assert len(rows) == 6 and {r["run_id"] for r in rows} == {RUN_ID}
     assert list(rows[0])[:6] == ["run_id", "event_id", "event_label", "fact_id", "fact_label",
