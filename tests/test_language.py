@@ -19,3 +19,11 @@ def test_declared_language_fills_in_only_where_the_text_cannot_decide():
     assert article_language("en", "Переговоры", "Россия заявила о сокращении активности под "
                             "Киевом и Черниговом.") == "ru"
     assert article_language("de", "", "42") == "de"
+
+
+def test_short_chinese_sentences_are_chinese():
+    # langid scores a short Chinese sentence as Wu Chinese (wuu) 0.71 and Chinese 0.28: the
+    # varieties count for their ISO 639-1 macrolanguage; a CJK character counts as a word.
+    assert detect_language("伊斯坦布尔会谈结束，未达成停火协议。") == "zh"
+    assert detect_language("三月份小麦价格上涨了20%。") == "zh"
+    assert detect_language("Переговоры завершились без соглашения.") == "ru"
