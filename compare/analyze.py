@@ -44,8 +44,11 @@ from compare.settings import AnalysisSettings, check_params
 from compare.tables import EventFacts, event_ids, fact_tables, omission_rows, short_hash
 from compare.verify import (
     MULTILINGUAL_ENCODER,
+    WIDE_ENCODER,
+    WIDE_TO_USE,
     Verifier,
     load_verifier,
+    needs_wide,
     pair_features,
     passage_signals,
     reads_minilm,
@@ -63,11 +66,13 @@ _EVENT_INPUTS = ["article_id", "source_id", "outlet", "url", "published", "langu
 
 @dataclass
 class Encoders:
-    """The run's two encoders: ``main`` (MiniLM, English) and ``multilingual`` (every
-    language). ``--lite`` uses the hashing embedder for both."""
+    """The run's encoders: ``main`` (MiniLM, English), ``multilingual`` (every language) and
+    ``wide`` (e5, for the events with a language ``multilingual`` does not cover). ``--lite``
+    uses the hashing embedder for the first two and has no ``wide``."""
 
     main: Embedder
     multilingual: Embedder
+    wide: Embedder | None = None
 
     @classmethod
     def for_settings(cls, settings: AnalysisSettings, embedder: str | Embedder | None
@@ -75,7 +80,9 @@ class Encoders:
         main = embedder if embedder is not None and not isinstance(embedder, str) else \
             make_embedder(embedder or settings.embedder)
         lite = main.name.startswith("hashing")
-        return cls(main, main if lite else make_embedder(MULTILINGUAL_ENCODER))
+        if lite:
+            return cls(main, main)
+        return cls(main, make_embedder(MULTILINGUAL_ENCODER), make_embedder(WIDE_ENCODER))
 
     def cross_language(self) -> Embedder | None:
         """The encoder that puts every language in one space, None for ``--lite`` (hashing
@@ -83,9 +90,11 @@ class Encoders:
         return None if self.multilingual.name.startswith("hashing") else self.multilingual
 
     def describe(self) -> dict[str, str]:
+        wide = {} if self.wide is None else {"wide_model": self.wide.name,
+                                             "wide_model_version": self.wide.version}
         return {"model": self.main.name, "model_version": self.main.version,
                 "multilingual_model": self.multilingual.name,
-                "multilingual_model_version": self.multilingual.version}
+                "multilingual_model_version": self.multilingual.version, **wide}
 
 
 @dataclass
@@ -121,7 +130,8 @@ def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
         "framing": asdict(FramingSettings.from_dict(settings.framing)),
         "passages": {"splitter": splitter_key()},
         "verifier": {"threshold": verifier.threshold, "closest_floor": verifier.closest_floor,
-                     "artifact": verifier.meta.get("sha256", "")},
+                     "artifact": verifier.meta.get("sha256", ""),
+                     "wide_to_use": {k: list(v) for k, v in WIDE_TO_USE.items()}},
     }
 
 
@@ -146,12 +156,15 @@ def articles_frame(articles: list[Article], store: Store | None = None) -> pd.Da
 
 def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
                  multilingual: Embedder | None = None, store: Store | None = None,
-                 report: dict[str, int] | None = None) -> pd.DataFrame:
+                 report: dict[str, int] | None = None, wide: Embedder | None = None
+                 ) -> pd.DataFrame:
     """The ``events`` table: each article with its event id and label.
 
     With ``multilingual`` (an encoder that reads every language) and articles in two or more
     languages, each article's lead is embedded (cached in ``store``) so that articles in
-    different languages can form one event (``EventGrouper``, "Languages")."""
+    different languages can form one event (``EventGrouper``, "Languages"); with ``wide`` too,
+    and an article in a language ``multilingual`` does not cover, the leads are also embedded
+    with ``wide``."""
     check_params(EventGrouper, settings.events, "events")
     texts = [f"{t}\n\n{x}" for t, x in zip(articles["title"], articles["text"], strict=True)]
     grouper = None
@@ -160,11 +173,13 @@ def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
     else:
         grouper = EventGrouper(**settings.events)
         languages = list(articles["language"])
-        leads = None
+        leads = wide_leads = None
         if multilingual is not None and grouper.needs_leads(languages):
             leads = embed_texts(grouper.leads(texts), multilingual, store, report=report)
+            if wide is not None and needs_wide(languages):
+                wide_leads = embed_texts(grouper.leads(texts), wide, store, report=report)
         grouper.fit(texts, list(articles["published"]), languages=languages,
-                    lead_embeddings=leads)
+                    lead_embeddings=leads, wide_lead_embeddings=wide_leads)
         labels = np.asarray(grouper.labels_)
     names = event_labels(texts, list(articles["title"]), labels,
                          fitted=grouper.words_ if grouper is not None else None)
@@ -186,7 +201,7 @@ def _settings_key(provenance: dict[str, Any], *, without: tuple[str, ...] = ()) 
     """What every event's rows depend on besides its articles: parameters and models
     (``without`` these parameter sections)."""
     keys = ("parameters", "model", "model_version", "multilingual_model",
-            "multilingual_model_version")
+            "multilingual_model_version", "wide_model", "wide_model_version")
     chosen = {k: provenance.get(k) for k in keys}
     chosen["parameters"] = {k: v for k, v in (chosen["parameters"] or {}).items()
                             if k not in without}
@@ -245,7 +260,7 @@ def analyze(
     timer.work["texts_embedded"] = 0
     with timer.stage("events"):
         events = group_events(articles, settings, encoders.cross_language(), store,
-                              report=timer.work)
+                              report=timer.work, wide=encoders.wide)
     frames = _compute(store, articles, events, settings, encoders, provenance, timer, progress)
     run = AnalysisRun(run_id, provenance, frames)
     with timer.stage("write"):
@@ -302,13 +317,24 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
         main = np.zeros((len(texts), encoders.main.dim), dtype=np.float32)
         main[english] = embed_texts([texts[i] for i in english], encoders.main, store,
                                     progress=progress, report=timer.work)
+        # The wide encoder embeds only the events with a passage in a language the
+        # multilingual encoder does not cover (it is 15-25 times slower).
+        wide = None
+        if encoders.wide is not None:
+            needed = passages.groupby("event_id")["language"].transform(
+                lambda s: needs_wide(s.to_numpy()))
+            rows = np.flatnonzero(needed.to_numpy(dtype=bool))
+            if len(rows):
+                wide = np.zeros((len(texts), encoders.wide.dim), dtype=np.float32)
+                wide[rows] = embed_texts([texts[i] for i in rows], encoders.wide, store,
+                                         progress=progress, report=timer.work)
         # VADER reads English only: other languages' tone is "not measured" (NaN), never 0.
         measured = np.flatnonzero(passages["language"].to_numpy() == "en")
         passages["tone"] = np.nan
         passages.loc[passages.index[measured], "tone"] = np.round(
             tones(store, [texts[i] for i in measured]), 4)
     with timer.stage("match"):
-        new = _per_event(passages, use, main, settings, load_verifier())
+        new = _per_event(passages, use, main, wide, settings, load_verifier())
     with timer.stage("framing"):
         figures = unique_figures(new["passages"], new["topics"])
         new["omissions"] = pd.concat(
@@ -340,7 +366,8 @@ def _with_event_columns(passages: pd.DataFrame, events: pd.DataFrame) -> pd.Data
 
 
 def _per_event(passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
-               settings: AnalysisSettings, verifier: Verifier) -> dict[str, pd.DataFrame]:
+               wide: np.ndarray | None, settings: AnalysisSettings, verifier: Verifier
+               ) -> dict[str, pd.DataFrame]:
     """Fact rows, coverage, alignments and omissions of every event in ``passages``."""
     topics: list[dict[str, Any]] = []
     coverage: list[dict[str, Any]] = []
@@ -348,7 +375,8 @@ def _per_event(passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
     for event_id, members in passages.groupby("event_id", sort=True):
         idx = members.index.to_numpy()
         facts = _event_facts(str(event_id), members.reset_index(drop=True), use[idx],
-                             main[idx], settings, verifier)
+                             main[idx], None if wide is None else wide[idx], settings,
+                             verifier)
         passages.loc[idx, "topic_id"] = facts.topic_id
         topics += facts.topics
         coverage += facts.coverage
@@ -366,10 +394,13 @@ def _per_event(passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
 
 
 def _event_facts(event_id: str, passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
-                 settings: AnalysisSettings, verifier: Verifier) -> EventFacts:
-    english = reads_minilm(passages["language"].to_numpy())
+                 wide: np.ndarray | None, settings: AnalysisSettings, verifier: Verifier
+                 ) -> EventFacts:
+    languages = passages["language"].to_numpy()
+    english = reads_minilm(languages)
     signals = passage_signals(passages["text"].tolist(), passages["language"].tolist(), use,
-                              main if english.any() else None)
+                              main if english.any() else None,
+                              wide if wide is not None and needs_wide(languages) else None)
 
     def score(i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return verifier.probability(pair_features(signals, i, j))

@@ -36,7 +36,9 @@ TF-IDF cosine is near 0 even when they report one happening. When ``languages`` 
 ``EventGrouper.leads``) are given, a pair whose languages are both known and differ gets the
 similarity its leads' cosine predicts on the TF-IDF scale instead (``cross_language_similarity``);
 every same-language pair keeps its TF-IDF cosine, so a corpus in one language groups exactly
-as without them.
+as without them. A pair with an article in a language the multilingual encoder does not cover
+(``compare.verify.USE_LANGUAGES``; Ukrainian for one) reads ``wide_lead_embeddings`` (e5) instead,
+put on the multilingual encoder's scale (``compare.verify.WIDE_TO_USE``).
 
 Determinism: no randomness; ties break by article index; event numbers follow first appearance.
 """
@@ -54,6 +56,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from compare.errors import SettingsError
+from compare.verify import needs_wide, wide_on_use_scale
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +297,7 @@ class EventGrouper:
         self, texts: Sequence[str], published: Sequence[str] = (),
         embeddings: np.ndarray | None = None, *, languages: Sequence[str] = (),
         lead_embeddings: np.ndarray | None = None,
+        wide_lead_embeddings: np.ndarray | None = None,
     ) -> EventGrouper:
         """Group ``texts`` into events.
 
@@ -305,6 +309,8 @@ class EventGrouper:
             languages: one ISO 639-1 code per article ("" where unknown), or empty.
             lead_embeddings: ``(n, d)`` L2-normalised multilingual vectors of ``leads(texts)``;
                 with ``languages``, they score the pairs in two different known languages.
+            wide_lead_embeddings: ``(n, d)`` e5 vectors of ``leads(texts)``, read for the pairs
+                with an article outside ``compare.verify.USE_LANGUAGES`` (optional).
 
         Returns:
             self, with ``labels_``, ``n_events_``, ``threshold_`` and ``graph_`` set.
@@ -323,7 +329,8 @@ class EventGrouper:
             texts, self.name_weight, self.lead_paragraphs, self.lead_weight)
         emb = np.asarray(embeddings, dtype=np.float32) if use_embeddings else None
         self.graph_ = self._neighbour_graph(features, emb, days,
-                                            _CrossLanguage.of(languages, lead_embeddings, n)
+                                            _CrossLanguage.of(languages, lead_embeddings, n,
+                                                              wide_lead_embeddings)
                                             if self.cross_language else None)
         self.labels_ = _average_linkage(self.graph_, self.threshold_)
         self.n_events_ = int(self.labels_.max()) + 1 if n else 0
@@ -368,13 +375,16 @@ class EventGrouper:
 class _CrossLanguage:
     """The pairs in two different known languages, and their leads' similarity."""
 
-    def __init__(self, codes: np.ndarray, leads: np.ndarray) -> None:
+    def __init__(self, codes: np.ndarray, leads: np.ndarray, wide: np.ndarray | None = None,
+                 uncovered: np.ndarray | None = None) -> None:
         self.codes = codes  # language number per article, -1 where unknown
         self.leads = leads
+        self.wide = wide  # the wide encoder's lead vectors, read where a side is uncovered
+        self.uncovered = uncovered
 
     @classmethod
-    def of(cls, languages: Sequence[str], leads: np.ndarray | None, n: int
-           ) -> _CrossLanguage | None:
+    def of(cls, languages: Sequence[str], leads: np.ndarray | None, n: int,
+           wide: np.ndarray | None = None) -> _CrossLanguage | None:
         if leads is None or len(languages) == 0:
             return None
         if len(languages) != n or len(leads) != n:
@@ -385,14 +395,23 @@ class _CrossLanguage:
             return None
         numbers = {lang: i for i, lang in enumerate(sorted({k for k in known if k}))}
         codes = np.array([numbers[k] if k else -1 for k in known])
-        return cls(codes, np.asarray(leads, dtype=np.float32))
+        if wide is None or not needs_wide(languages):
+            return cls(codes, np.asarray(leads, dtype=np.float32))
+        uncovered = np.array([bool(lang) and needs_wide([lang]) for lang in languages])
+        return cls(codes, np.asarray(leads, dtype=np.float32), np.asarray(wide, np.float32),
+                   uncovered)
 
     def apply(self, sim: np.ndarray, start: int, stop: int) -> None:
         """Replace, in rows ``start:stop`` of ``sim``, the cross-language pairs' values."""
         rows, cols = self.codes[start:stop, None], self.codes[None, :]
         mask = (rows != cols) & (rows >= 0) & (cols >= 0)
         if mask.any():
-            predicted = cross_language_similarity(self.leads[start:stop] @ self.leads.T)
+            cosine = self.leads[start:stop] @ self.leads.T
+            if self.wide is not None and self.uncovered is not None:
+                off = self.uncovered[start:stop, None] | self.uncovered[None, :]
+                cosine = np.where(off, wide_on_use_scale(self.wide[start:stop] @ self.wide.T,
+                                                         True), cosine)
+            predicted = cross_language_similarity(cosine)
             sim[mask] = predicted[mask]
 
 

@@ -21,6 +21,7 @@ from compare.verify import (
     PassageSignals,
     Verifier,
     load_verifier,
+    multilingual_scores,
     pair_features,
     reads_minilm,
 )
@@ -35,7 +36,7 @@ DEFAULT_BLOCK_SIZE = 1024
 
 def candidate_scores(signals: PassageSignals, rows: np.ndarray) -> np.ndarray:
     """The cheap candidate score of ``rows`` against every passage: ``(len(rows), n)``."""
-    scores = signals.use[rows] @ signals.use.T
+    scores = multilingual_scores(signals, rows)
     if signals.minilm is not None:
         english = reads_minilm(signals.languages)
         both = english[rows][:, None] & english[None, :]

