@@ -13,7 +13,9 @@ so machine load hits each path alike; the table shows the median round and the b
 - (b) ``embed_texts`` cold: the project's path on a new store (token-length sort over the whole
   job, cache writes every ``CHUNK_SIZE`` texts);
 - (c) ``embed_texts`` warm: the same texts again on that store (every vector from the cache);
-- (d) ``use:multilingual-v3`` through ``embed_texts`` cold (the multilingual embedder);
+- (d) ``use:multilingual-v3`` through ``embed_texts`` cold (the multilingual embedder), and
+  ``e5:multilingual-small`` (the wide encoder, run only for events with a language outside
+  the multilingual encoder's);
 - (e) ``onnx:all-MiniLM-L6-v2`` (fp32) and ``onnx-int8:all-MiniLM-L6-v2`` through
   ``embed_texts`` cold, when onnxruntime is installed (``pip install '.[onnx]'``); the first
   run exports them into the user cache (untimed);
@@ -79,7 +81,7 @@ def measure(texts: list[str], repeat: int, raw_batches: list[int],
     from corpus.store import Store
 
     st = make_embedder("st:all-MiniLM-L6-v2")
-    others = [make_embedder("use:multilingual-v3")]
+    others = [make_embedder("use:multilingual-v3"), make_embedder("e5:multilingual-small")]
     if importlib.util.find_spec("onnxruntime") is not None:
         others += [make_embedder("onnx:all-MiniLM-L6-v2"),
                    make_embedder("onnx-int8:all-MiniLM-L6-v2")]
@@ -171,6 +173,7 @@ def report(results: dict[str, list[dict]], n: int, startup: dict[str, float]) ->
              "project cold": "(b) embed_texts cold (new store)",
              "project warm": "(c) embed_texts warm (cache hit)",
              "use:multilingual-v3 cold": "(d) use:multilingual-v3, embed_texts cold",
+             "e5:multilingual-small cold": "(d) e5:multilingual-small, embed_texts cold",
              "onnx:all-MiniLM-L6-v2 cold": "(e) onnx:all-MiniLM-L6-v2 (fp32), embed_texts cold",
              "onnx-int8:all-MiniLM-L6-v2 cold": "(e) onnx-int8:all-MiniLM-L6-v2, embed_texts "
                                                 "cold"}
