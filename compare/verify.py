@@ -6,7 +6,8 @@ person, the same template about another happening, a translation. The verifier c
 
 - ``use``: cosine of the multilingual encoder (Universal Sentence Encoder multilingual v3), for
   every language pair (a pair with a passage in a language it was not trained on, Ukrainian for
-  one, reads the wide encoder's cosine instead, put on its scale: :data:`WIDE_TO_USE`); ``use_cross`` is the same cosine when the two languages differ, so the
+  one, reads the wide encoder's cosine instead, put on its scale: :data:`WIDE_TO_USE`);
+  ``use_cross`` is the same cosine when the two languages differ, so the
   model weighs it separately for translations;
 - ``minilm``: cosine of all-MiniLM-L6-v2, the stronger English encoder, when both passages are
   English (0 otherwise);
@@ -52,9 +53,10 @@ MULTILINGUAL_ENCODER = "use:multilingual-v3"
 USE_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt",
                            "ru", "th", "tr", "zh"})
 # multilingual-e5-small reads about 100 languages (the same Ukrainian pairs: 0.86-0.90, against
-# 0.74-0.77 for the best other sentence) but embeds about 27 passages/s here against the
-# multilingual encoder's 400-700: it embeds only the events with a passage outside
-# USE_LANGUAGES, and only its cosines of pairs with such a passage are read.
+# 0.74-0.77 for the best other sentence) but embeds about 40 passages/s here against the
+# multilingual encoder's 507 (bench_embed, one run): passages are embedded with it only in the
+# events with a passage outside USE_LANGUAGES, and only its cosines of pairs with such a
+# passage are read (cut to [-1, 1] on the multilingual scale).
 WIDE_ENCODER = "e5:multilingual-small"
 # a * (e5 cosine) + b, per kind of pair: gives e5's cosines the mean and spread of the
 # multilingual encoder's over the first 1,000 pairs of STS-B train in each language
@@ -102,7 +104,8 @@ def wide_on_use_scale(cosine: np.ndarray, cross: np.ndarray | bool) -> np.ndarra
     """Wide-encoder cosines on the multilingual encoder's scale (:data:`WIDE_TO_USE`), for
     pairs in two languages (``cross``) or one."""
     (a_same, b_same), (a_cross, b_cross) = WIDE_TO_USE["same"], WIDE_TO_USE["cross"]
-    return np.where(cross, a_cross * cosine + b_cross, a_same * cosine + b_same)
+    return np.clip(np.where(cross, a_cross * cosine + b_cross, a_same * cosine + b_same),
+                   -1.0, 1.0)
 
 
 def _translated(li: np.ndarray, lj: np.ndarray) -> np.ndarray:
