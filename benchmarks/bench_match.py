@@ -176,7 +176,7 @@ def worker_matcher(folder: str, size: str) -> dict[str, Any]:
     """The matcher's fit, then candidates alone and the fact rows, on the same signals."""
     from compare.facts import FactBuilder
     from compare.match import SameFactMatcher, candidate_pairs
-    from compare.verify import load_verifier, pair_features
+    from compare.verify import load_verifier, pair_probability
 
     verifier = load_verifier()
     texts, outlets, languages, use, minilm = _load(folder, -WARM_UP)
@@ -192,7 +192,7 @@ def worker_matcher(folder: str, size: str) -> dict[str, Any]:
                          "directed": len(candidates["result"][0])}
 
     def score(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return verifier.probability(pair_features(signals, i, j))
+        return pair_probability(signals, i, j, verifier)
 
     facts = measure(lambda: FactBuilder().fit(matcher.pairs_, matcher.probability_, outlets,
                                               matcher.threshold_, score))

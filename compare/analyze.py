@@ -49,7 +49,7 @@ from compare.verify import (
     Verifier,
     load_verifier,
     needs_wide,
-    pair_features,
+    pair_probability,
     passage_signals,
     reads_minilm,
 )
@@ -403,7 +403,7 @@ def _event_facts(event_id: str, passages: pd.DataFrame, use: np.ndarray, main: n
                               wide if wide is not None and needs_wide(languages) else None)
 
     def score(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return verifier.probability(pair_features(signals, i, j))
+        return pair_probability(signals, i, j, verifier)
 
     outlets = passages["outlet"].tolist()
     matcher = SameFactMatcher(**settings.alignment).fit(signals, outlets, verifier)

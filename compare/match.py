@@ -23,7 +23,7 @@ from compare.verify import (
     load_verifier,
     multilingual_scores,
     multilingual_similarity,
-    pair_features,
+    pair_probability,
     reads_minilm,
 )
 
@@ -161,8 +161,8 @@ def verify_pairs(signals: PassageSignals, pairs: np.ndarray, verifier: Verifier)
     out = np.zeros(len(pairs))
     for start in range(0, len(pairs), VERIFY_BATCH):
         chunk = pairs[start : start + VERIFY_BATCH]
-        out[start : start + len(chunk)] = verifier.probability(
-            pair_features(signals, chunk[:, 0], chunk[:, 1]))
+        out[start : start + len(chunk)] = pair_probability(signals, chunk[:, 0], chunk[:, 1],
+                                                           verifier)
     return out
 
 

@@ -21,8 +21,9 @@ person, the same template about another happening, a translation. The verifier c
   share none; one side is negated and the other not (``compare.details``);
 - ``length_ratio``: shorter / longer word count; ``cross``: the languages differ.
 
-For two English passages the probability is the larger of the pooled model's and MiniLM's
-cosine calibrated alone (:class:`Verifier`).
+For two English passages (or one English and one of unknown language: :func:`english_pairs`)
+the probability is the larger of the pooled model's and MiniLM's cosine calibrated alone
+(:class:`Verifier`).
 
 The fitted model ships as ``compare/data/verifier.json`` (coefficients, the feature scaling,
 the thresholds with their provenance, and the hashes of the training data); ``python -m
@@ -275,6 +276,22 @@ def pair_features(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.n
     return np.column_stack([columns[name] for name in FEATURES])
 
 
+def english_pairs(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The pairs the verifier reads as English (MiniLM's calibrated cosine may decide them):
+    both passages English, or one English and the other of unknown language. Two passages of
+    unknown language are not: a short text in another script ("谈判" / "制裁", talks /
+    sanctions) gets MiniLM cosines that mean nothing (0.90 there)."""
+    li, lj = signals.languages[i], signals.languages[j]
+    return ((li == "en") & np.isin(lj, ("en", ""))) | ((lj == "en") & (li == ""))
+
+
+def pair_probability(signals: PassageSignals, i: np.ndarray, j: np.ndarray,
+                     verifier: Verifier) -> np.ndarray:
+    """The verifier's probability of the pairs ``(i[k], j[k])``."""
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    return verifier.probability(pair_features(signals, i, j), english_pairs(signals, i, j))
+
+
 @dataclass(frozen=True)
 class Verifier:
     """The fitted model: ``probability(features)`` and its thresholds.
@@ -299,8 +316,15 @@ class Verifier:
     meta: dict[str, Any]
     minilm_calibration: tuple[float, float] | None = None  # (coef, intercept) on the cosine
 
-    def probability(self, features: np.ndarray) -> np.ndarray:
-        """Calibrated probability of the same fact for each row of ``features``."""
+    def probability(self, features: np.ndarray, english: np.ndarray | None = None
+                    ) -> np.ndarray:
+        """Calibrated probability of the same fact for each row of ``features``.
+
+        Args:
+            features: ``(m, len(FEATURES))`` from :func:`pair_features`.
+            english: which rows are English pairs (:func:`english_pairs`); None reads every
+                row with a MiniLM cosine as one (the labelled training pairs).
+        """
         features = np.asarray(features, dtype=np.float64)
         z = ((features - self.mean) / self.scale) @ self.coef
         pooled = 1.0 / (1.0 + np.exp(-(z + self.intercept)))
@@ -309,7 +333,8 @@ class Verifier:
         coef, intercept = self.minilm_calibration
         minilm = features[:, _MINILM]
         alone = 1.0 / (1.0 + np.exp(-(coef * minilm + intercept)))
-        return np.where(minilm > 0, np.maximum(pooled, alone), pooled)
+        rule = minilm > 0 if english is None else (minilm > 0) & np.asarray(english, dtype=bool)
+        return np.where(rule, np.maximum(pooled, alone), pooled)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Verifier:
@@ -382,4 +407,4 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
         minilm[english] = main.encode([texts[k] for k in english])
     wide = make_embedder(WIDE_ENCODER).encode(texts) if needs_wide(languages) else None
     signals = passage_signals(texts, languages, use, minilm, wide)
-    return load_verifier().probability(pair_features(signals, np.arange(n), n + np.arange(n)))
+    return pair_probability(signals, np.arange(n), n + np.arange(n), load_verifier())

@@ -97,6 +97,22 @@ def test_english_pairs_take_the_larger_of_the_pooled_and_the_minilm_probability(
     assert q[0] == p[0]  # a pair that is not English: the pooled model only
     np.testing.assert_allclose(q[1:], np.maximum(p[1:], alone))
     assert q[1] > p[1] and q[2] == p[2]
+    # Rows the caller says are not English pairs keep the pooled probability.
+    np.testing.assert_allclose(both.probability(features, np.array([True, False, True])),
+                               [p[0], p[1], q[2]])
+
+
+def test_only_english_pairs_take_the_minilm_rule() -> None:
+    from compare.verify import english_pairs, passage_signals
+
+    languages = ["en", "en", "", "", "ru"]
+    signals = passage_signals(["a b c"] * 5, languages, np.eye(5, dtype=np.float32))
+    i, j = np.array([0, 0, 2, 0, 4]), np.array([1, 2, 3, 4, 2])
+    # en-en and en-unknown are English pairs; two unknowns, en-ru and ru-unknown are not
+    assert english_pairs(signals, i, j).tolist() == [True, True, False, False, False]
+    # Short texts in another script stay undecided, and MiniLM's cosine of them means nothing:
+    # "talks" / "sanctions" in Chinese scored 0.90 before this rule was limited to English.
+    assert same_fact(["谈判"], ["制裁"])[0] < 0.5
 
 
 def test_msrp_test_f1_at_the_documented_threshold(encoders: Any) -> None:
