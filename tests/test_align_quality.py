@@ -43,7 +43,7 @@ OLD_COSINE_THRESHOLD = 0.74  # round 1's aligner: MiniLM cosine, F0.5-max on MSR
 
 # Floors: measured values (2 cores, pinned packages) minus a small margin.
 MSRP_TEST_F1_FLOOR = 0.80  # measured 0.819, Brier 0.200 (pooled model alone: 0.804, 0.186)
-STS_EN_EN_FLOOR = 0.80  # measured 0.867, languages detected (MiniLM cosine alone: 0.867)
+STS_EN_EN_FLOOR = 0.80  # measured 0.870, languages detected (MiniLM cosine alone: 0.867)
 STS_CROSS_FLOOR = 0.65  # measured EN-RU 0.756, EN-DE 0.771 (MiniLM alone: 0.11, 0.40)
 # Measured at the threshold 0.7: P 0.940 over 50 judged links, sentence recall 0.183 (the
 # pooled model alone: 0.926 over 27, 0.119; the round-1 aligner: 0.978 over 45, 0.173). The
