@@ -200,14 +200,19 @@ def fact_grid(grid: EventGrid, outlets: Sequence[str], *, include_single: bool =
     """The facts the shown ``outlets`` report, in display order.
 
     Facts at least two shown outlets report come first by how many of them do, then by how many
-    outlets of the event do, then in the analysis' order; with ``include_single`` the facts one
+    outlets of the event do, then by the mean same-fact probability of the shown cells (the
+    surest first: the first rows a class sees are the ones the verifier is surest of), then in
+    the analysis' order; with ``include_single`` the facts one
     shown outlet reports alone follow. ``differ_first`` puts the facts whose shown outlets'
     passages differ (:class:`Difference`) before all others, keeping that order within each.
     """
     outlets = tuple(outlets)
     cells = _cells_of(grid, outlets)
-    reporting = cells["state"].isin([REPORTS, WEAKER]).groupby(level="topic_id").sum()
-    facts = grid.facts.assign(shown=reporting.reindex(grid.facts.index).fillna(0).astype(int))
+    is_reporting = cells["state"].isin([REPORTS, WEAKER])
+    reporting = is_reporting.groupby(level="topic_id").sum()
+    sureness = cells["probability"].where(is_reporting).groupby(level="topic_id").mean()
+    facts = grid.facts.assign(shown=reporting.reindex(grid.facts.index).fillna(0).astype(int),
+                              sureness=sureness.reindex(grid.facts.index).fillna(0.0))
     diffs = grid.differences
     diffs = diffs[diffs["outlet_a"].isin(outlets) & diffs["outlet_b"].isin(outlets)]
     diff_of: dict[str, list[Difference]] = {}
@@ -215,7 +220,7 @@ def fact_grid(grid: EventGrid, outlets: Sequence[str], *, include_single: bool =
         diff_of.setdefault(t, []).append(Difference(a, b, r))
     facts = facts[facts["shown"] >= (1 if include_single else 2)].assign(
         differ=lambda f: f.index.isin(list(diff_of)))
-    keys = (["differ"] if differ_first else []) + ["shown", "n_outlets", "rank"]
+    keys = (["differ"] if differ_first else []) + ["shown", "n_outlets", "sureness", "rank"]
     facts = facts.sort_values(keys, ascending=[False] * (len(keys) - 1) + [True],
                               kind="mergesort")
     ordered = cells.reindex(pd.MultiIndex.from_product([facts.index, list(outlets)],
