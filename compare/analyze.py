@@ -396,11 +396,11 @@ def _per_event(passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
 def _event_facts(event_id: str, passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
                  wide: np.ndarray | None, settings: AnalysisSettings, verifier: Verifier
                  ) -> EventFacts:
-    languages = passages["language"].to_numpy()
-    english = reads_minilm(languages)
+    english = reads_minilm(passages["language"].to_numpy())
+    # ``wide`` holds e5 vectors only where the embed stage found the event needs them (zeros
+    # elsewhere, never read: no pair of such an event has an uncovered passage).
     signals = passage_signals(passages["text"].tolist(), passages["language"].tolist(), use,
-                              main if english.any() else None,
-                              wide if wide is not None and needs_wide(languages) else None)
+                              main if english.any() else None, wide)
 
     def score(i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return pair_probability(signals, i, j, verifier)

@@ -56,7 +56,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from compare.errors import SettingsError
-from compare.verify import needs_wide, wide_on_use_scale
+from compare.verify import needs_wide, uncovered, wide_on_use_scale
 
 log = logging.getLogger(__name__)
 
@@ -397,9 +397,8 @@ class _CrossLanguage:
         codes = np.array([numbers[k] if k else -1 for k in known])
         if wide is None or not needs_wide(languages):
             return cls(codes, np.asarray(leads, dtype=np.float32))
-        uncovered = np.array([bool(lang) and needs_wide([lang]) for lang in languages])
         return cls(codes, np.asarray(leads, dtype=np.float32), np.asarray(wide, np.float32),
-                   uncovered)
+                   uncovered(languages))
 
     def apply(self, sim: np.ndarray, start: int, stop: int) -> None:
         """Replace, in rows ``start:stop`` of ``sim``, the cross-language pairs' values."""

@@ -98,10 +98,12 @@ class PassageSignals:
 def needs_wide(languages: Sequence[str] | np.ndarray) -> bool:
     """Whether a passage is in a known language the multilingual encoder does not cover (the
     wide encoder is then needed for every passage it may be compared with)."""
-    return bool(_uncovered(np.asarray(languages, dtype=object)).any())
+    return bool(uncovered(languages).any())
 
 
-def _uncovered(languages: np.ndarray) -> np.ndarray:
+def uncovered(languages: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Per passage, whether its language is known and outside :data:`USE_LANGUAGES`."""
+    languages = np.asarray(languages, dtype=object)
     return (languages != "") & ~np.isin(languages, list(USE_LANGUAGES))
 
 
@@ -125,7 +127,7 @@ def multilingual_similarity(signals: PassageSignals, i: np.ndarray, j: np.ndarra
     sim = np.einsum("ij,ij->i", signals.use[i], signals.use[j]).astype(np.float64)
     if signals.wide is not None:
         langs = signals.languages
-        off = np.flatnonzero(_uncovered(langs[i]) | _uncovered(langs[j]))
+        off = np.flatnonzero(uncovered(langs[i]) | uncovered(langs[j]))
         if len(off):
             a, b = i[off], j[off]
             wide = np.einsum("ij,ij->i", signals.wide[a], signals.wide[b])
@@ -138,7 +140,7 @@ def multilingual_scores(signals: PassageSignals, rows: np.ndarray) -> np.ndarray
     scores = signals.use[rows] @ signals.use.T
     if signals.wide is not None:
         langs = signals.languages
-        off = _uncovered(langs)
+        off = uncovered(langs)
         mask = off[rows][:, None] | off[None, :]
         if mask.any():
             wide = signals.wide[rows] @ signals.wide.T
