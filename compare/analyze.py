@@ -31,6 +31,7 @@ import pandas as pd
 
 from compare import schema
 from compare.cache import detected_languages, tones
+from compare.details import DETAILS_VERSION
 from compare.embed import Embedder, embed_texts, make_embedder
 from compare.errors import CompareError
 from compare.events import EventGrouper, event_labels
@@ -43,6 +44,7 @@ from compare.runs import AnalysisRun, load_run
 from compare.settings import AnalysisSettings, check_params
 from compare.tables import EventFacts, event_ids, fact_tables, omission_rows, short_hash
 from compare.verify import (
+    DETAILS_ASIDE,
     MULTILINGUAL_ENCODER,
     WIDE_ENCODER,
     WIDE_TO_USE,
@@ -131,7 +133,8 @@ def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
         "passages": {"splitter": splitter_key()},
         "verifier": {"threshold": verifier.threshold, "closest_floor": verifier.closest_floor,
                      "artifact": verifier.meta.get("sha256", ""),
-                     "wide_to_use": {k: list(v) for k, v in WIDE_TO_USE.items()}},
+                     "wide_to_use": {k: list(v) for k, v in WIDE_TO_USE.items()},
+                     "details_aside": list(DETAILS_ASIDE), "details": DETAILS_VERSION},
     }
 
 

@@ -55,12 +55,19 @@ _MONTHS: dict[int, tuple[str, ...]] = {
 }
 _MONTH_OF = {name: month for month, names in _MONTHS.items() for name in names}
 _MONTH_ALT = "|".join(sorted(map(re.escape, _MONTH_OF), key=len, reverse=True))
+# A day and month either way round; a range of days ("28-30 March", "March 28-30") is every
+# day in it, so "talks on March 28-30" and "talks on 29 March" do not differ in date.
+_RANGE_END = r"(?:\s*[-–—]\s*(?P<{}>[0-3]?\d))?"
 _DATE = re.compile(
-    rf"\b(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(?P<m1>{_MONTH_ALT})\b"
-    rf"|\b(?P<m2>{_MONTH_ALT})\.?\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\b",
+    rf"\b(?P<d1>[0-3]?\d){_RANGE_END.format('e1')}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?"
+    rf"(?P<m1>{_MONTH_ALT})\b"
+    rf"|\b(?P<m2>{_MONTH_ALT})\.?\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?"
+    rf"{_RANGE_END.format('e2')}\b",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
+# Recorded in each run's parameters: a change in what the details read changes the run.
+DETAILS_VERSION = "day-ranges"
 # Negation words per language (the lexical core: particles, "never", "without", "no one").
 NEGATIONS = frozenset({
     # English
@@ -125,12 +132,14 @@ def _dates(text: str) -> tuple[set[str], set[str]]:
     """(``"MM-DD"`` keys, the day numbers they used)."""
     keys, days = set(), set()
     for m in _DATE.finditer(text):
-        day, month = (m.group("d1"), m.group("m1")) if m.group("d1") else (m.group("d2"),
-                                                                             m.group("m2"))
-        number = int(day)
-        if 1 <= number <= 31:
-            keys.add(f"{_MONTH_OF[month.lower()]:02d}-{number:02d}")
-            days.add(str(number))
+        first, last, month = (m.group("d1", "e1", "m1") if m.group("d1")
+                              else m.group("d2", "e2", "m2"))
+        start = int(first)
+        end = int(last) if last and start < int(last) <= 31 else start
+        for number in range(start, end + 1):
+            if 1 <= number <= 31:
+                keys.add(f"{_MONTH_OF[month.lower()]:02d}-{number:02d}")
+                days.add(str(number))
     return keys, days
 
 

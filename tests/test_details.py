@@ -27,3 +27,12 @@ def test_relation_names_what_differs():
     assert relation(yes, no, overlap=0.2) == "same"  # too different to read the "not"
     assert relation(passage_details("Russia shelled the hospital in Bucha."),
                     passage_details("Ukraine shelled the hospital in Bucha.")) == "actor"
+
+
+def test_a_range_of_days_is_every_day_in_it():
+    ranged = passage_details("The next round of talks will take place in Turkey on March 28-30.")
+    assert ranged.dates == {"03-28", "03-29", "03-30"} and not ranged.figures
+    assert passage_details("Переговоры пройдут 28–30 марта.", "ru").dates == ranged.dates
+    within = passage_details("29 марта в Стамбуле прошел очередной раунд переговоров.", "ru")
+    assert relation(ranged, within) == "same"
+    assert relation(ranged, passage_details("The talks resumed on April 4.")) == "date"
