@@ -113,10 +113,11 @@ def _chunks(paragraph: str) -> Iterator[tuple[int, str]]:
 # sentence, so the glue points (a sentence end, an optional closing quote, then at once a
 # capital letter of a word) are cut first. Two lower-case letters (or digits: "annexed in
 # 2014.Russia also said") before the stop keep "U.S.Army"-like abbreviations, "Lenta.ru" and
-# decimals whole.
+# decimals whole. The word after the stop may be a one-letter word ("skeptical.A Russian
+# strike", "заявил.В Кремле").
 _GLUED = re.compile(r"(?<=[^\W\d_]{2}[.!?][”\"’»])(?=[^\W\d_])"
-                    r"|(?<=[a-zа-яё]{2}[.!?])(?=[A-ZА-ЯЁ][a-zа-яё])"
-                    r"|(?<=\d{2}[.!?])(?=[A-ZА-ЯЁ][a-zа-яё])")
+                    r"|(?<=[a-zа-яё]{2}[.!?])(?=[A-ZА-ЯЁ](?:[a-zа-яё]|\s))"
+                    r"|(?<=\d{2}[.!?])(?=[A-ZА-ЯЁ](?:[a-zа-яё]|\s))")
 
 
 def _unglued(paragraph: str) -> Iterator[tuple[int, str]]:
@@ -193,7 +194,7 @@ def _has_quote(sentence: str) -> bool:
 
 # Bump when a rule of this module or of compare.quotes changes what a passage is: cached
 # passages of the old rules are then split again.
-SPLITTER_RULES = "4"
+SPLITTER_RULES = "5"
 
 
 def splitter_key() -> str:

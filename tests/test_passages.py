@@ -67,12 +67,14 @@ def test_sentences_glued_by_scraping_are_cut_and_offsets_hold():
 
     text = ("Zelensky thanked everyone for their work.”Those words were heard in Kyiv. The "
             "losses piled up.Western officials said so. The U.S.Army stayed, Lenta.ru wrote. "
-            "Crimea was annexed in 2014.Russia also said it was willing to meet at 12.30 today.")
+            "Crimea was annexed in 2014.Russia also said it was willing to meet at 12.30 today. "
+            "The U.S. was skeptical.A Russian strike hit Mykolaiv on Tuesday.")
     spans = [text[a:b] for a, b, _q, _s in passage_spans(text)]
     assert spans == ["Zelensky thanked everyone for their work.”", "Those words were heard in Kyiv.",
                      "The losses piled up.", "Western officials said so.",
                      "The U.S.Army stayed, Lenta.ru wrote.", "Crimea was annexed in 2014.",
-                     "Russia also said it was willing to meet at 12.30 today."]
+                     "Russia also said it was willing to meet at 12.30 today.",
+                     "The U.S. was skeptical.", "A Russian strike hit Mykolaiv on Tuesday."]
 
 
 def test_split_once_per_text_and_splitter(tmp_path):
