@@ -130,13 +130,45 @@ def _unglued(paragraph: str) -> Iterator[tuple[int, str]]:
     yield start, paragraph[start:]
 
 
+# Scraped pages keep photo captions inline, glued like the sentences above: "...as Mr. Putin
+# has demanded.ImageA photograph released by the Ukrainian Armed Forces ... in the Sumy
+# region.Credit...General Staff of the Armed Forces of Ukraine, via Agence France-Presse — Getty
+# ImagesIn Washington, President Biden ...". A caption (the sentence after a glued "Image", or
+# the one right before a glued credit) and its credit (from "Credit..." to the next capital or
+# quote glued to a word) describe a photograph, not what the outlet reports, and are not
+# passages. Only glued forms are read: "Credit Suisse said" and "Images of the strike" stay.
+_CAPTION = re.compile(r"Image(?!Net\b)(?=[A-Z“\"‘])")
+_CREDIT = re.compile(r"Credit(?:\.\.\.|…|:\s?)?(?=[A-Z])")
+_CREDIT_END = re.compile(r"(?<=[a-z)])(?=[A-Z][a-z]|[“\"‘«])")
+
+
+def _credit_skipped(part: str) -> int:
+    """How many leading characters of ``part`` are a photo credit (0 when it starts with none;
+    all of it when nothing follows the credit)."""
+    credit = _CREDIT.match(part)
+    if credit is None:
+        return 0
+    end = _CREDIT_END.search(part, credit.end() + 1)
+    return end.start() if end else len(part)
+
+
 def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     for para in _PARAGRAPH.finditer(text):
         if is_boilerplate(para.group()):
             continue
-        for glued_at, part in _unglued(para.group()):
-            for local, piece in _chunks(part):
-                yield from _piece_spans(text, para.start() + glued_at + local, piece)
+        parts = list(_unglued(para.group()))
+        for k, (glued_at, part) in enumerate(parts):
+            skip = _credit_skipped(part)
+            caption = bool(_CAPTION.match(part, skip))
+            skip += len("Image") if caption else 0  # "ImageMr. Abramovich": "Mr." stays whole
+            spans = [span for local, piece in _chunks(part[skip:])
+                     for span in _piece_spans(text, para.start() + glued_at + skip + local,
+                                              piece)]
+            if caption:
+                spans = spans[1:]
+            if k + 1 < len(parts) and _CREDIT.match(parts[k + 1][1]):
+                spans = spans[:-1]  # the caption the next part credits
+            yield from spans
 
 
 def _piece_spans(text: str, offset: int, piece: str) -> Iterator[tuple[int, int]]:
@@ -194,7 +226,7 @@ def _has_quote(sentence: str) -> bool:
 
 # Bump when a rule of this module or of compare.quotes changes what a passage is: cached
 # passages of the old rules are then split again.
-SPLITTER_RULES = "5"
+SPLITTER_RULES = "6"
 
 
 def splitter_key() -> str:

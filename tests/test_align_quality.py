@@ -123,8 +123,8 @@ def test_a_different_figure_or_date_is_not_held_against_the_pair() -> None:
 def test_the_same_count_told_differently_across_languages_is_one_fact() -> None:
     english = "At least 820 people were killed and more than 670 injured, the Interior Ministry said."
     other = ["El Ministerio del Interior informó de al menos 632 muertos y 329 heridos.",
-             "Nach Angaben des Innenministeriums kamen mindestens 632 Menschen ums Leben, "
-             "329 wurden verletzt."]
+             ("Nach Angaben des Innenministeriums kamen mindestens 632 Menschen ums Leben, "
+              "329 wurden verletzt.")]
     unrelated = "Spain offered to send 56 rescuers and four search dogs."
     p = same_fact([english, english, english], [*other, unrelated])
     threshold = load_verifier().threshold

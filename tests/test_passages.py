@@ -91,3 +91,19 @@ def test_split_once_per_text_and_splitter(tmp_path):
     assert split == 1 and split_again == 0  # two articles, one distinct text
     pd.testing.assert_frame_equal(first, again)
     assert first["passage_id"].nunique() == 4  # ids still differ per article
+
+
+def test_inline_photo_captions_and_credits_are_not_passages():
+    from compare.passages import passage_spans
+
+    text = ("The talks ended as Moscow had demanded.ImageMr. Abramovich leaving the talks "
+            "Tuesday.Credit...Kemal Aslan/ReutersOn the eve of the talks, reports emerged of a "
+            "poisoning. Images of the strike spread.ImageA disabled Russian armored vehicle.Credit"
+            "...Daniel Berehulak for The New York Times“We are defending our land,” he said.\n\n"
+            "Representative Blake Farenthold at the Capitol.CreditJoshua Roberts/Reuters\n\n"
+            "Credit Suisse said on Monday that it would cut jobs.")
+    spans = [text[a:b] for a, b, _q, _s in passage_spans(text)]
+    assert spans == ["The talks ended as Moscow had demanded.",
+                     "On the eve of the talks, reports emerged of a poisoning.",
+                     "Images of the strike spread.", "“We are defending our land,” he said.",
+                     "Credit Suisse said on Monday that it would cut jobs."]
