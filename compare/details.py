@@ -67,7 +67,7 @@ _DATE = re.compile(
 )
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 # Recorded in each run's parameters: a change in what the details read changes the run.
-DETAILS_VERSION = "day-ranges"
+DETAILS_VERSION = "day-ranges;apostrophes"
 # Negation words per language (the lexical core: particles, "never", "without", "no one").
 NEGATIONS = frozenset({
     # English
@@ -185,7 +185,9 @@ def passage_details(text: str, language: str = "") -> PassageDetails:
     dates, days = _dates(text)
     figures = {n for n in numbers if not _YEAR.match(n) and n not in days}
     names = _names(text, language)
-    words = set(text_words(text)) | set(re.findall(r"\w+n't", text.lower()))
+    # a typographic apostrophe ("won’t") is read as the plain one
+    plain = text.replace("\u2019", "'").replace("\u02bc", "'")
+    words = set(text_words(plain)) | set(re.findall(r"\w+n't", plain.lower()))
     return PassageDetails(
         numbers=frozenset(numbers), figures=frozenset(figures), dates=frozenset(dates),
         names=frozenset(names), subject=names[0] if names else "",

@@ -36,3 +36,9 @@ def test_a_range_of_days_is_every_day_in_it():
     within = passage_details("29 марта в Стамбуле прошел очередной раунд переговоров.", "ru")
     assert relation(ranged, within) == "same"
     assert relation(ranged, passage_details("The talks resumed on April 4.")) == "date"
+
+
+def test_a_typographic_apostrophe_negates_as_the_plain_one():
+    plain = passage_details("There won't be amnesty inside it.")
+    curly = passage_details("There won’t be amnesty inside it.")
+    assert plain.negated and curly.negated and relation(plain, curly) == "same"
