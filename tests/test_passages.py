@@ -107,3 +107,15 @@ def test_inline_photo_captions_and_credits_are_not_passages():
                      "On the eve of the talks, reports emerged of a poisoning.",
                      "Images of the strike spread.", "“We are defending our land,” he said.",
                      "Credit Suisse said on Monday that it would cut jobs."]
+
+
+def test_a_sentence_that_only_points_back_joins_the_one_it_points_to():
+    from compare.passages import passage_spans
+
+    text = ("Россия резко сократит военную активность под Киевом и Черниговом. Об этом заявил "
+            "замминистра обороны Александр Фомин, передает ТАСС.\n\n"
+            "Об этом стало известно во вторник. Переговоры продолжатся в среду.")
+    spans = [text[a:b] for a, b, _q, _s in passage_spans(text)]
+    assert spans == ["Россия резко сократит военную активность под Киевом и Черниговом. Об этом "
+                     "заявил замминистра обороны Александр Фомин, передает ТАСС.",
+                     "Об этом стало известно во вторник.", "Переговоры продолжатся в среду."]
