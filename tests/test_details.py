@@ -1,7 +1,7 @@
 """Checkable details of a passage, and what differs between two outlets' passages."""
 from __future__ import annotations
 
-from compare.details import passage_details, relation
+from compare.details import name_key, passage_details, relation
 
 
 def test_numbers_dates_names_and_negation_in_several_languages():
@@ -42,3 +42,16 @@ def test_a_typographic_apostrophe_negates_as_the_plain_one():
     plain = passage_details("There won't be amnesty inside it.")
     curly = passage_details("There won’t be amnesty inside it.")
     assert plain.negated and curly.negated and relation(plain, curly) == "same"
+
+
+def test_the_actor_is_who_acts_and_differs_only_in_the_same_words():
+    assert passage_details("WASHINGTON — Sen. Harry Reid said so on Tuesday.").subject == \
+        passage_details("Senator Reid said so.").subject == passage_details("Reid said so.").subject
+    assert passage_details("According to Mr. Flynn, talks began.").subject == name_key("Flynn")
+    assert passage_details("“Moscow lies,” Zelensky said.").subject == "zlns"  # not the quote's
+    paraphrase = (passage_details("Goelman said Deputy Director David Bowdich overruled the office."),
+                  passage_details("Mr. Strzok's lawyer said Bowdich had overruled the office."))
+    assert relation(*paraphrase, overlap=0.3) == "same"
+    assert relation(passage_details("Russian forces shelled the market in Kharkiv on Tuesday."),
+                    passage_details("Ukrainian forces shelled the market in Kharkiv on Tuesday."),
+                    overlap=0.8) == "actor"
