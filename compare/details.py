@@ -66,8 +66,10 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
+# What a figure counts: the word right after it ("820 people", "$716 billion", "36 percent").
+_COUNTED = re.compile(r"\s?(%|[^\W\d_]+)")
 # Recorded in each run's parameters: a change in what the details read changes the run.
-DETAILS_VERSION = "day-ranges;apostrophes;subjects"
+DETAILS_VERSION = "day-ranges;apostrophes;subjects;counts"
 # Negation words per language (the lexical core: particles, "never", "without", "no one").
 NEGATIONS = frozenset({
     # English
@@ -93,6 +95,7 @@ class PassageDetails:
 
     numbers: frozenset[str]  # every written number, canonical ("14000", "2.5")
     figures: frozenset[str]  # numbers that count something: not years, not days of dates
+    counts: frozenset[tuple[str, str]]  # (what is counted: the next word's key, figure)
     dates: frozenset[str]  # "MM-DD" of day-and-month dates
     names: frozenset[str]  # name keys (transliterated consonant skeletons)
     subject: str  # the key of the first name (who the sentence is about), or ""
@@ -226,22 +229,44 @@ def passage_details(text: str, language: str = "") -> PassageDetails:
     numbers = {number_value(m.group()) for m in NUMBER.finditer(text)}
     dates, days = _dates(text)
     figures = {n for n in numbers if not _YEAR.match(n) and n not in days}
+    counts = set()
+    for m in NUMBER.finditer(text):
+        value = number_value(m.group())
+        thing = _COUNTED.match(text, m.end())
+        word = thing.group(1).lower() if thing else ""
+        rank = re.search(r"(?:\bNo\.|#|№)\s?$", text[max(0, m.start() - 4):m.start()])
+        if value in figures and word and word not in stopwords(language) and not rank:
+            counts.add(("%" if word in ("%", "percent") else word.rstrip("s")[:6], value))
     names = _names(text, language)
     # a typographic apostrophe ("won’t") is read as the plain one
     plain = text.replace("\u2019", "'").replace("\u02bc", "'")
     words = set(text_words(plain)) | set(re.findall(r"\w+n't", plain.lower()))
     return PassageDetails(
-        numbers=frozenset(numbers), figures=frozenset(figures), dates=frozenset(dates),
+        numbers=frozenset(numbers), figures=frozenset(figures), counts=frozenset(counts),
+        dates=frozenset(dates),
         names=frozenset(names), subject=_subject(text),
         negated=bool(words & NEGATIONS),
     )
+
+
+def _counts_differ(a: PassageDetails, b: PassageDetails, same_language: bool) -> bool:
+    """Whether the two give different figures for one thing: in one language, a thing both
+    count ("50,000 pages" / "55,000 pages") with no figure in common; across languages, where
+    the counted word cannot be compared, figures on both sides and none in common."""
+    if not same_language:
+        return bool(a.figures and b.figures and not a.figures & b.figures)
+    for thing in {t for t, _ in a.counts} & {t for t, _ in b.counts}:
+        if not {v for t, v in a.counts if t == thing} & {v for t, v in b.counts if t == thing}:
+            return True
+    return False
 
 
 def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0,
              same_language: bool = True) -> str:
     """What differs between two passages stating the same fact.
 
-    ``number``: both give figures and share none; ``date``: both date it, differently;
+    ``number``: different figures for one thing (:func:`_counts_differ`: two ages beside a
+    follower count are no disagreement); ``date``: both date it, differently;
     ``negation``: one side is negated and the other not, read only when the two share most of
     their wording (``overlap``, a lexical similarity in 0..1, at least
     :data:`NEGATION_MIN_OVERLAP`): otherwise a "not" somewhere in a long sentence says nothing
@@ -254,7 +279,7 @@ def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0,
     its first name is no subject); else ``same``.
     Checked in that order; one answer per pair.
     """
-    if a.figures and b.figures and not a.figures & b.figures:
+    if _counts_differ(a, b, same_language):
         return "number"
     if a.dates and b.dates and not a.dates & b.dates:
         return "date"

@@ -55,3 +55,20 @@ def test_the_actor_is_who_acts_and_differs_only_in_the_same_words():
     assert relation(passage_details("Russian forces shelled the market in Kharkiv on Tuesday."),
                     passage_details("Ukrainian forces shelled the market in Kharkiv on Tuesday."),
                     overlap=0.8) == "actor"
+
+
+def test_a_number_differs_only_for_one_thing_counted_in_one_language():
+    pages = (passage_details("Boxes held 50,000 pages of printed emails."),
+             passage_details("The department received 55,000 pages of emails."))
+    assert relation(*pages) == "number"
+    ages = (passage_details("Malia and Sasha Obama, aged 16 and 13, should show class."),
+            passage_details("The aide, 31, who has 14,000 followers, wrote to Sasha and Malia."))
+    assert relation(*ages) == "same"  # ages beside a follower count: no disagreement
+    assert relation(passage_details("Hoyer kept the No. 2 job."),
+                    passage_details("Hoyer, 77, kept the No. 3 position.")) == "same"
+    assert relation(passage_details("The rate was 36 percent."),
+                    passage_details("The rate was 35.7%.")) == "number"
+    # across languages the counted words cannot be compared: figures that share none differ
+    assert relation(passage_details("At least 820 people were killed."),
+                    passage_details("Погибли не менее 632 человек.", "ru"),
+                    same_language=False) == "number"
