@@ -458,3 +458,16 @@ def test_a_users_registry_labels_are_shown_as_plain_words(
         assert label == "X javascript alert 1 red k z"
     finally:
         st.cache_resource.clear()
+
+
+def test_a_closest_passage_at_the_threshold_says_it_is_shown_in_another_fact() -> None:
+    from dashboard.grid import CLOSEST, Cell
+    from dashboard.views import cell_html
+
+    far = Cell("Lenta.ru", CLOSEST, 0.31, passage_id="p1", text="Talks resumed.", language="en")
+    near = Cell("Lenta.ru", CLOSEST, 0.76, passage_id="p2", text="Talks resumed.",
+                language="en")
+    assert "Closest passage, not the same fact" in cell_html(far, "Lenta.ru", (), 2)
+    shown = cell_html(near, "Lenta.ru", (), 2)
+    assert "Closest passage, shown in another fact" in shown
+    assert "same-fact probability 0.76" in shown
