@@ -138,14 +138,21 @@ def _unglued(paragraph: str) -> Iterator[tuple[int, str]]:
 # quote glued to a word) describe a photograph, not what the outlet reports, and are not
 # passages. Only glued forms are read: "Credit Suisse said" and "Images of the strike" stay.
 _CAPTION = re.compile(r"Image(?!Net\b)(?=[A-Z“\"‘])")
-_CREDIT = re.compile(r"Credit(?:\.\.\.|…|:\s?)?(?=[A-Z])")
+_CREDIT = re.compile(r"Credit(?:(?P<marked>\.\.\.|…|:\s?)|(?=[A-Z]))")
 _CREDIT_END = re.compile(r"(?<=[a-z)])(?=[A-Z][a-z]|[“\"‘«])")
 
 
-def _credit_skipped(part: str) -> int:
+def _credit(part: str, glued: bool) -> re.Match[str] | None:
+    """The credit ``part`` starts with: "Credit..." anywhere, "CreditJoshua Roberts" only
+    glued to the sentence before ("CreditSights said" opening a paragraph is a sentence)."""
+    credit = _CREDIT.match(part)
+    return credit if credit and (glued or credit.group("marked")) else None
+
+
+def _credit_skipped(part: str, glued: bool) -> int:
     """How many leading characters of ``part`` are a photo credit (0 when it starts with none;
     all of it when nothing follows the credit)."""
-    credit = _CREDIT.match(part)
+    credit = _credit(part, glued)
     if credit is None:
         return 0
     end = _CREDIT_END.search(part, credit.end() + 1)
@@ -158,15 +165,18 @@ def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
             continue
         parts = list(_unglued(para.group()))
         for k, (glued_at, part) in enumerate(parts):
-            skip = _credit_skipped(part)
-            caption = bool(_CAPTION.match(part, skip))
+            skip = _credit_skipped(part, k > 0)
+            # a caption is glued to the sentence before, or credited ("ImageA photo ...
+            # Credit..."), so "ImageMagick converts files." opening a paragraph stays
+            caption = bool(_CAPTION.match(part, skip)) and (
+                k > 0 or any(_credit(p, True) for _, p in parts[k + 1:k + 2]))
             skip += len("Image") if caption else 0  # "ImageMr. Abramovich": "Mr." stays whole
             spans = [span for local, piece in _chunks(part[skip:])
                      for span in _piece_spans(text, para.start() + glued_at + skip + local,
                                               piece)]
             if caption:
                 spans = spans[1:]
-            if k + 1 < len(parts) and _CREDIT.match(parts[k + 1][1]):
+            if k + 1 < len(parts) and _credit(parts[k + 1][1], True):
                 spans = spans[:-1]  # the caption the next part credits
             yield from spans
 

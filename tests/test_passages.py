@@ -119,3 +119,16 @@ def test_a_sentence_that_only_points_back_joins_the_one_it_points_to():
     assert spans == ["Россия резко сократит военную активность под Киевом и Черниговом. Об этом "
                      "заявил замминистра обороны Александр Фомин, передает ТАСС.",
                      "Об этом стало известно во вторник.", "Переговоры продолжатся в среду."]
+
+
+def test_words_that_only_look_like_captions_or_credits_stay():
+    from compare.passages import passage_spans
+
+    text = ("CreditSights analysts said the bank would cut its dividend.\n\n"
+            "ImageMagick converts files between formats. It is free software.\n\n"
+            "ImageA flooded street in Valencia on Tuesday.Credit...Ana Ruiz/ReutersRescue teams "
+            "reached the town overnight.")
+    spans = [text[a:b] for a, b, _q, _s in passage_spans(text)]
+    assert spans == ["CreditSights analysts said the bank would cut its dividend.",
+                     "ImageMagick converts files between formats.", "It is free software.",
+                     "Rescue teams reached the town overnight."]
