@@ -62,15 +62,19 @@ def test_long_paragraphs_are_cut_safely_and_offsets_hold():
         assert text[p.char_start : p.char_end] == p.text
 
 
-def test_sentences_glued_by_scraping_are_cut_and_offsets_hold():
+def _spans(text: str) -> list[str]:
+    """The passage texts of ``text``, as :func:`compare.passages.passage_spans` cuts them."""
     from compare.passages import passage_spans
 
+    return [text[a:b] for a, b, _q, _s in passage_spans(text)]
+
+
+def test_sentences_glued_by_scraping_are_cut_and_offsets_hold():
     text = ("Zelensky thanked everyone for their work.”Those words were heard in Kyiv. The "
             "losses piled up.Western officials said so. The U.S.Army stayed, Lenta.ru wrote. "
             "Crimea was annexed in 2014.Russia also said it was willing to meet at 12.30 today. "
             "The U.S. was skeptical.A Russian strike hit Mykolaiv on Tuesday.")
-    spans = [text[a:b] for a, b, _q, _s in passage_spans(text)]
-    assert spans == ["Zelensky thanked everyone for their work.”", "Those words were heard in Kyiv.",
+    assert _spans(text) == ["Zelensky thanked everyone for their work.”", "Those words were heard in Kyiv.",
                      "The losses piled up.", "Western officials said so.",
                      "The U.S.Army stayed, Lenta.ru wrote.", "Crimea was annexed in 2014.",
                      "Russia also said it was willing to meet at 12.30 today.",
@@ -94,41 +98,32 @@ def test_split_once_per_text_and_splitter(tmp_path):
 
 
 def test_inline_photo_captions_and_credits_are_not_passages():
-    from compare.passages import passage_spans
-
     text = ("The talks ended as Moscow had demanded.ImageMr. Abramovich leaving the talks "
             "Tuesday.Credit...Kemal Aslan/ReutersOn the eve of the talks, reports emerged of a "
             "poisoning. Images of the strike spread.ImageA disabled Russian armored vehicle.Credit"
             "...Daniel Berehulak for The New York Times“We are defending our land,” he said.\n\n"
             "Representative Blake Farenthold at the Capitol.CreditJoshua Roberts/Reuters\n\n"
             "Credit Suisse said on Monday that it would cut jobs.")
-    spans = [text[a:b] for a, b, _q, _s in passage_spans(text)]
-    assert spans == ["The talks ended as Moscow had demanded.",
+    assert _spans(text) == ["The talks ended as Moscow had demanded.",
                      "On the eve of the talks, reports emerged of a poisoning.",
                      "Images of the strike spread.", "“We are defending our land,” he said.",
                      "Credit Suisse said on Monday that it would cut jobs."]
 
 
 def test_a_sentence_that_only_points_back_joins_the_one_it_points_to():
-    from compare.passages import passage_spans
-
     text = ("Россия резко сократит военную активность под Киевом и Черниговом. Об этом заявил "
             "замминистра обороны Александр Фомин, передает ТАСС.\n\n"
             "Об этом стало известно во вторник. Переговоры продолжатся в среду.")
-    spans = [text[a:b] for a, b, _q, _s in passage_spans(text)]
-    assert spans == ["Россия резко сократит военную активность под Киевом и Черниговом. Об этом "
+    assert _spans(text) == ["Россия резко сократит военную активность под Киевом и Черниговом. Об этом "
                      "заявил замминистра обороны Александр Фомин, передает ТАСС.",
                      "Об этом стало известно во вторник.", "Переговоры продолжатся в среду."]
 
 
 def test_words_that_only_look_like_captions_or_credits_stay():
-    from compare.passages import passage_spans
-
     text = ("CreditSights analysts said the bank would cut its dividend.\n\n"
             "ImageMagick converts files between formats. It is free software.\n\n"
             "ImageA flooded street in Valencia on Tuesday.Credit...Ana Ruiz/ReutersRescue teams "
             "reached the town overnight.")
-    spans = [text[a:b] for a, b, _q, _s in passage_spans(text)]
-    assert spans == ["CreditSights analysts said the bank would cut its dividend.",
+    assert _spans(text) == ["CreditSights analysts said the bank would cut its dividend.",
                      "ImageMagick converts files between formats.", "It is free software.",
                      "Rescue teams reached the town overnight."]
