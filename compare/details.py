@@ -6,15 +6,17 @@ details as signals (shared names and numbers raise the probability, a negation o
 lowers it), and a verified pair whose details disagree is marked with what differs
 (:func:`relation`).
 
-Rules, in any language the tokenizer reads: numbers are written digits ("14,000", "2.5");
-dates are a day with a month name (English, Russian, Ukrainian, German, French, Spanish,
-Italian, Polish, Turkish month names); names are capitalised words after the first word of the
-sentence, transliterated to ASCII (anyascii) and reduced to their first four consonants, so
-"Zelensky", "Zelenskiy" and "Зеленский" meet, and so do "Kyiv" and "Киев", "Russia" and
-"Россия"; negation is a word
-from a short per-language list. Limits: spelled-out numbers ("eight") are not read; a
-capitalised common noun (every German noun) counts as a name; negation is lexical ("not only"
-counts).
+Rules, in any language the tokenizer reads: numbers are written digits ("14,000", "2.5"), and
+a figure counts the word right after it ("820 people"); dates are a day, or a range of days,
+with a month name (English, Russian, Ukrainian, German, French, Spanish, Italian, Polish,
+Turkish month names); names are capitalised words after the first word of the sentence,
+transliterated to ASCII (anyascii) and reduced to their first four consonants, so "Zelensky",
+"Zelenskiy" and "Зеленский" meet, and so do "Kyiv" and "Киев", "Russia" and "Россия"; the
+subject is the first name outside quotes, past a dateline and titles; negation is a word from
+a short per-language list. Limits: spelled-out numbers ("eight") are not read; a capitalised
+common noun (every German noun) counts as a name; negation is lexical ("not only" counts); the
+subject is a heuristic, not a parse, which is why ``actor`` is read only between passages that
+share most of their wording.
 """
 from __future__ import annotations
 
