@@ -70,6 +70,8 @@ _DATE = re.compile(
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 # What a figure counts: the word right after it ("820 people", "$716 billion", "36 percent").
 _COUNTED = re.compile(r"\s?(%|[^\W\d_]+)")
+# A rank is no count ("the No. 2 job").
+_RANK = re.compile(r"(?:\bNo\.|#|№)\s?$")
 # Recorded in each run's parameters: a change in what the details read changes the run.
 DETAILS_VERSION = "day-ranges;apostrophes;subjects;counts"
 # Negation words per language (the lexical core: particles, "never", "without", "no one").
@@ -148,19 +150,22 @@ def _dates(text: str) -> tuple[set[str], set[str]]:
     return keys, days
 
 
+def _may_name(word: str, first: bool) -> bool:
+    """Whether a word may be (part of) a name: capitalised, no month or function word, and not
+    a common opener ("Officials said") when it opens the sentence."""
+    lower = word.lower()
+    return (word[0].isupper() and lower not in _MONTH_OF and lower not in stopwords("en")
+            and not (first and lower in _COMMON_OPENERS))
+
+
 def _names(text: str, language: str) -> list[str]:
     """Name keys of the capitalised words; the sentence's first word only when it is neither a
     function word of the language nor a common opener ("Officials said")."""
-    found = list(WORD.finditer(text))
     keys = []
-    for i, m in enumerate(found):
-        word = m.group()
-        lower = word.lower()
-        if not word[0].isupper() or lower in _MONTH_OF or lower in stopwords("en"):
+    for i, m in enumerate(WORD.finditer(text)):
+        if not _may_name(m.group(), i == 0):
             continue
-        if i == 0 and lower in _COMMON_OPENERS:
-            continue
-        key = name_key(word)
+        key = name_key(m.group())
         if key:
             keys.append(key)
     return keys
@@ -208,12 +213,9 @@ def _subject(text: str) -> str:
     text = _QUOTED.sub(lambda m: " " * len(m.group()), text)
     found = list(WORD.finditer(text))
     for i, m in enumerate(found):
-        word = m.group()
-        lower = word.lower()
-        if not word[0].isupper() or lower in _MONTH_OF or lower in stopwords("en") or \
-                lower in _NOT_ACTORS:
-            continue
-        if i == 0 and (lower in _COMMON_OPENERS or lower.endswith(("ing", "ly", "ed"))):
+        lower = m.group().lower()
+        if not _may_name(m.group(), i == 0) or lower in _NOT_ACTORS or (
+                i == 0 and lower.endswith(("ing", "ly", "ed"))):
             continue
         # a name of several words is keyed by its last ("Harry Reid", "Vladimir V. Putin")
         end = i
@@ -228,15 +230,15 @@ def _subject(text: str) -> str:
 
 def passage_details(text: str, language: str = "") -> PassageDetails:
     """The checkable details of one passage (see the module docstring)."""
-    numbers = {number_value(m.group()) for m in NUMBER.finditer(text)}
+    written = [(m, number_value(m.group())) for m in NUMBER.finditer(text)]
+    numbers = {value for _, value in written}
     dates, days = _dates(text)
     figures = {n for n in numbers if not _YEAR.match(n) and n not in days}
     counts = set()
-    for m in NUMBER.finditer(text):
-        value = number_value(m.group())
+    for m, value in written:
         thing = _COUNTED.match(text, m.end())
         word = thing.group(1).lower() if thing else ""
-        rank = re.search(r"(?:\bNo\.|#|№)\s?$", text[max(0, m.start() - 4):m.start()])
+        rank = _RANK.search(text[max(0, m.start() - 4):m.start()])
         if value in figures and word and word not in stopwords(language) and not rank:
             counts.add(("%" if word in ("%", "percent") else word.rstrip("s")[:6], value))
     names = _names(text, language)
@@ -277,8 +279,8 @@ def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0,
     wording (``overlap`` as for a negation): two paraphrases name their first actor in
     different places ("Goelman said ... Bowdich overruled" / "Mr. Strzok's lawyer said
     Bowdich had overruled"), and without that condition 11 of 12 BASIL pairs marked ``actor``,
-    read one by one, had the same actor; read in one language only (a translation reorders the sentence, so
-    its first name is no subject); else ``same``.
+    read one by one, had the same actor; read in one language only (a translation reorders the
+    sentence, so its first name is no subject); else ``same``.
     Checked in that order; one answer per pair.
     """
     if _counts_differ(a, b, same_language):

@@ -149,10 +149,9 @@ def _credit(part: str, glued: bool) -> re.Match[str] | None:
     return credit if credit and (glued or credit.group("marked")) else None
 
 
-def _credit_skipped(part: str, glued: bool) -> int:
-    """How many leading characters of ``part`` are a photo credit (0 when it starts with none;
-    all of it when nothing follows the credit)."""
-    credit = _credit(part, glued)
+def _credit_skipped(part: str, credit: re.Match[str] | None) -> int:
+    """How many leading characters of ``part`` are its photo ``credit`` (0 when it starts with
+    none; all of it when nothing follows the credit)."""
     if credit is None:
         return 0
     end = _CREDIT_END.search(part, credit.end() + 1)
@@ -164,19 +163,20 @@ def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
         if is_boilerplate(para.group()):
             continue
         parts = list(_unglued(para.group()))
+        credits = [_credit(part, k > 0) for k, (_, part) in enumerate(parts)]
         for k, (glued_at, part) in enumerate(parts):
-            skip = _credit_skipped(part, k > 0)
+            skip = _credit_skipped(part, credits[k])
+            credited_next = k + 1 < len(parts) and credits[k + 1] is not None
             # a caption is glued to the sentence before, or credited ("ImageA photo ...
             # Credit..."), so "ImageMagick converts files." opening a paragraph stays
-            caption = bool(_CAPTION.match(part, skip)) and (
-                k > 0 or any(_credit(p, True) for _, p in parts[k + 1:k + 2]))
+            caption = bool(_CAPTION.match(part, skip)) and (k > 0 or credited_next)
             skip += len("Image") if caption else 0  # "ImageMr. Abramovich": "Mr." stays whole
             spans = [span for local, piece in _chunks(part[skip:])
                      for span in _piece_spans(text, para.start() + glued_at + skip + local,
                                               piece)]
             if caption:
                 spans = spans[1:]
-            if k + 1 < len(parts) and _credit(parts[k + 1][1], True):
+            if credited_next:
                 spans = spans[:-1]  # the caption the next part credits
             yield from spans
 
