@@ -400,8 +400,10 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
 
     Args:
         texts_a, texts_b: two equally long sequences of passages (sentences).
-        languages_a, languages_b: ISO 639-1 codes when known; detected per text otherwise
-            (a short sentence may stay undecided, which is then read as the other side's).
+        languages_a, languages_b: ISO 639-1 codes when known; detected per text otherwise,
+            a short sentence by its most likely language (``detect_language(best_guess=True)``;
+            a text too short to guess, or guessed as a language without an ISO 639-1 code,
+            is read as the other side's language).
 
     Returns:
         ``(len(texts_a),)`` float64 probabilities. The verifier's threshold for "the same
@@ -421,7 +423,7 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
     texts = [str(t) for t in [*texts_a, *texts_b]]
     given: list[str | None] = [*(languages_a if languages_a is not None else [None] * n),
                                *(languages_b if languages_b is not None else [None] * n)]
-    languages = [lang if lang is not None else detect_language(t)
+    languages = [lang if lang is not None else detect_language(t, best_guess=True)
                  for t, lang in zip(texts, given, strict=True)]
     use = make_embedder(MULTILINGUAL_ENCODER).encode(texts)
     minilm = None

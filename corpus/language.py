@@ -39,8 +39,20 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def detect_language(text: str) -> str:
-    """The ISO 639-1 code of the language ``text`` is written in, or ``""`` when undecided."""
+def detect_language(text: str, *, best_guess: bool = False) -> str:
+    """The ISO 639-1 code of the language ``text`` is written in, or ``""`` when undecided.
+
+    Args:
+        text: an article (title and text) or a single sentence.
+        best_guess: for a sentence, take the most likely language even below
+            ``_MIN_PROBABILITY``. A short sentence often stays undecided ("A woman peels a
+            potato.": English 0.27; "Женщина чистит картошку.": Russian 0.44, Bulgarian 0.26),
+            and an undecided side of a pair is read as the other side's language: a Russian
+            sentence beside an English one was then compared as English. The guess may name a
+            neighbour (Macedonian or Bulgarian for a Russian sentence), which is still read as
+            another language than English. Not for articles, where a low score marks mixed or
+            boilerplate text and the page's declared language decides.
+    """
     sample = text[:_SAMPLE_CHARS]
     if len(_LETTER.findall(sample)) + 2 * len(_CJK.findall(sample)) < _MIN_LETTERS:
         return ""
@@ -49,7 +61,8 @@ def detect_language(text: str) -> str:
         key = _MACROLANGUAGE.get(str(code), str(code))
         totals[key] = totals.get(key, 0.0) + float(probability)
     code, probability = max(totals.items(), key=lambda item: item[1])
-    return code if probability >= _MIN_PROBABILITY and _ISO_639_1.match(code) else ""
+    decided = best_guess or probability >= _MIN_PROBABILITY
+    return code if decided and _ISO_639_1.match(code) else ""
 
 
 def detector_version() -> str:

@@ -44,7 +44,10 @@ OLD_COSINE_THRESHOLD = 0.74  # round 1's aligner: MiniLM cosine, F0.5-max on MSR
 # Floors: measured values (2 cores, pinned packages) minus a small margin.
 MSRP_TEST_F1_FLOOR = 0.80  # measured 0.819, Brier 0.201 (pooled model alone: 0.804, 0.186)
 STS_EN_EN_FLOOR = 0.80  # measured 0.864, languages detected (MiniLM cosine alone: 0.867)
-STS_CROSS_FLOOR = 0.65  # measured EN-RU 0.748, EN-DE 0.766 (MiniLM alone: 0.11, 0.40)
+# measured EN-RU 0.767, EN-DE 0.776, each sentence's language guessed when langid is undecided
+# (0.748, 0.766 when an undecided sentence was read as the other side's language; languages
+# given: 0.773, 0.775); MiniLM alone: 0.11, 0.40
+STS_CROSS_FLOOR = 0.65
 # Measured at the threshold 0.7: P 0.940 over 50 judged links, sentence recall 0.183 (the
 # pooled model alone: 0.926 over 27, 0.119; the round-1 aligner: 0.978 over 45, 0.173). The
 # issue's goal, P >= 0.95 with sentence recall >= 0.35, is not met: at 0.6 the verifier gives
@@ -157,6 +160,16 @@ def test_msrp_test_f1_at_the_documented_threshold(encoders: Any) -> None:
     print(f"\nMSRP test same_fact@{threshold}: P={p:.3f} R={r:.3f} F1={f1:.3f} Brier={brier:.3f}"
           f" | MiniLM cosine@{OLD_COSINE_THRESHOLD}: P={bp:.3f} R={br:.3f} F1={bf1:.3f}")
     assert f1 >= MSRP_TEST_F1_FLOOR
+
+
+def test_a_short_translation_is_read_as_one() -> None:
+    # Each Russian sentence alone is undecided for the language detector (Russian 0.31-0.44);
+    # read as English beside the English one, the translations scored 0.40-0.52.
+    english = ["A man plays the violin.", "A man is playing a guitar.", "A plane is landing."]
+    russian = ["Человек играет на скрипке.", "Человек играет на гитаре.",
+               "Самолет приземляется."]
+    p = same_fact([*english, english[1]], [*russian, "Женщина чистит картошку."])
+    assert (p[:3] >= load_verifier().threshold).all() and p[3] < 0.2, p
 
 
 @pytest.mark.parametrize("other", ["en", "ru", "de"])

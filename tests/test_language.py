@@ -27,3 +27,13 @@ def test_short_chinese_sentences_are_chinese():
     assert detect_language("伊斯坦布尔会谈结束，未达成停火协议。") == "zh"
     assert detect_language("三月份小麦价格上涨了20%。") == "zh"
     assert detect_language("Переговоры завершились без соглашения.") == "ru"
+
+
+def test_a_short_sentence_gets_its_best_guess_only_when_asked():
+    # langid gives these English 0.27 and Russian 0.44: undecided for an article, where a low
+    # score marks mixed text; a sentence compared with same_fact takes its most likely language.
+    english, russian = "A woman peels a potato.", "Женщина чистит картошку."
+    assert detect_language(english) == "" and detect_language(russian) == ""
+    assert detect_language(english, best_guess=True) == "en"
+    assert detect_language(russian, best_guess=True) == "ru"
+    assert detect_language("1,351", best_guess=True) == ""  # still nothing to guess from
