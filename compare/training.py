@@ -18,8 +18,16 @@ nothing else (the held-out sets the tests report on are never read here):
 
 Weights: MSRP and STS weigh the same (each STS language combination a fifth of STS);
 NewsWCL50 weighs three times as much, because its pairs are the only ones drawn the way the
-matcher meets pairs in use (candidates inside one event). The model is a logistic regression on standardised features (``compare.verify.FEATURES``); its
-coefficients are rounded to 6 significant digits, so the JSON is stable across runs.
+matcher meets pairs in use (candidates inside one event). The model is a logistic regression
+on standardised features (``compare.verify.FEATURES``); its coefficients are rounded to 6
+significant digits, so the JSON is stable across runs.
+
+The translation head (``compare.verify.TRANSLATION_FEATURES``) is fitted after it, on every
+candidate pair of the NewsWCL50 dev events, to reproduce the fitted verifier's own probability
+from the signals a translated pair keeps (the specific cosine, shared names and numbers, length):
+no labelled translated pair inside an event exists to learn from, and in English the verifier
+reads wording a translation loses, so its judgement is the target and the head learns how much
+of it the language-free signals carry.
 """
 from __future__ import annotations
 
@@ -43,11 +51,15 @@ from compare.verify import (
     FEATURES,
     MODEL_FILE,
     MULTILINGUAL_ENCODER,
+    TRANSLATION_FEATURES,
     WIDE_ENCODER,
     PassageSignals,
+    Verifier,
+    english_pairs,
     pair_features,
     passage_signals,
     reads_minilm,
+    translation_features,
 )
 
 log = logging.getLogger(__name__)
@@ -251,6 +263,26 @@ def newswcl_pairs(data: Path, use: Encoder, minilm: Encoder,
     return PairSet("newswcl50-dev", np.vstack(features), np.array(labels))
 
 
+def newswcl_translation_pairs(data: Path, use: Encoder, minilm: Encoder, verifier: Verifier,
+                              events: tuple[str, ...] = DEV_EVENTS
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate pair of NewsWCL50 ``events``: its translation-head features and the
+    ``verifier``'s probability (the head's target)."""
+    wcl = read_newswcl(data / "newswcl50")
+    features, target = [], []
+    for event in events:
+        idx = [i for i, s in enumerate(wcl.sentences) if s["event"] == event]
+        texts = [wcl.sentences[i]["text"] for i in idx]
+        signals = signals_for(texts, ["en"] * len(texts), use, minilm)
+        pairs, _ = candidate_pairs(signals, [wcl.sentences[i]["outlet"] for i in idx])
+        pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+        i, j = pairs[:, 0], pairs[:, 1]
+        pooled = pair_features(signals, i, j)
+        features.append(translation_features(signals, i, j, pooled))
+        target.append(verifier.probability(pooled, english_pairs(signals, i, j)))
+    return np.vstack(features), np.concatenate(target)
+
+
 def newswcl_links(data: Path, use: Encoder, minilm: Encoder, verifier: Any,
                   events: tuple[str, ...] = HELD_OUT_EVENTS) -> dict[str, float]:
     """Link precision and sentence recall on NewsWCL50 ``events``.
@@ -351,6 +383,37 @@ def fit_minilm_calibration(sets: list[PairSet], c: float = 1.0) -> dict[str, flo
     return {"coef": _round(model.coef_[0][0]), "intercept": _round(model.intercept_[0])}
 
 
+def fit_translation_head(features: np.ndarray, target: np.ndarray, threshold: float,
+                         c: float = 1.0) -> dict[str, Any]:
+    """The translation head, as the artifact's field.
+
+    A logistic regression of the head's features on the verifier's probability (each pair
+    counts as "same" with weight p and "not" with weight 1 - p). Fitted so, it estimates the
+    verifier's probability and, reading less, rarely reaches the threshold (its estimates
+    gather near the mean): its intercept is then shifted so that it says ``threshold`` at the
+    cut where its links agree best (F1) with the verifier's own links at ``threshold``.
+    """
+    from scipy.special import logit
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([features, features])
+    y = np.concatenate([np.ones(len(features)), np.zeros(len(features))])
+    weight = np.concatenate([target, 1.0 - target])
+    model = LogisticRegression(C=c, max_iter=1000).fit(x, y, sample_weight=weight)
+    estimate = model.predict_proba(features)[:, 1]
+    links = target >= threshold
+    agreement = []
+    for cut in np.unique(np.round(estimate, 3)):
+        kept = estimate >= cut
+        both = float((kept & links).sum())
+        agreement.append((2 * both / max(kept.sum() + links.sum(), 1), float(cut)))
+    f1, cut = max(agreement)
+    return {"features": list(TRANSLATION_FEATURES), "coef": _round(model.coef_[0]),
+            "intercept": _round(model.intercept_[0] + logit(threshold) - logit(cut)),
+            "pairs": len(features), "agreement_cut": _round(cut),
+            "agreement_f1": _round(f1)}
+
+
 def file_hashes(data: Path) -> dict[str, str]:
     """SHA-256 of every training file, keyed by its path under ``data``."""
     names = ["msrp/msr_paraphrase_train.txt", "newswcl50/articles.jsonl",
@@ -396,8 +459,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     sets = [msrp_pairs(args.data, use, minilm), *sts_pairs(args.data, use, minilm),
             newswcl_pairs(args.data, use, minilm)]
-    artifact = {**fit_verifier(sets), "minilm_calibration": fit_minilm_calibration(sets),
-                **THRESHOLDS, "training_data": file_hashes(args.data)}
+    fitted = {**fit_verifier(sets), "minilm_calibration": fit_minilm_calibration(sets),
+              **THRESHOLDS}
+    head = fit_translation_head(*newswcl_translation_pairs(
+        args.data, use, minilm, Verifier.from_dict(fitted)), threshold=THRESHOLDS["threshold"])
+    artifact = {**fitted, "translation_head": head, "training_data": file_hashes(args.data)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     log.info("wrote %s", args.out)

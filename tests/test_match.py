@@ -47,3 +47,60 @@ def test_best_link_per_passage_and_other_outlet():
     # 0's best in B is 1 and in C is 3; 2's best in A is 4 (0.8), not 0 (0.5); 1's best in C
     # is 3. Pair 0-2 is nobody's best link.
     assert chosen == {0, 2, 3, 4}
+
+
+def _event(n_each: int, seed: int = 1):
+    """An event in two languages: every vector shares the event's subject; passage k of each
+    language adds claim k of its own (the pair (k, n_each + k) tells one claim)."""
+    rng = np.random.default_rng(seed)
+    subject = rng.normal(size=64)
+    claims = rng.normal(size=(n_each, 64))
+    use = np.vstack([3 * subject + claims, 3 * subject + claims]) + 0.3 * rng.normal(
+        size=(2 * n_each, 64))
+    use /= np.linalg.norm(use, axis=1, keepdims=True)
+    texts = [f"claim {k}" for k in range(n_each)] * 2
+    return passage_signals(texts, ["en"] * n_each + ["ru"] * n_each, use.astype(np.float32))
+
+
+def test_the_specific_vector_leaves_out_what_the_event_shares():
+    from compare.verify import EVENT_MIN_PASSAGES
+
+    signals = _event(EVENT_MIN_PASSAGES)
+    n = EVENT_MIN_PASSAGES
+    same, other = np.arange(n), np.roll(np.arange(n), 1) + n
+    raw = (signals.use[:n] * signals.use[n:][other - n]).sum(axis=1)
+    specific = (signals.specific[:n] * signals.specific[other]).sum(axis=1)
+    told = (signals.specific[:n] * signals.specific[same + n]).sum(axis=1)
+    # two claims about the subject look alike whole (cosine ~0.9), not once the subject is out
+    assert raw.min() > 0.75 and np.abs(specific).max() < 0.5 and told.min() > 0.8
+    assert signals.has_specific.all()
+    # fewer passages of a language than EVENT_MIN_PASSAGES: no specific vector for them
+    few = passage_signals(["a"] * (n + 3), ["en"] * n + ["ru"] * 3,
+                          signals.use[: n + 3])
+    assert few.has_specific.tolist() == [True] * n + [False] * 3
+    assert not few.specific[n:].any()
+
+
+def test_a_translated_pair_is_capped_by_the_translation_head():
+    from compare.verify import FEATURES, TRANSLATION_FEATURES, Verifier, pair_probability
+
+    fields = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES),
+              "scale": [1.0] * len(FEATURES),
+              "coef": [8.0 if f in ("use", "use_cross") else 0.0 for f in FEATURES],
+              "intercept": -4.0, "threshold": 0.7, "closest_floor": 0.1}
+    head = {"features": list(TRANSLATION_FEATURES),
+            "coef": [6.0 if f == "specific" else 0.0 for f in TRANSLATION_FEATURES],
+            "intercept": -2.0}
+    pooled, capped = Verifier.from_dict(fields), Verifier.from_dict(
+        {**fields, "translation_head": head})
+    signals = _event(20)
+    i = np.arange(20)
+    j_same, j_other = i + 20, np.roll(i, 1) + 20
+    # the whole-vector verifier links both the same claim and a neighbouring one
+    assert (pair_probability(signals, i, j_other, pooled) >= 0.7).all()
+    # the head keeps the same claim and caps its neighbour
+    assert (pair_probability(signals, i, j_same, capped) >= 0.7).all()
+    assert (pair_probability(signals, i, j_other, capped) < 0.5).all()
+    # pairs in one language are not capped
+    np.testing.assert_allclose(pair_probability(signals, i[:10], i[10:], capped),
+                               pair_probability(signals, i[:10], i[10:], pooled))
