@@ -177,8 +177,10 @@ def candidates(path: str, run_id: str, event_id: str,
 def default_outlets(path: str, run_id: str, event_id: str,
                     candidates: tuple[str, ...]) -> tuple[str, ...]:
     """The outlets preselected for the event (:func:`dashboard.grid.default_outlets`)."""
-    shared = gr.shared_counts(tables(path, run_id)["topics"], event_id)
-    return tuple(gr.default_outlets(candidates, shared, load_registry().kinds))
+    frames = tables(path, run_id)
+    return tuple(gr.default_outlets(candidates, gr.shared_counts(frames["topics"], event_id),
+                                    load_registry().kinds,
+                                    articles=gr.article_counts(frames["events"], event_id)))
 
 
 @st.cache_resource(max_entries=16, show_spinner="Reading the facts...")

@@ -253,25 +253,38 @@ def shared_counts(topics: pd.DataFrame, event_id: str) -> pd.Series:
     return rows["outlets"].explode().value_counts()
 
 
+def article_counts(events: pd.DataFrame, event_id: str) -> pd.Series:
+    """Per outlet of the event, its articles."""
+    return events[events["event_id"] == event_id]["outlet"].value_counts()
+
+
 def default_outlets(candidates: Sequence[str], shared: pd.Series,
-                    kinds: Mapping[str, str], limit: int = DEFAULT_OUTLETS) -> list[str]:
+                    kinds: Mapping[str, str], limit: int = DEFAULT_OUTLETS,
+                    articles: pd.Series | None = None) -> list[str]:
     """The outlets preselected for an event: those that share the most facts with others, one
     per registry ``kind`` first (wire, western, russian_state, official, opinion, ...).
 
-    The rule: rank the candidates by the facts they share with another outlet (ties: the given
-    order, most articles first); take the best-ranked outlet of each kind in rank order, until
-    ``limit``; fill the remaining places by rank. An outlet the registry does not list is a kind
-    of its own. So a lone opinion piece that shares as many facts as a fourth Western paper is
-    shown instead of it: on the Istanbul demo, the seed outlet (Global Research) joins Lenta.ru,
-    The New York Times and the President of Ukraine.
+    The rule: rank the candidates by the facts they share with another outlet (ties: the outlet
+    that needed fewer articles to share them, then the given order); take the best-ranked outlet
+    of each kind in rank order, until ``limit``; fill the remaining places by rank. An outlet the
+    registry does not list is a kind of its own. So a lone opinion piece that shares as many
+    facts as a fourth Western paper, or as a news agency writing several articles, is shown
+    instead of it: on the Istanbul demo, the seed outlet (Global Research: 6 shared facts from
+    one article) joins The New York Times, Lenta.ru and the President of Ukraine, ahead of
+    Ukrinform (6 from 9 articles).
 
     Args:
         candidates: the event's outlets (after any label filter), most articles first.
         shared: per outlet, the facts it shares (:func:`shared_counts`).
         kinds: outlet -> registry kind.
+        articles: per outlet, its articles in the event (:func:`article_counts`); without it,
+            ties keep the given order.
     """
-    order = sorted(range(len(candidates)),
-                   key=lambda i: (-int(shared.get(candidates[i], 0)), i))
+    def written(outlet: str) -> int:
+        return 0 if articles is None else int(articles.get(outlet, 0))
+
+    order = sorted(range(len(candidates)), key=lambda i: (
+        -int(shared.get(candidates[i], 0)), written(candidates[i]), i))
     ranked = [candidates[i] for i in order]
     chosen: list[str] = []
     seen: set[str] = set()

@@ -56,7 +56,8 @@ def shown(store_path: Path) -> tuple[str, list[str], gr.FactGrid]:
     registry = load_registry()
     outlets = gr.default_outlets(tb.event_outlets(frames["events"], event_id),
                                  gr.shared_counts(frames["topics"], event_id),
-                                 dict(zip(registry["outlet"], registry["kind"], strict=True)))
+                                 dict(zip(registry["outlet"], registry["kind"], strict=True)),
+                                 articles=gr.article_counts(frames["events"], event_id))
     return event_id, outlets, gr.fact_grid(gr.event_grid(frames, event_id), outlets)
 
 

@@ -144,6 +144,18 @@ def test_default_outlets_share_most_facts_one_per_kind_first() -> None:
         "Lenta.ru", "New York Times", "President of Ukraine", "Global Research"]
     # Without kinds, the outlets sharing the most facts.
     assert gr.default_outlets(candidates, shared, {}) == candidates[:4]
+    # A tie goes to the outlet that needed fewer articles: one opinion piece sharing 6 facts
+    # before a news agency sharing 6 from 9 articles (both kinds still unseen).
+    tied = pd.Series({"Lenta.ru": 26, "New York Times": 26, "President of Ukraine": 19,
+                      "Ukrinform": 6, "Global Research": 6})
+    agency = ["Lenta.ru", "New York Times", "President of Ukraine", "Ukrinform",
+              "Global Research"]
+    kinds_tied = {**kinds, "Ukrinform": "ukrainian"}
+    assert gr.default_outlets(agency, tied, kinds_tied)[-1] == "Ukrinform"  # given order
+    assert gr.default_outlets(agency, tied, kinds_tied, articles=pd.Series(
+        {"Lenta.ru": 64, "New York Times": 11, "President of Ukraine": 12, "Ukrinform": 9,
+         "Global Research": 1})) == ["New York Times", "Lenta.ru", "President of Ukraine",
+                                     "Global Research"]
     # Fewer kinds than places: the rest by rank; an outlet sharing nothing comes last.
     assert gr.default_outlets(["A", "B", "C"], pd.Series({"B": 3, "C": 1}),
                               {"A": "w", "B": "w", "C": "w"}) == ["B", "C", "A"]
