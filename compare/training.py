@@ -240,6 +240,18 @@ def sts_pairs(data: Path, use: Encoder, minilm: Encoder, split: str = "train") -
     return out
 
 
+def _event_candidates(wcl: NewsWCL, events: tuple[str, ...], use: Encoder, minilm: Encoder
+                      ) -> Iterator[tuple[list[int], PassageSignals, np.ndarray]]:
+    """Per NewsWCL50 event: its sentences' indices, their signals and the matcher's candidate
+    pairs ``i < j`` (indices into the event's sentences)."""
+    for event in events:
+        idx = [i for i, s in enumerate(wcl.sentences) if s["event"] == event]
+        texts = [wcl.sentences[i]["text"] for i in idx]
+        signals = signals_for(texts, ["en"] * len(texts), use, minilm)
+        pairs, _ = candidate_pairs(signals, [wcl.sentences[i]["outlet"] for i in idx])
+        yield idx, signals, np.unique(np.sort(pairs, axis=1), axis=0)
+
+
 def newswcl_pairs(data: Path, use: Encoder, minilm: Encoder,
                   events: tuple[str, ...] = DEV_EVENTS) -> PairSet:
     """The matcher's candidate pairs in NewsWCL50 ``events``, labelled by the gold chains
@@ -248,12 +260,7 @@ def newswcl_pairs(data: Path, use: Encoder, minilm: Encoder,
     gold = newswcl_gold(wcl)
     annotated = set().union(*wcl.chains.values())
     features, labels = [], []
-    for event in events:
-        idx = [i for i, s in enumerate(wcl.sentences) if s["event"] == event]
-        texts = [wcl.sentences[i]["text"] for i in idx]
-        signals = signals_for(texts, ["en"] * len(texts), use, minilm)
-        pairs, _ = candidate_pairs(signals, [wcl.sentences[i]["outlet"] for i in idx])
-        pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+    for idx, signals, pairs in _event_candidates(wcl, events, use, minilm):
         judged = [k for k, (a, b) in enumerate(pairs) if idx[a] in annotated
                   and idx[b] in annotated and wcl.sentences[idx[a]]["doc"]
                   != wcl.sentences[idx[b]]["doc"]]
@@ -270,12 +277,7 @@ def newswcl_translation_pairs(data: Path, use: Encoder, minilm: Encoder, verifie
     ``verifier``'s probability (the head's target)."""
     wcl = read_newswcl(data / "newswcl50")
     features, target = [], []
-    for event in events:
-        idx = [i for i, s in enumerate(wcl.sentences) if s["event"] == event]
-        texts = [wcl.sentences[i]["text"] for i in idx]
-        signals = signals_for(texts, ["en"] * len(texts), use, minilm)
-        pairs, _ = candidate_pairs(signals, [wcl.sentences[i]["outlet"] for i in idx])
-        pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+    for _, signals, pairs in _event_candidates(wcl, events, use, minilm):
         i, j = pairs[:, 0], pairs[:, 1]
         pooled = pair_features(signals, i, j)
         features.append(translation_features(signals, i, j, pooled))
