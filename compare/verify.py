@@ -190,17 +190,22 @@ def specific_vectors(use: np.ndarray, languages: Sequence[str] | np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Each passage's multilingual vector less the mean of the other passages of its language
     (leave-one-out), L2-normalised, and which passages have one: a known language with at least
-    :data:`EVENT_MIN_PASSAGES` passages (other rows are zeros)."""
+    :data:`EVENT_MIN_PASSAGES` distinct passages (other rows are zeros).
+
+    A text given several times counts once: one sentence scored against many others
+    (``same_fact([q] * 25, candidates)``) would otherwise be its own language's mean, and a
+    repeated boilerplate line would weigh on the event's."""
     vectors = np.asarray(use, dtype=np.float64)
     langs = np.asarray(languages, dtype=object)
     out = np.zeros_like(vectors)
     has = np.zeros(len(langs), dtype=bool)
     for language in sorted({str(x) for x in langs} - {""}):
         rows = np.flatnonzero(langs == language)
-        if len(rows) < EVENT_MIN_PASSAGES:
+        distinct, which = np.unique(vectors[rows], axis=0, return_inverse=True)
+        if len(distinct) < EVENT_MIN_PASSAGES:
             continue
-        total = vectors[rows].sum(axis=0)
-        out[rows] = vectors[rows] - (total - vectors[rows]) / (len(rows) - 1)
+        others = (distinct.sum(axis=0) - distinct) / (len(distinct) - 1)
+        out[rows] = distinct[which.ravel()] - others[which.ravel()]
         has[rows] = True
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return (out / np.maximum(norms, 1e-12)).astype(np.float32), has

@@ -104,3 +104,20 @@ def test_a_translated_pair_is_capped_by_the_translation_head():
     # pairs in one language are not capped
     np.testing.assert_allclose(pair_probability(signals, i[:10], i[10:], capped),
                                pair_probability(signals, i[:10], i[10:], pooled))
+
+
+def test_a_repeated_text_counts_once_for_the_specific_vector():
+    from compare.verify import EVENT_MIN_PASSAGES
+
+    signals = _event(EVENT_MIN_PASSAGES)
+    n = EVENT_MIN_PASSAGES
+    # one English sentence given n times beside n Russian ones (one sentence scored against
+    # many): a single distinct English text has no event to stand out from
+    use = np.vstack([np.repeat(signals.use[:1], n, axis=0), signals.use[n:]])
+    repeated = passage_signals(["q"] * n + ["c"] * n, ["en"] * n + ["ru"] * n, use)
+    assert not repeated.has_specific[:n].any() and repeated.has_specific[n:].all()
+    # a duplicate among distinct texts does not change the others' vectors
+    twice = np.vstack([signals.use, signals.use[:1]])
+    again = passage_signals(["x"] * (2 * n + 1), ["en"] * n + ["ru"] * n + ["en"], twice)
+    np.testing.assert_allclose(again.specific[: 2 * n], signals.specific, atol=1e-5)
+    np.testing.assert_allclose(again.specific[-1], signals.specific[0], atol=1e-5)
