@@ -388,6 +388,10 @@ def pair_probability(signals: PassageSignals, i: np.ndarray, j: np.ndarray,
     return probability
 
 
+def _logistic(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 @dataclass(frozen=True)
 class Verifier:
     """The fitted model: ``probability(features)`` and its thresholds.
@@ -428,7 +432,7 @@ class Verifier:
         if self.translation_head is None:
             return np.ones(len(features))
         coef, intercept = self.translation_head
-        return 1.0 / (1.0 + np.exp(-(np.asarray(features, dtype=np.float64) @ coef + intercept)))
+        return _logistic(np.asarray(features, dtype=np.float64) @ coef + intercept)
 
     def probability(self, features: np.ndarray, english: np.ndarray | None = None
                     ) -> np.ndarray:
@@ -446,12 +450,12 @@ class Verifier:
             aside = features[differ].copy()
             aside[:, _ASIDE] = 0.0
             z[differ] = np.maximum(z[differ], ((aside - self.mean) / self.scale) @ self.coef)
-        pooled = 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        pooled = _logistic(z + self.intercept)
         if self.minilm_calibration is None:
             return pooled
         coef, intercept = self.minilm_calibration
         minilm = features[:, _MINILM]
-        alone = 1.0 / (1.0 + np.exp(-(coef * minilm + intercept)))
+        alone = _logistic(coef * minilm + intercept)
         rule = minilm > 0 if english is None else (minilm > 0) & np.asarray(english, dtype=bool)
         return np.where(rule, np.maximum(pooled, alone), pooled)
 
