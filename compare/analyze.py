@@ -54,6 +54,7 @@ from compare.verify import (
     pair_probability,
     passage_signals,
     reads_minilm,
+    uncovered,
 )
 from corpus.language import normalise_language
 from corpus.records import Article
@@ -179,7 +180,7 @@ def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
         leads = wide_leads = None
         if multilingual is not None and grouper.needs_leads(languages):
             leads = embed_texts(grouper.leads(texts), multilingual, store, report=report)
-            if wide is not None and needs_wide(languages):
+            if wide is not None and uncovered(languages).any():
                 wide_leads = embed_texts(grouper.leads(texts), wide, store, report=report)
         grouper.fit(texts, list(articles["published"]), languages=languages,
                     lead_embeddings=leads, wide_lead_embeddings=wide_leads)
@@ -321,7 +322,8 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
         main[english] = embed_texts([texts[i] for i in english], encoders.main, store,
                                     progress=progress, report=timer.work)
         # The wide encoder embeds only the events with a passage in a language the
-        # multilingual encoder does not cover (about 40 passages/s against its 500).
+        # multilingual encoder does not cover or with passages in two languages (about 40
+        # passages/s against its 500).
         wide = None
         if encoders.wide is not None:
             needed = passages.groupby("event_id")["language"].transform(

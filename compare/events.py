@@ -56,7 +56,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from compare.errors import SettingsError
-from compare.verify import CROSS_LANGUAGE_SHRINK, needs_wide, uncovered, wide_on_use_scale
+from compare.verify import CROSS_LANGUAGE_SHRINK, uncovered, wide_on_use_scale
 
 log = logging.getLogger(__name__)
 
@@ -392,7 +392,7 @@ class _CrossLanguage:
             return None
         numbers = {lang: i for i, lang in enumerate(sorted({k for k in known if k}))}
         codes = np.array([numbers[k] if k else -1 for k in known])
-        if wide is None or not needs_wide(languages):
+        if wide is None or not uncovered(languages).any():
             return cls(codes, np.asarray(leads, dtype=np.float32))
         return cls(codes, np.asarray(leads, dtype=np.float32), np.asarray(wide, np.float32),
                    uncovered(languages))

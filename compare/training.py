@@ -56,6 +56,7 @@ from compare.verify import (
     PassageSignals,
     Verifier,
     english_pairs,
+    needs_wide,
     pair_features,
     passage_signals,
     reads_minilm,
@@ -204,16 +205,27 @@ def default_encoders(cache: Path | None = None) -> tuple[Encoder, Encoder]:
             lambda texts: embed_texts(texts, minilm, store))
 
 
+def wide_encoder(cache: Path | None = None) -> Encoder:
+    """The wide encoder (e5) as a function of a list of texts, like :func:`default_encoders`."""
+    from compare.embed import embed_texts, make_embedder
+    from corpus.store import Store
+
+    wide, store = make_embedder(WIDE_ENCODER), Store(cache) if cache is not None else None
+    return lambda texts: embed_texts(texts, wide, store)
+
+
 def signals_for(texts: list[str], languages: list[str], use: Encoder,
-                minilm: Encoder) -> PassageSignals:
-    """Signals of ``texts``, with MiniLM run on the English ones only."""
+                minilm: Encoder, wide: Encoder | None = None) -> PassageSignals:
+    """Signals of ``texts``, with MiniLM run on the English ones only, and the wide encoder
+    on every text where the pairs read it (:func:`compare.verify.needs_wide`)."""
     english = np.flatnonzero(reads_minilm(languages)).tolist()
     mini = None
     if english:
         encoded = minilm([texts[i] for i in english])
         mini = np.zeros((len(texts), encoded.shape[1]), dtype=np.float32)
         mini[english] = encoded
-    return passage_signals(texts, languages, use(texts), mini)
+    vectors = wide(texts) if wide is not None and needs_wide(languages) else None
+    return passage_signals(texts, languages, use(texts), mini, vectors)
 
 
 def msrp_pairs(data: Path, use: Encoder, minilm: Encoder) -> PairSet:
@@ -225,14 +237,17 @@ def msrp_pairs(data: Path, use: Encoder, minilm: Encoder) -> PairSet:
                    np.array([r[0] for r in rows]))
 
 
-def sts_pairs(data: Path, use: Encoder, minilm: Encoder, split: str = "train") -> list[PairSet]:
+def sts_pairs(data: Path, use: Encoder, minilm: Encoder, split: str = "train",
+              wide: Encoder | None = None) -> list[PairSet]:
+    """STS-B pairs in each combination of :data:`STS_COMBOS`, labelled same fact from
+    :data:`STS_SAME_FACT`; the translated ones read both encoders when ``wide`` is given."""
     files = {lang: read_sts(data / "stsb", lang, split) for lang in ("en", "ru", "de")}
     out = []
     for left, right in STS_COMBOS:
         a, b = files[left], files[right]
         texts = [r[0] for r in a] + [r[1] for r in b]
         languages = [left] * len(a) + [right] * len(b)
-        signals = signals_for(texts, languages, use, minilm)
+        signals = signals_for(texts, languages, use, minilm, wide)
         n = len(a)
         out.append(PairSet(f"stsb-{split}-{left}-{right}",
                            pair_features(signals, np.arange(n), n + np.arange(n)),
@@ -333,7 +348,8 @@ def wide_scale(data: Path, use: Encoder, wide: Encoder, rows: int = WIDE_SCALE_R
     ``(a, b)`` that give e5 cosines the mean and spread of the multilingual encoder's cosines
     over the first ``rows`` pairs of STS-B train (same: en-en, ru-ru, de-de; cross: en-ru,
     en-de), so the verifier reads ``a * e5 + b`` where the multilingual encoder does not know
-    a language."""
+    a language; and for "both", the ``(a, b)`` that give the mean of the two encoders' cosines
+    of a translated pair the multilingual encoder's mean and spread."""
     files = {lang: read_sts(data / "stsb", lang, "train")[:rows] for lang in ("en", "ru", "de")}
     cosines: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {
         "same": ([], []), "cross": ([], [])}
@@ -347,6 +363,13 @@ def wide_scale(data: Path, use: Encoder, wide: Encoder, rows: int = WIDE_SCALE_R
         uu, ww = np.concatenate(u), np.concatenate(w)
         slope = uu.std() / ww.std()
         scale[kind] = (float(f"{slope:.4g}"), float(f"{uu.mean() - slope * ww.mean():.4g}"))
+    # "both": the mean of the two encoders' cosines of a translated pair (e5's on the scale
+    # just measured), given the multilingual encoder's mean and spread in its turn.
+    uu, ww = np.concatenate(cosines["cross"][0]), np.concatenate(cosines["cross"][1])
+    slope_cross, offset_cross = scale["cross"]
+    mean = (uu + np.clip(slope_cross * ww + offset_cross, -1.0, 1.0)) / 2
+    slope = uu.std() / mean.std()
+    scale["both"] = (float(f"{slope:.4g}"), float(f"{uu.mean() - slope * mean.mean():.4g}"))
     return scale
 
 
@@ -453,13 +476,10 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     use, minilm = default_encoders(args.cache)
     if args.wide_scale:
-        from compare.embed import embed_texts, make_embedder
-        from corpus.store import Store
-
-        wide, store = make_embedder(WIDE_ENCODER), Store(args.cache) if args.cache else None
-        print(wide_scale(args.data, use, lambda texts: embed_texts(texts, wide, store)))
+        print(wide_scale(args.data, use, wide_encoder(args.cache)))
         return
-    sets = [msrp_pairs(args.data, use, minilm), *sts_pairs(args.data, use, minilm),
+    sets = [msrp_pairs(args.data, use, minilm),
+            *sts_pairs(args.data, use, minilm, wide=wide_encoder(args.cache)),
             newswcl_pairs(args.data, use, minilm)]
     fitted = {**fit_verifier(sets), "minilm_calibration": fit_minilm_calibration(sets),
               **THRESHOLDS}

@@ -72,8 +72,14 @@ USE_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl",
 # multilingual-e5-small reads about 100 languages (the same Ukrainian pairs: 0.86-0.90, against
 # 0.74-0.77 for the best other sentence) but embeds about 40 passages/s here against the
 # multilingual encoder's 507 (bench_embed, one run): passages are embedded with it only in the
-# events with a passage outside USE_LANGUAGES, and only its cosines of pairs with such a
-# passage are read (cut to [-1, 1] on the multilingual scale).
+# events with a passage outside USE_LANGUAGES or with two languages (needs_wide). Its cosine
+# of a pair with such a passage is read in place of the multilingual encoder's (cut to [-1, 1]
+# on the multilingual scale); a translated pair in two covered languages reads the mean of
+# both ("both" below). The two encoders err apart on translations: on STS-B dev the mean ranks
+# EN-RU at Spearman 0.802 and EN-DE at 0.810, against 0.770 / 0.779 for the multilingual
+# encoder and 0.725 / 0.766 for e5 (plain cosines); same_fact, with the verifier retrained on
+# it, 0.771 -> 0.801 and 0.775 -> 0.801. In the Istanbul demo its translated links went from
+# 72, 32 read as the same claim, to 70 with 36 (issue-7 note).
 WIDE_ENCODER = "e5:multilingual-small"
 # a * (e5 cosine) + b, per kind of pair: gives e5's cosines the mean and spread of the
 # multilingual encoder's over the first 1,000 pairs of STS-B train in each language
@@ -81,7 +87,9 @@ WIDE_ENCODER = "e5:multilingual-small"
 # the scale it was trained on. Measured by ``python -m compare.training --wide-scale``. Read
 # through e5 this way, STS-B dev EN-RU and EN-DE (first 500 pairs) keep Spearman 0.754 and
 # 0.763 (tests/test_wide.py); the multilingual encoder itself: 0.785 and 0.784 on all 1,500.
-WIDE_TO_USE = {"same": (4.069, -3.096), "cross": (4.393, -3.187)}
+# "both": a * (mean of the multilingual cosine and e5's on the "cross" scale) + b, which gives
+# that mean the multilingual encoder's mean and spread over the same translated pairs.
+WIDE_TO_USE = {"same": (4.069, -3.096), "cross": (4.393, -3.187), "both": (1.042, -0.02052)}
 # The multilingual encoder scores a translated pair lower than the same pair in one language;
 # the through-origin fit of the cross-language cosine on the same-language cosine is 0.815 on
 # STS-B train (EN-RU 0.792, EN-DE 0.838; 5,749 pairs, both directions). Dividing by it gives
@@ -133,9 +141,11 @@ class PassageSignals:
 
 
 def needs_wide(languages: Sequence[str] | np.ndarray) -> bool:
-    """Whether a passage is in a known language the multilingual encoder does not cover (the
-    wide encoder is then needed for every passage it may be compared with)."""
-    return bool(uncovered(languages).any())
+    """Whether pairs of these passages read the wide encoder (then needed for every passage):
+    a passage in a known language the multilingual encoder does not cover, or passages in two
+    known languages (a translated pair reads both encoders, :func:`multilingual_similarity`)."""
+    languages = np.asarray(languages, dtype=object)
+    return bool(uncovered(languages).any()) or len(set(languages[languages != ""])) > 1
 
 
 def uncovered(languages: Sequence[str] | np.ndarray) -> np.ndarray:
@@ -152,6 +162,14 @@ def wide_on_use_scale(cosine: np.ndarray, cross: np.ndarray | bool) -> np.ndarra
                    -1.0, 1.0)
 
 
+def both_on_use_scale(use: np.ndarray, wide: np.ndarray) -> np.ndarray:
+    """A translated pair in two covered languages read by both encoders: the mean of the
+    multilingual encoder's cosine and the wide encoder's (on that scale), given the
+    multilingual encoder's mean and spread for translations (``WIDE_TO_USE["both"]``)."""
+    a, b = WIDE_TO_USE["both"]
+    return np.clip(a * (use + wide_on_use_scale(wide, True)) / 2 + b, -1.0, 1.0)
+
+
 def _translated(li: np.ndarray, lj: np.ndarray) -> np.ndarray:
     """Pairs in two known, different languages (an unknown language is read as the other's)."""
     return (li != lj) & (li != "") & (lj != "")
@@ -159,16 +177,20 @@ def _translated(li: np.ndarray, lj: np.ndarray) -> np.ndarray:
 
 def multilingual_similarity(signals: PassageSignals, i: np.ndarray, j: np.ndarray
                             ) -> np.ndarray:
-    """The multilingual encoder's cosine of each pair ``(i[k], j[k])``; for a pair with a
-    passage in a language it does not cover, the wide encoder's cosine on its scale."""
+    """The multilingual encoder's cosine of each pair ``(i[k], j[k])``; with wide vectors, for a
+    pair with a passage in a language it does not cover, the wide encoder's cosine on its scale,
+    and for a translated pair in two covered languages, both read (:func:`both_on_use_scale`)."""
     sim = np.einsum("ij,ij->i", signals.use[i], signals.use[j]).astype(np.float64)
     if signals.wide is not None:
         langs = signals.languages
-        off = np.flatnonzero(uncovered(langs[i]) | uncovered(langs[j]))
-        if len(off):
-            a, b = i[off], j[off]
-            wide = np.einsum("ij,ij->i", signals.wide[a], signals.wide[b])
-            sim[off] = wide_on_use_scale(wide, _translated(langs[a], langs[b]))
+        outside = uncovered(langs[i]) | uncovered(langs[j])
+        translated = _translated(langs[i], langs[j])
+        read = np.flatnonzero(outside | translated)
+        if len(read):
+            a, b = i[read], j[read]
+            wide = np.einsum("ij,ij->i", signals.wide[a], signals.wide[b]).astype(np.float64)
+            sim[read] = np.where(outside[read], wide_on_use_scale(wide, translated[read]),
+                                 both_on_use_scale(sim[read], wide))
     return sim
 
 
@@ -178,11 +200,12 @@ def multilingual_scores(signals: PassageSignals, rows: np.ndarray) -> np.ndarray
     if signals.wide is not None:
         langs = signals.languages
         off = uncovered(langs)
-        mask = off[rows][:, None] | off[None, :]
-        if mask.any():
+        outside = off[rows][:, None] | off[None, :]
+        translated = _translated(langs[rows][:, None], langs[None, :])
+        if (outside | translated).any():
             wide = signals.wide[rows] @ signals.wide.T
-            cross = _translated(langs[rows][:, None], langs[None, :])
-            scores = np.where(mask, wide_on_use_scale(wide, cross), scores)
+            scores = np.where(outside, wide_on_use_scale(wide, translated),
+                              np.where(translated, both_on_use_scale(scores, wide), scores))
     return scores
 
 
@@ -270,7 +293,7 @@ def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndar
         use: ``(n, 512)`` multilingual embeddings, L2-normalised.
         minilm: ``(n, 384)`` MiniLM embeddings (only English rows are read), or None.
         wide: ``(n, 384)`` e5 embeddings of every passage (read for pairs with a passage
-            outside ``USE_LANGUAGES``), or None.
+            outside ``USE_LANGUAGES`` and for translated pairs), or None.
     """
     langs = np.array([str(x or "") for x in languages], dtype=object)
     specific, has_specific = specific_vectors(use, langs)

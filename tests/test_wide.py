@@ -12,6 +12,7 @@ from compare import verify
 from compare.match import candidate_scores, cheap_similarity
 from compare.verify import (
     USE_LANGUAGES,
+    both_on_use_scale,
     multilingual_similarity,
     needs_wide,
     passage_signals,
@@ -26,10 +27,13 @@ def _unit(rows: list[list[float]]) -> np.ndarray:
     return m / np.linalg.norm(m, axis=1, keepdims=True)
 
 
-def test_needs_wide_only_for_a_known_language_outside_the_multilingual_encoder() -> None:
+def test_needs_wide_for_an_uncovered_language_or_for_translated_pairs() -> None:
     assert {"en", "ru", "de", "zh"} <= USE_LANGUAGES and "uk" not in USE_LANGUAGES
     assert needs_wide(["en", "uk"]) and needs_wide(["uk"])
-    assert not needs_wide(["en", "ru", "de", ""]) and not needs_wide([])
+    # two known languages: their translated pairs read both encoders
+    assert needs_wide(["en", "ru"]) and needs_wide(["de", "", "en"])
+    # one language (an unknown one is read as the other's): the multilingual encoder alone
+    assert not needs_wide(["en", "en", ""]) and not needs_wide(["ru"]) and not needs_wide([])
 
 
 def test_pairs_with_an_uncovered_language_read_the_wide_cosine_on_the_use_scale() -> None:
@@ -50,8 +54,10 @@ def test_pairs_with_an_uncovered_language_read_the_wide_cosine_on_the_use_scale(
     # uk-uk and uk with an unknown language: the scale for one language
     np.testing.assert_allclose(sim[[4, 5]], wide_on_use_scale(w[[4, 5]], False), rtol=1e-6)
     assert not np.allclose(wide_on_use_scale(w[[4, 5]], True), sim[[4, 5]])
-    # en-ru and en-en: the multilingual encoder's own cosine
-    np.testing.assert_allclose(sim[[1, 3]], u[[1, 3]], rtol=1e-6)
+    # en-ru, a translation in two covered languages: both encoders, on the multilingual scale
+    np.testing.assert_allclose(sim[1], both_on_use_scale(u[[1]], w[[1]])[0], rtol=1e-6)
+    # en-en: the multilingual encoder's own cosine
+    np.testing.assert_allclose(sim[3], u[3], rtol=1e-6)
     # candidate scores, block and pairwise, read the same values
     scores = candidate_scores(signals, np.arange(6))
     np.testing.assert_allclose(scores[i, j], sim, rtol=1e-5, atol=1e-6)
@@ -70,6 +76,14 @@ def test_the_scale_is_monotone_bounded_and_recorded_with_each_run() -> None:
         mapped = wide_on_use_scale(cosines, cross)
         assert np.all(np.diff(mapped[(mapped > -1) & (mapped < 1)]) > 0)
         assert mapped.min() >= -1.0 and mapped.max() <= 1.0
+    # a translated pair read by both encoders: rises with either cosine, stays bounded
+    grid_u, grid_w = np.meshgrid(cosines, cosines)
+    both = both_on_use_scale(grid_u.ravel(), grid_w.ravel()).reshape(grid_u.shape)
+    inside = (both > -1) & (both < 1)
+    # (e5's own cosine is first put on the scale, bounded: flat where that bound is reached)
+    assert np.all(np.diff(both, axis=0) >= 0) and both[-1, 50] > both[0, 50]
+    assert np.all(np.diff(both, axis=1)[inside[:, 1:] & inside[:, :-1]] > 0)
+    assert both.min() >= -1.0 and both.max() <= 1.0
     recorded = effective_parameters(AnalysisSettings())["verifier"]["wide_to_use"]
     assert recorded == {k: list(v) for k, v in verify.WIDE_TO_USE.items()}
 
