@@ -496,8 +496,9 @@ def main(argv: list[str] | None = None) -> None:
 #   not 0.5, because inside one event most candidate pairs are different claims about the same
 #   subject, so precision in use falls below the calibration sets'. Measured with this rule
 #   (English pairs: the larger of the pooled and MiniLM's calibrated probability): MSRP test
-#   F1 0.819 (0.812 at 0.5); NewsWCL50 held-out links P 0.94 / sentence recall 0.18 (0.85 /
-#   0.58 at 0.5, 0.87 / 0.40 at 0.6), dev events 0.79 / 0.32; rows read one by one on
+#   F1 0.820 (0.812 at 0.5); NewsWCL50 held-out links P 0.96 / sentence recall 0.18 (0.85 /
+#   0.58 at 0.5, 0.87 / 0.40 at 0.6, measured before translated pairs read both encoders),
+#   dev events 0.79 / 0.32; rows read one by one on
 #   NewsWCL50 dev events 0-4 (pooled model alone): 12 of 15 hold one claim.
 # closest_floor: below 0.1 an outlet's nearest passage is shown as "not reported" rather than
 #   as a closest passage: at that level the verifier has seen almost no same-fact pair
