@@ -10,6 +10,7 @@ cells of the outlets a viewer shows. Both results are immutable and shared betwe
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -261,30 +262,41 @@ def article_counts(events: pd.DataFrame, event_id: str) -> pd.Series:
 def default_outlets(candidates: Sequence[str], shared: pd.Series,
                     kinds: Mapping[str, str], limit: int = DEFAULT_OUTLETS,
                     articles: pd.Series | None = None) -> list[str]:
-    """The outlets preselected for an event: those that share the most facts with others, one
-    per registry ``kind`` first (wire, western, russian_state, official, opinion, ...).
+    """The outlets preselected for an event: those that share the most facts with others for
+    the articles they wrote, one per registry ``kind`` first (wire, western, russian_state,
+    official, opinion, ...).
 
-    The rule: rank the candidates by the facts they share with another outlet (ties: the outlet
-    that needed fewer articles to share them, then the given order); take the best-ranked outlet
-    of each kind in rank order, until ``limit``; fill the remaining places by rank. An outlet the
-    registry does not list is a kind of its own. So a lone opinion piece that shares as many
-    facts as a fourth Western paper, or as a news agency writing several articles, is shown
-    instead of it: on the Istanbul demo, the seed outlet (Global Research: 6 shared facts from
-    one article) joins The New York Times, Lenta.ru and the President of Ukraine, ahead of
-    Ukrinform (6 from 9 articles).
+    The rule: rank the candidates by the facts they share with another outlet, per
+    ``1 + ln(articles)`` when the article counts are given (each further article counts less:
+    an outlet writing many articles shares more facts by volume alone); take the best-ranked
+    outlet of each kind in rank order, until ``limit``; fill the remaining places by rank. An
+    outlet the registry does not list is a kind of its own. The chosen outlets are shown by the
+    facts they share (ties: fewer articles, then the given order).
+
+    So a lone article that shares nearly as many facts as an outlet writing many is shown
+    instead of it. On the Istanbul demo the seed outlet (Global Research: 6 shared facts from
+    one article, 6.0) joins The New York Times (25 from 11, 7.4), Lenta.ru (26 from 64, 5.0)
+    and the President of Ukraine (17 from 12, 4.9), ahead of Ukrinform (7 from 9, 2.2) and the
+    Kremlin (7 from 4, 2.9). Ranked by the count alone, the fourth place went to whichever of
+    them shared one fact more, and changed with every change to the verifier.
 
     Args:
         candidates: the event's outlets (after any label filter), most articles first.
         shared: per outlet, the facts it shares (:func:`shared_counts`).
         kinds: outlet -> registry kind.
         articles: per outlet, its articles in the event (:func:`article_counts`); without it,
-            ties keep the given order.
+            outlets are ranked by the count alone, ties in the given order.
     """
+    def facts(outlet: str) -> int:
+        return int(shared.get(outlet, 0))
+
     def written(outlet: str) -> int:
         return 0 if articles is None else int(articles.get(outlet, 0))
 
-    order = sorted(range(len(candidates)), key=lambda i: (
-        -int(shared.get(candidates[i], 0)), written(candidates[i]), i))
+    def rate(outlet: str) -> float:
+        return facts(outlet) / (1.0 + math.log(max(written(outlet), 1)))
+
+    order = sorted(range(len(candidates)), key=lambda i: (-rate(candidates[i]), i))
     ranked = [candidates[i] for i in order]
     chosen: list[str] = []
     seen: set[str] = set()
@@ -294,4 +306,6 @@ def default_outlets(candidates: Sequence[str], shared: pd.Series,
             chosen.append(outlet)
             seen.add(kind)
     chosen += [o for o in ranked if o not in chosen][:max(0, limit - len(chosen))]
-    return [o for o in ranked if o in chosen]
+    shown = sorted(range(len(candidates)), key=lambda i: (
+        -facts(candidates[i]), written(candidates[i]), i))
+    return [candidates[i] for i in shown if candidates[i] in chosen]

@@ -144,8 +144,9 @@ def test_default_outlets_share_most_facts_one_per_kind_first() -> None:
         "Lenta.ru", "New York Times", "President of Ukraine", "Global Research"]
     # Without kinds, the outlets sharing the most facts.
     assert gr.default_outlets(candidates, shared, {}) == candidates[:4]
-    # A tie goes to the outlet that needed fewer articles: one opinion piece sharing 6 facts
-    # before a news agency sharing 6 from 9 articles (both kinds still unseen).
+    # With article counts, facts per 1 + ln(articles): one opinion piece sharing 6 facts
+    # before a news agency sharing 6 from 9 articles (both kinds still unseen), and before one
+    # sharing 7 from 9; the chosen are shown by the facts they share, ties by fewer articles.
     tied = pd.Series({"Lenta.ru": 26, "New York Times": 26, "President of Ukraine": 19,
                       "Ukrinform": 6, "Global Research": 6})
     agency = ["Lenta.ru", "New York Times", "President of Ukraine", "Ukrinform",
@@ -155,6 +156,17 @@ def test_default_outlets_share_most_facts_one_per_kind_first() -> None:
     assert gr.default_outlets(agency, tied, kinds_tied, articles=pd.Series(
         {"Lenta.ru": 64, "New York Times": 11, "President of Ukraine": 12, "Ukrinform": 9,
          "Global Research": 1})) == ["New York Times", "Lenta.ru", "President of Ukraine",
+                                     "Global Research"]
+    more = tied.copy()
+    more["Ukrinform"] = 7
+    assert "Global Research" in gr.default_outlets(agency, more, kinds_tied, articles=pd.Series(
+        {"Lenta.ru": 64, "New York Times": 11, "President of Ukraine": 12, "Ukrinform": 9,
+         "Global Research": 1}))
+    # ... but not before an outlet sharing far more (30 of 9 articles), which is shown first.
+    more["Ukrinform"] = 30
+    assert gr.default_outlets(agency, more, {}, articles=pd.Series(
+        {"Lenta.ru": 64, "New York Times": 11, "President of Ukraine": 12, "Ukrinform": 9,
+         "Global Research": 1})) == ["Ukrinform", "New York Times", "President of Ukraine",
                                      "Global Research"]
     # Fewer kinds than places: the rest by rank; an outlet sharing nothing comes last.
     assert gr.default_outlets(["A", "B", "C"], pd.Series({"B": 3, "C": 1}),
