@@ -81,6 +81,14 @@ USE_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl",
 # it, 0.765 -> 0.793 and 0.771 -> 0.798 (languages detected; given: 0.771 -> 0.801 and
 # 0.775 -> 0.801). In the Istanbul demo its translated links went from
 # 72, 32 read as the same claim, to 70 with 36 (issue-7 note).
+# English pairs do not read it. Tried as a thirteenth feature (e5's cosine of every pair, the
+# verifier retrained on the same data), it became the largest coefficient and gave STS-B dev
+# EN-EN 0.881 against 0.862, EN-RU / EN-DE unchanged (0.791 / 0.801), MSRP test F1 0.817
+# against 0.820, and NewsWCL50 links no better curve (held-out P 0.907 / R 0.315 at 0.65
+# against 0.891 / 0.275, dev P 0.761 / R 0.361 at 0.7 against 0.787 / 0.315); but it embeds
+# 25 passages/s against MiniLM's 143 (bench_embed; MSRP sentences 19/s against 185, with one
+# or two threads alike), so BASIL's cold analysis would take about 400 s instead of 106 s
+# (issue-7 note, session 17).
 WIDE_ENCODER = "e5:multilingual-small"
 # a * (e5 cosine) + b, per kind of pair: gives e5's cosines the mean and spread of the
 # multilingual encoder's over the first 1,000 pairs of STS-B train in each language
@@ -110,6 +118,12 @@ CROSS_LANGUAGE_SHRINK = 0.815
 # about themselves than about their event). The translation head (``Verifier.translation_head``)
 # reads it with the pair's shared names, numbers and length, and a translated pair's
 # probability is the smaller of the pooled model's and the head's.
+# For English pairs the same centring (MiniLM's vectors less the event's English mean) ranks
+# NewsWCL50 links better alone on the held-out events (P 0.97 / R 0.27 against MiniLM's
+# 0.91 / 0.28) but not on the dev events (0.79 / 0.30 against 0.80 / 0.35), and adds nothing
+# inside the verifier: as a feature it took a coefficient of 0.04 (on MSRP and STS, where no
+# event is shared, it is MiniLM's cosine less a constant), and as the English calibration in
+# place of MiniLM's cosine the links' curve did not move (issue-7 note, session 17).
 EVENT_MIN_PASSAGES = 20
 TRANSLATION_FEATURES = ("specific", "names", "numbers", "length_ratio")
 
