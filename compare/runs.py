@@ -63,9 +63,18 @@ def describe_run(run: AnalysisRun) -> str:
             f" in {s['events']} events ({s['multi_outlet_events']} covered by several outlets, up"
             f" to {s['max_outlets_per_event']} outlets); {s['shared_facts']} facts told by "
             f"several outlets ({s['told_differently']} with different details), "
-            f"{s['alignments']} aligned passage pairs, {s['omissions']} omissions, "
+            f"{s['alignments']} aligned passage pairs, {_omissions(s['omissions'])}, "
             f"{s['unique_facts']} facts and {s['unique_figures']} figures reported by one outlet "
             "only.")
+
+
+def _omissions(n: int) -> str:
+    """The omission count with what it counts: with many outlets few facts are told by most of
+    them, and a bare "0 omissions" reads as a feature that did not run."""
+    what = "facts most other outlets of the event report"
+    if n == 0:
+        return f"no outlet left out {what}"
+    return f"{n} {'omission' if n == 1 else 'omissions'} ({what}, left out by one outlet)"
 
 
 def describe_work(run: AnalysisRun) -> str:

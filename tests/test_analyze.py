@@ -6,7 +6,7 @@ import pytest
 from compare.analyze import analyze
 from compare.errors import CompareError
 from compare.export import export
-from compare.runs import RESULT_TABLES, load_run
+from compare.runs import RESULT_TABLES, AnalysisRun, describe_run, load_run
 from corpus.collect import collect
 from corpus.store import Store
 from tests.analysis_fixture import write_records
@@ -55,6 +55,20 @@ def test_coverage_is_complete_and_unique_facts_are_found(tmp_path):
     depot = run.passages[run.passages.text.str.contains("ammunition depot")]
     assert depot.iloc[0]["topic_id"] in set(unique.loc[unique.outlet == "Opinion Weekly",
                                                        "topic_id"])
+    store.close()
+
+
+def test_the_summary_line_says_what_an_omission_is(tmp_path):
+    store, run = _analysed(tmp_path)
+    line = describe_run(run)
+    n = int((run.omissions["kind"] == "omitted").sum())
+    if n:
+        assert f"{n} omission" in line
+    else:
+        assert "no outlet left out facts most other outlets of the event report" in line
+    none = AnalysisRun(run.run_id, run.provenance,
+                       dict(run.frames, omissions=run.omissions.iloc[:0]))
+    assert "no outlet left out" in describe_run(none) and "0 omissions" not in describe_run(none)
     store.close()
 
 
