@@ -186,7 +186,9 @@ def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
                     lead_embeddings=leads, wide_lead_embeddings=wide_leads)
         labels = np.asarray(grouper.labels_)
     names = event_labels(texts, list(articles["title"]), labels,
-                         fitted=grouper.words_ if grouper is not None else None)
+                         fitted=grouper.words_ if grouper is not None else None,
+                         languages=list(articles["language"].fillna("")),
+                         outlets=list(articles["outlet"]))
     frame = articles.assign(event_id=event_ids(articles, labels),
                             event_label=[names.get(int(lab), "") for lab in labels])
     return schema.frame("events", frame)

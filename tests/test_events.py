@@ -11,6 +11,7 @@ from compare.events import (
     b_cubed,
     cross_language_similarity,
     event_labels,
+    label_language,
 )
 
 # Two earthquakes of the same kind (shared vocabulary), their coverage by three outlets each,
@@ -137,6 +138,29 @@ def test_event_labels_use_the_most_central_title() -> None:
     assert names[0] in titles[:3] and names[1] in titles[3:6] and names[2] == titles[6]
     untitled = event_labels(texts, [""] * 7, labels)
     assert "hokkaido" in untitled[1] or "kishida" in untitled[1] or "tomari" in untitled[1]
+
+
+def test_an_event_in_two_languages_is_labelled_in_the_language_of_most_outlets() -> None:
+    # One Russian outlet with four articles, three English outlets with one each.
+    texts = ["Переговоры в Стамбуле\n\nПереговоры России и Украины прошли в Стамбуле.",
+             "Мединский о переговорах\n\nМединский назвал переговоры конструктивными.",
+             "Итоги переговоров\n\nПереговоры России и Украины в Стамбуле завершились.",
+             "Стамбул\n\nВ Стамбуле прошли переговоры.",
+             "Talks in Istanbul end\n\nRussia and Ukraine held peace talks in Istanbul.",
+             "Istanbul talks\n\nRussian and Ukrainian negotiators met in Istanbul.",
+             "Peace talks resume\n\nThe peace talks in Istanbul ended on Tuesday."]
+    titles = [t.split("\n\n", 1)[0] for t in texts]
+    languages = ["ru"] * 4 + ["en"] * 3
+    outlets = ["Lenta.ru"] * 4 + ["NYT", "Guardian", "HuffPost"]
+    assert label_language(languages, outlets) == "en"
+    names = event_labels(texts, titles, [0] * 7, languages=languages, outlets=outlets)
+    assert names[0] in titles[4:]
+    # Without languages the most central title wins, whatever its language.
+    assert event_labels(texts, titles, [0] * 7)[0] in titles
+    # Ties in outlets go to the language with more articles; unknown counts last.
+    assert label_language(["ru", "ru", "en"], ["A", "A", "B"]) == "ru"
+    assert label_language(["", "", "de"], ["A", "B", "C"]) == "de"
+    assert label_language(["", ""], ["A", "B"]) == ""
 
 
 def test_b_cubed_matches_hand_computed_values() -> None:
