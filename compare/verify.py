@@ -545,10 +545,10 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
 
     Args:
         texts_a, texts_b: two equally long sequences of passages (sentences).
-        languages_a, languages_b: ISO 639-1 codes when known; detected per text otherwise,
-            a short sentence by its most likely language (``detect_language(best_guess=True)``;
-            a text too short to guess, or guessed as a language without an ISO 639-1 code,
-            is read as the other side's language).
+        languages_a, languages_b: ISO 639-1 codes when known; detected otherwise, the texts
+            of the call read together (:func:`corpus.language.detect_languages`: a short
+            Russian sentence among Russian ones is not taken for Bulgarian); a text too short
+            to guess is read as the other side's language.
 
     Returns:
         ``(len(texts_a),)`` float64 probabilities. The verifier's threshold for "the same
@@ -558,7 +558,7 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
         CompareError: the two sequences differ in length.
     """
     from compare.embed import make_embedder
-    from corpus.language import detect_language
+    from corpus.language import detect_languages
 
     if len(texts_a) != len(texts_b):
         raise CompareError(f"same_fact needs pairs: got {len(texts_a)} and {len(texts_b)} texts")
@@ -568,8 +568,9 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
     texts = [str(t) for t in [*texts_a, *texts_b]]
     given: list[str | None] = [*(languages_a if languages_a is not None else [None] * n),
                                *(languages_b if languages_b is not None else [None] * n)]
-    languages = [lang if lang is not None else detect_language(t, best_guess=True)
-                 for t, lang in zip(texts, given, strict=True)]
+    unknown = [k for k, lang in enumerate(given) if lang is None]
+    detected = dict(zip(unknown, detect_languages([texts[k] for k in unknown]), strict=True))
+    languages = [detected[k] if lang is None else lang for k, lang in enumerate(given)]
     use = make_embedder(MULTILINGUAL_ENCODER).encode(texts)
     minilm = None
     english = np.flatnonzero(reads_minilm(languages))

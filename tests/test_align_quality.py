@@ -43,13 +43,19 @@ OLD_COSINE_THRESHOLD = 0.74  # round 1's aligner: MiniLM cosine, F0.5-max on MSR
 
 # Floors: measured values (2 cores, pinned packages) minus a small margin.
 MSRP_TEST_F1_FLOOR = 0.80  # measured 0.820, Brier 0.201 (pooled model alone: 0.804, 0.186)
-STS_EN_EN_FLOOR = 0.80  # measured 0.862, languages detected (MiniLM cosine alone: 0.867)
-# measured EN-RU 0.793, EN-DE 0.798, a translated pair read by both multilingual encoders (the
-# Universal Sentence Encoder alone: 0.765, 0.771), each sentence's language guessed when langid
-# is undecided (0.748, 0.766 when an undecided sentence was read as the other side's language);
-# the translation head, centring the 1,500 sentences of each language, costs 0.002 and 0.005
-# here; MiniLM alone: 0.11, 0.40
+STS_EN_EN_FLOOR = 0.80  # measured 0.865, languages detected (MiniLM cosine alone: 0.867)
+# measured EN-RU 0.799, EN-DE 0.800, a translated pair read by both multilingual encoders (the
+# Universal Sentence Encoder alone: 0.765, 0.771), the languages of a call's sentences detected
+# together (``detect_languages``; 0.793, 0.798 with each sentence's best guess alone, 0.748,
+# 0.766 when an undecided sentence was read as the other side's language); the translation
+# head, centring the 1,500 sentences of each language, costs 0.002 and 0.005 here; MiniLM
+# alone: 0.11, 0.40
 STS_CROSS_FLOOR = 0.65
+# Two passages in one language other than English: measured RU-RU 0.798, DE-DE 0.810 (0.712
+# and 0.807 with each sentence's best guess alone: 129 of the 3,000 Russian sentences taken for
+# Bulgarian or Macedonian made their pairs translations). Not a gate of the issue; kept so that
+# two Russian outlets are never compared worse than a Russian and an English one.
+STS_SAME_OTHER_FLOOR = 0.75
 # Measured at the threshold 0.7: P 0.959 over 49 judged links, sentence recall 0.183 (0.940 /
 # 0.183 before the verifier was retrained with translated pairs read by both multilingual
 # encoders; the pooled model alone: 0.926 over 27, 0.119; the round-1 aligner: 0.978 over 45,
@@ -175,16 +181,19 @@ def test_a_short_translation_is_read_as_one() -> None:
     assert (p[:3] >= load_verifier().threshold).all() and p[3] < 0.2, p
 
 
-@pytest.mark.parametrize("other", ["en", "ru", "de"])
-def test_sts_dev_spearman_in_every_language_pair(other: str) -> None:
+@pytest.mark.parametrize(("first", "other"), [("en", "en"), ("en", "ru"), ("en", "de"),
+                                              ("ru", "ru"), ("de", "de")])
+def test_sts_dev_spearman_in_every_language_pair(first: str, other: str) -> None:
     from scipy.stats import spearmanr
 
-    english = T.read_sts(_need(DATA / "stsb"), "en", "dev")
+    left = T.read_sts(_need(DATA / "stsb"), first, "dev")
     second = T.read_sts(DATA / "stsb", other, "dev")
-    probability = same_fact([r[0] for r in english], [r[1] for r in second])
-    rho = float(spearmanr(probability, [r[2] for r in english]).statistic)
-    print(f"\nSTS-B dev EN-{other.upper()}: Spearman {rho:.3f}")
-    assert rho >= (STS_EN_EN_FLOOR if other == "en" else STS_CROSS_FLOOR)
+    probability = same_fact([r[0] for r in left], [r[1] for r in second])
+    rho = float(spearmanr(probability, [r[2] for r in left]).statistic)
+    print(f"\nSTS-B dev {first.upper()}-{other.upper()}: Spearman {rho:.3f}")
+    floor = {("en", "en"): STS_EN_EN_FLOOR}.get(
+        (first, other), STS_CROSS_FLOOR if first != other else STS_SAME_OTHER_FLOOR)
+    assert rho >= floor
 
 
 def test_newswcl50_held_out_links(encoders: Any) -> None:
