@@ -571,13 +571,24 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
     unknown = [k for k, lang in enumerate(given) if lang is None]
     detected = dict(zip(unknown, detect_languages([texts[k] for k in unknown]), strict=True))
     languages = [detected[k] if lang is None else lang for k, lang in enumerate(given)]
-    use = make_embedder(MULTILINGUAL_ENCODER).encode(texts)
+    use = _encode_distinct(make_embedder(MULTILINGUAL_ENCODER), texts)
     minilm = None
     english = np.flatnonzero(reads_minilm(languages))
     if len(english):
         main = make_embedder()
         minilm = np.zeros((len(texts), main.dim), dtype=np.float32)
-        minilm[english] = main.encode([texts[k] for k in english])
-    wide = make_embedder(WIDE_ENCODER).encode(texts) if needs_wide(languages) else None
+        minilm[english] = _encode_distinct(main, [texts[k] for k in english])
+    wide = _encode_distinct(make_embedder(WIDE_ENCODER), texts) if needs_wide(languages) \
+        else None
     signals = passage_signals(texts, languages, use, minilm, wide)
     return pair_probability(signals, np.arange(n), n + np.arange(n), load_verifier())
+
+
+def _encode_distinct(embedder: Any, texts: list[str]) -> np.ndarray:
+    """``embedder.encode(texts)``, each distinct text encoded once: scoring one sentence
+    against many (``same_fact([q] * 25, candidates)``) embeds ``q`` once, not 25 times."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return np.asarray(embedder.encode(texts))
+    row = {text: k for k, text in enumerate(distinct)}
+    return np.asarray(embedder.encode(distinct))[[row[t] for t in texts]]

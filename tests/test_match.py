@@ -121,3 +121,21 @@ def test_a_repeated_text_counts_once_for_the_specific_vector():
     again = passage_signals(["x"] * (2 * n + 1), ["en"] * n + ["ru"] * n + ["en"], twice)
     np.testing.assert_allclose(again.specific[: 2 * n], signals.specific, atol=1e-5)
     np.testing.assert_allclose(again.specific[-1], signals.specific[0], atol=1e-5)
+
+
+def test_same_fact_embeds_each_distinct_text_once():
+    from compare.verify import _encode_distinct
+
+    class Counting:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def encode(self, texts):
+            self.seen += list(texts)
+            return np.array([[len(t), t.count("a")] for t in texts], dtype=np.float32)
+
+    encoder = Counting()
+    texts = ["one query", "a candidate", "one query", "another one", "one query"]
+    vectors = _encode_distinct(encoder, texts)
+    assert encoder.seen == ["one query", "a candidate", "another one"]
+    assert np.array_equal(vectors, Counting().encode(texts))
