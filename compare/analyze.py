@@ -56,7 +56,7 @@ from compare.verify import (
     reads_minilm,
     uncovered,
 )
-from corpus.language import normalise_language
+from corpus.language import fill_languages, normalise_language
 from corpus.records import Article
 from corpus.store import Store, now_iso
 
@@ -150,11 +150,15 @@ def run_identity(articles: pd.DataFrame, settings: AnalysisSettings, encoders: E
 
 def articles_frame(articles: list[Article], store: Store | None = None) -> pd.DataFrame:
     """The articles as the analysis reads them, every one with a language: detected from the
-    text (cached in ``store``), else the declared one (``corpus.language.article_language``)."""
+    text (cached in ``store``), else the declared one (``corpus.language.article_language``),
+    else the text's most likely language among those of the other articles
+    (``corpus.language.fill_languages``: a short feed summary langid alone leaves undecided)."""
     frame = pd.DataFrame([a.to_dict() for a in articles])
-    detected = detected_languages(store, [f"{a.title}\n\n{a.text}" for a in articles])
-    frame["language"] = [found or normalise_language(a.language)
-                         for found, a in zip(detected, articles, strict=True)]
+    texts = [f"{a.title}\n\n{a.text}" for a in articles]
+    detected = detected_languages(store, texts)
+    frame["language"] = fill_languages(texts, [
+        found or normalise_language(a.language)
+        for found, a in zip(detected, articles, strict=True)])
     return frame
 
 

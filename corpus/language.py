@@ -84,7 +84,7 @@ _SURE = 0.9
 _PRIOR_ROUNDS = 3
 
 
-def detect_languages(texts: Sequence[str]) -> list[str]:
+def detect_languages(texts: Sequence[str], known: Sequence[str] | None = None) -> list[str]:
     """The language of each of a batch of sentences, read together (ISO 639-1, ``""`` when a
     text has too few letters).
 
@@ -101,8 +101,13 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
     sentences) this leaves 3 in a wrong language and 18 undecided (too few letters); the best
     guess alone, 348 and 116. A batch of two or three sentences gives the shares little to read:
     there each keeps about its best guess.
+
+    ``known`` gives the language of some texts already (``""`` where not): those keep it, read
+    by no detector, and count toward the shares (:func:`fill_languages`).
     """
-    found = [_distribution(str(t)) for t in texts]
+    given = list(known) if known is not None else [""] * len(texts)
+    found = [{lang: 1.0} if lang else _distribution(str(t))
+             for t, lang in zip(texts, given, strict=True)]
     codes = sorted({code for totals in found for code in totals if _ISO_639_1.match(code)})
     if not codes:
         return [""] * len(found)
@@ -112,20 +117,30 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
         for code, probability in totals.items():
             if code in index:
                 scores[row, index[code]] = probability
-    known = scores.sum(axis=1) > 0
-    shares = scores[known].mean(axis=0)
+    readable = scores.sum(axis=1) > 0
+    shares = scores[readable].mean(axis=0)
     for _ in range(_PRIOR_ROUNDS):
-        weighted = scores[known] * shares
+        weighted = scores[readable] * shares
         shares = (weighted / weighted.sum(axis=1, keepdims=True).clip(min=1e-12)).mean(axis=0)
     out = []
-    for row, totals in enumerate(found):
-        if not known[row]:
-            out.append("")
+    for row in range(len(found)):
+        if given[row] or not readable[row]:
+            out.append(given[row])
             continue
         best = int(np.argmax(scores[row]))
         chosen = best if scores[row, best] >= _SURE else int(np.argmax(scores[row] * shares))
         out.append(codes[chosen])
     return out
+
+
+def fill_languages(texts: Sequence[str], languages: Sequence[str]) -> list[str]:
+    """``languages`` with each undecided one (``""``) filled: its text's most likely language
+    under the shares of the languages of the others (:func:`detect_languages`), so that a
+    short item (a feed summary, a lead paragraph) langid alone leaves undecided still gets one
+    when it has letters to read. A text with too few letters stays ``""``."""
+    if all(languages):
+        return list(languages)
+    return detect_languages(texts, known=languages)
 
 
 def detector_version() -> str:

@@ -5,6 +5,7 @@ from corpus.language import (
     article_language,
     detect_language,
     detect_languages,
+    fill_languages,
     normalise_language,
 )
 
@@ -60,3 +61,13 @@ def test_sentences_read_together_take_the_languages_of_their_batch():
              "військову активність під Києвом і Черніговом після переговорів у Стамбулі.", "1,351"]
     assert detect_languages(mixed) == ["ru"] * len(russian) + ["en", "uk", ""]
     assert detect_languages([]) == [] and detect_languages(["42"]) == [""]
+
+
+def test_an_undecided_article_takes_its_likeliest_language_among_the_corpus_languages():
+    # A one-line feed summary langid leaves undecided (Macedonian 0.47) in a corpus of Russian
+    # and English articles is Russian; "A woman peels a potato." (English 0.27) is English.
+    texts = ["Россия заявила о сокращении активности под Киевом.", "Talks ended in Istanbul.",
+             "Мужчина играет на гитаре.", "A woman peels a potato.", "1,351"]
+    assert [detect_language(t) for t in texts[2:]] == ["", "", ""]
+    assert fill_languages(texts, ["ru", "en", "", "", ""]) == ["ru", "en", "ru", "en", ""]
+    assert fill_languages(texts[:2], ["ru", "en"]) == ["ru", "en"]  # nothing to fill
