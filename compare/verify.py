@@ -578,8 +578,19 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
         main = make_embedder()
         minilm = np.zeros((len(texts), main.dim), dtype=np.float32)
         minilm[english] = _encode_distinct(main, [texts[k] for k in english])
-    wide = _encode_distinct(make_embedder(WIDE_ENCODER), texts) if needs_wide(languages) \
-        else None
+    wide = None
+    if needs_wide(languages):
+        # Only the pairs that read it (a translation, or a language the multilingual encoder
+        # does not cover) need e5, the slowest encoder: the other texts keep zero rows, which
+        # ``multilingual_similarity`` never reads.
+        langs = np.asarray(languages, dtype=object)
+        off = uncovered(langs)
+        read = np.flatnonzero(off[:n] | off[n:] | _translated(langs[:n], langs[n:]))
+        rows = np.union1d(read, n + read)
+        if len(rows):
+            encoder = make_embedder(WIDE_ENCODER)
+            wide = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+            wide[rows] = _encode_distinct(encoder, [texts[k] for k in rows])
     signals = passage_signals(texts, languages, use, minilm, wide)
     return pair_probability(signals, np.arange(n), n + np.arange(n), load_verifier())
 

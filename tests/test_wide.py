@@ -154,3 +154,31 @@ def test_sts_dev_read_through_the_wide_encoder(other: str, monkeypatch) -> None:
     rho = float(spearmanr(probability, [r[2] for r in english]).statistic)
     print(f"\nSTS-B dev EN-{other.upper()} through e5 (first 500): Spearman {rho:.3f}")
     assert rho >= 0.65  # the cross-language floor of the multilingual encoder's own gate
+
+
+def test_same_fact_embeds_with_e5_only_the_texts_of_pairs_that_read_it(monkeypatch) -> None:
+    import compare.embed as embed
+
+    real, asked = embed.make_embedder, []
+
+    class Spy:
+        def __init__(self, inner) -> None:
+            self.inner, self.dim = inner, inner.dim
+
+        def encode(self, texts):
+            asked.extend(texts)
+            return self.inner.encode(texts)
+
+    def spying(spec: str = embed.DEFAULT_EMBEDDER):
+        made = real(spec)
+        return Spy(made) if spec == verify.WIDE_ENCODER else made
+
+    monkeypatch.setattr(embed, "make_embedder", spying)
+    english = ("The talks in Istanbul lasted four hours.",
+               "Negotiators met for four hours in Istanbul.")
+    translated = ("Russia said it would sharply reduce military activity near Kyiv.",
+                  "Россия заявила, что резко сократит военную активность под Киевом.")
+    mixed = verify.same_fact([english[0], translated[0]], [english[1], translated[1]])
+    assert sorted(asked) == sorted(translated)  # the English pair reads no e5
+    alone = verify.same_fact([english[0]], [english[1]])
+    assert mixed[0] == pytest.approx(alone[0], abs=1e-6) and mixed[1] >= 0.7
