@@ -538,7 +538,9 @@ def label_language(languages: Sequence[str], outlets: Sequence[str]) -> str:
     known = [(lang, o) for lang, o in zip(languages, outlets, strict=True) if lang]
     if not known:
         return languages[0]
-    first = {lang: k for k, (lang, _) in reversed(list(enumerate(known)))}
+    first: dict[str, int] = {}
+    for k, (lang, _) in enumerate(known):
+        first.setdefault(lang, k)
     outlet_count = {lang: len({o for lg, o in known if lg == lang}) for lang in first}
     article_count = {lang: sum(1 for lg, _ in known if lg == lang) for lang in first}
     return min(first, key=lambda lang: (-outlet_count[lang], -article_count[lang], first[lang]))

@@ -190,6 +190,12 @@ def _translated(li: np.ndarray, lj: np.ndarray) -> np.ndarray:
     return (li != lj) & (li != "") & (lj != "")
 
 
+def _reads_wide(li: np.ndarray, lj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, (a passage in a language outside the multilingual encoder, a translation):
+    the pairs whose similarity reads the wide encoder when it is there."""
+    return uncovered(li) | uncovered(lj), _translated(li, lj)
+
+
 def multilingual_similarity(signals: PassageSignals, i: np.ndarray, j: np.ndarray
                             ) -> np.ndarray:
     """The multilingual encoder's cosine of each pair ``(i[k], j[k])``; with wide vectors, for a
@@ -197,9 +203,7 @@ def multilingual_similarity(signals: PassageSignals, i: np.ndarray, j: np.ndarra
     and for a translated pair in two covered languages, both read (:func:`both_on_use_scale`)."""
     sim = np.einsum("ij,ij->i", signals.use[i], signals.use[j]).astype(np.float64)
     if signals.wide is not None:
-        langs = signals.languages
-        outside = uncovered(langs[i]) | uncovered(langs[j])
-        translated = _translated(langs[i], langs[j])
+        outside, translated = _reads_wide(signals.languages[i], signals.languages[j])
         read = np.flatnonzero(outside | translated)
         if len(read):
             a, b = i[read], j[read]
@@ -557,7 +561,7 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
     Raises:
         CompareError: the two sequences differ in length.
     """
-    from compare.embed import make_embedder
+    from compare.embed import embed_texts, make_embedder
     from corpus.language import detect_languages
 
     if len(texts_a) != len(texts_b):
@@ -571,35 +575,27 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
     unknown = [k for k, lang in enumerate(given) if lang is None]
     detected = dict(zip(unknown, detect_languages([texts[k] for k in unknown]), strict=True))
     languages = [detected[k] if lang is None else lang for k, lang in enumerate(given)]
-    use = _encode_distinct(make_embedder(MULTILINGUAL_ENCODER), texts)
+    # embed_texts embeds each distinct text once: one sentence scored against many
+    # (``same_fact([q] * 25, candidates)``) is encoded once per encoder.
+    use = embed_texts(texts, make_embedder(MULTILINGUAL_ENCODER))
     minilm = None
     english = np.flatnonzero(reads_minilm(languages))
     if len(english):
         main = make_embedder()
         minilm = np.zeros((len(texts), main.dim), dtype=np.float32)
-        minilm[english] = _encode_distinct(main, [texts[k] for k in english])
+        minilm[english] = embed_texts([texts[k] for k in english], main)
     wide = None
     if needs_wide(languages):
         # Only the pairs that read it (a translation, or a language the multilingual encoder
         # does not cover) need e5, the slowest encoder: the other texts keep zero rows, which
         # ``multilingual_similarity`` never reads.
         langs = np.asarray(languages, dtype=object)
-        off = uncovered(langs)
-        read = np.flatnonzero(off[:n] | off[n:] | _translated(langs[:n], langs[n:]))
+        outside, translated = _reads_wide(langs[:n], langs[n:])
+        read = np.flatnonzero(outside | translated)
         rows = np.union1d(read, n + read)
         if len(rows):
             encoder = make_embedder(WIDE_ENCODER)
             wide = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-            wide[rows] = _encode_distinct(encoder, [texts[k] for k in rows])
+            wide[rows] = embed_texts([texts[k] for k in rows], encoder)
     signals = passage_signals(texts, languages, use, minilm, wide)
     return pair_probability(signals, np.arange(n), n + np.arange(n), load_verifier())
-
-
-def _encode_distinct(embedder: Any, texts: list[str]) -> np.ndarray:
-    """``embedder.encode(texts)``, each distinct text encoded once: scoring one sentence
-    against many (``same_fact([q] * 25, candidates)``) embeds ``q`` once, not 25 times."""
-    distinct = list(dict.fromkeys(texts))
-    if len(distinct) == len(texts):
-        return np.asarray(embedder.encode(texts))
-    row = {text: k for k, text in enumerate(distinct)}
-    return np.asarray(embedder.encode(distinct))[[row[t] for t in texts]]

@@ -163,7 +163,10 @@ def test_same_fact_embeds_with_e5_only_the_texts_of_pairs_that_read_it(monkeypat
 
     class Spy:
         def __init__(self, inner) -> None:
-            self.inner, self.dim = inner, inner.dim
+            self.inner = inner
+
+        def __getattr__(self, name: str):  # name, version, dim: the inner encoder's
+            return getattr(self.inner, name)
 
         def encode(self, texts):
             asked.extend(texts)
