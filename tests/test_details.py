@@ -72,3 +72,43 @@ def test_a_number_differs_only_for_one_thing_counted_in_one_language():
     assert relation(passage_details("At least 820 people were killed."),
                     passage_details("Погибли не менее 632 человек.", "ru"),
                     same_language=False) == "number"
+
+
+def test_a_negation_differs_only_where_it_negates_the_shared_words():
+    said = passage_details('"To pass this bill in the next couple of weeks would increase the '
+                           'risk of a double dip," he said.')
+    reversed_ = passage_details('"If they don\'t pass this bill in the next couple weeks it will '
+                                'increase the risk of a double dip," he said.')
+    assert relation(said, reversed_, overlap=0.8) == "negation"
+    assert relation(passage_details("He attended the meeting in Kyiv."),
+                    passage_details("He did not attend the meeting in Kyiv."), overlap=0.9) \
+        == "negation"
+    # The longer quote's extra clause holds the "not": the shorter one does not state it.
+    short = passage_details('"Work with Pelosi to make sure we get the best deal possible," '
+                            "Clinton said.")
+    longer = passage_details('"Work with Pelosi to make sure we get the best deal possible and '
+                             "if we don't get it, there should be no deal.\"")
+    assert relation(short, longer, overlap=0.8) == "same"
+    # "not accurate" and "inaccurate" say the same.
+    assert relation(passage_details("The description is not accurate, Carr said."),
+                    passage_details("Carr said the description was inaccurate."),
+                    overlap=0.9) == "same"
+    # Across languages the words cannot be aligned: the shared wording (overlap) decides.
+    assert relation(passage_details("Russia will withdraw its troops."),
+                    passage_details("Россия не выведет войска.", "ru"), overlap=0.6,
+                    same_language=False) == "negation"
+
+
+def test_a_month_between_two_numbers_takes_the_day_after_it():
+    hijackers = passage_details("Fifteen of the 19 Sept. 11 hijackers were Saudi nationals.")
+    assert hijackers.dates == {"09-11"} and "19" in hijackers.figures
+    assert relation(passage_details("Fifteen of the 19 hijackers on 9/11 were Saudi citizens."),
+                    hijackers) == "same"
+    assert passage_details("The talks began on 29 March 2022.").dates == {"03-29"}
+
+
+def test_a_quote_opened_curly_and_closed_straight_is_still_a_quote():
+    mixed = passage_details('“Like most Americans, the president believes we cannot allow a '
+                            'mere allegation to destroy a life," Sanders said.')
+    assert mixed.subject == name_key("Sanders")  # not "Like", the quote's first word
+    assert passage_details("„Moskau lügt“, sagte Scholz.", "de").subject == name_key("Scholz")
