@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -541,37 +542,49 @@ def load_verifier() -> Verifier:
                                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()})
 
 
-def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
-              languages_a: Sequence[str] | None = None,
-              languages_b: Sequence[str] | None = None) -> np.ndarray:
+def same_fact(texts_a: str | Sequence[str], texts_b: str | Sequence[str], *,
+              languages_a: str | Sequence[str] | None = None,
+              languages_b: str | Sequence[str] | None = None) -> np.ndarray:
     """The calibrated probability that ``texts_a[i]`` and ``texts_b[i]`` state the same fact,
     for any pair of languages.
 
     Args:
-        texts_a, texts_b: two equally long sequences of passages (sentences).
-        languages_a, languages_b: ISO 639-1 codes when known; detected otherwise, the texts
-            of the call read together (:func:`corpus.language.detect_languages`: a short
-            Russian sentence among Russian ones is not taken for Bulgarian); a text too short
-            to guess is read as the other side's language.
+        texts_a, texts_b: two equally long sequences of passages (sentences). One text given
+            as a plain string is scored against every text of the other side
+            (``same_fact(query, candidates)``).
+        languages_a, languages_b: ISO 639-1 codes when known (a sequence, or one code for
+            every text of its side); detected otherwise, the texts of the call read together
+            (:func:`corpus.language.detect_languages`: a short Russian sentence among Russian
+            ones is not taken for Bulgarian); a text too short to guess is read as the other
+            side's language.
 
     Returns:
-        ``(len(texts_a),)`` float64 probabilities. The verifier's threshold for "the same
-        fact" is ``load_verifier().threshold``.
+        ``(n,)`` float64 probabilities, one per pair. The verifier's threshold for "the same
+        fact" is ``load_verifier().threshold``. A text without a letter or a digit states no
+        fact: its pairs get 0.
 
     Raises:
-        CompareError: the two sequences differ in length.
+        CompareError: the two sides differ in length, or an item is not a string (a missing
+            value of a table column, for one).
     """
     from compare.embed import embed_texts, make_embedder
     from corpus.language import detect_languages
 
+    texts_a, texts_b = _texts("texts_a", texts_a), _texts("texts_b", texts_b)
+    if isinstance(texts_a, str) and isinstance(texts_b, str):
+        texts_a, texts_b = [texts_a], [texts_b]
+    elif isinstance(texts_a, str):
+        texts_a = [texts_a] * len(texts_b)
+    elif isinstance(texts_b, str):
+        texts_b = [texts_b] * len(texts_a)
     if len(texts_a) != len(texts_b):
         raise CompareError(f"same_fact needs pairs: got {len(texts_a)} and {len(texts_b)} texts")
     n = len(texts_a)
     if n == 0:
         return np.zeros(0)
-    texts = [str(t) for t in [*texts_a, *texts_b]]
-    given: list[str | None] = [*(languages_a if languages_a is not None else [None] * n),
-                               *(languages_b if languages_b is not None else [None] * n)]
+    texts = [*texts_a, *texts_b]
+    given: list[str | None] = [*_languages("languages_a", languages_a, n),
+                               *_languages("languages_b", languages_b, n)]
     unknown = [k for k, lang in enumerate(given) if lang is None]
     detected = dict(zip(unknown, detect_languages([texts[k] for k in unknown]), strict=True))
     languages = [detected[k] if lang is None else lang for k, lang in enumerate(given)]
@@ -598,4 +611,35 @@ def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], *,
             wide = np.zeros((len(texts), encoder.dim), dtype=np.float32)
             wide[rows] = embed_texts([texts[k] for k in rows], encoder)
     signals = passage_signals(texts, languages, use, minilm, wide)
-    return pair_probability(signals, np.arange(n), n + np.arange(n), load_verifier())
+    probability = pair_probability(signals, np.arange(n), n + np.arange(n), load_verifier())
+    empty = np.array([not _CONTENT.search(t) for t in texts])
+    probability[empty[:n] | empty[n:]] = 0.0
+    return probability
+
+
+# A text states something only if it holds a letter or a digit: two blank texts (or two lines
+# of punctuation) are no fact told twice, though their vectors meet (0.84 before this rule).
+_CONTENT = re.compile(r"[^\W_]")
+
+
+def _texts(name: str, texts: str | Sequence[str]) -> str | list[str]:
+    """``texts`` as a list (a plain string stays one text), each checked to be a string."""
+    if isinstance(texts, str):
+        return texts
+    out = list(texts)
+    for k, text in enumerate(out):
+        if not isinstance(text, str):
+            raise CompareError(f"same_fact compares texts: {name}[{k}] is "
+                               f"{type(text).__name__} ({text!r:.40}), not a string")
+    return out
+
+
+def _languages(name: str, languages: str | Sequence[str] | None, n: int) -> list[str | None]:
+    """One language (or None: detect it) per text of a side."""
+    if languages is None or isinstance(languages, str):
+        one: list[str | None] = [languages]
+        return one * n
+    out: list[str | None] = [str(lang) if lang is not None else None for lang in languages]
+    if len(out) != n:
+        raise CompareError(f"{name} gives {len(out)} languages for {n} texts")
+    return out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from compare.match import best_links, candidate_pairs
 from compare.verify import passage_signals
@@ -142,3 +143,34 @@ def test_same_fact_embeds_each_distinct_text_once():
     vectors = embed_texts(texts, encoder)
     assert sorted(encoder.seen) == sorted(["one query", "a candidate", "another one"])
     assert np.array_equal(vectors, Counting().encode(texts))
+
+
+def test_same_fact_checks_its_inputs_before_loading_a_model():
+    from compare.errors import CompareError
+    from compare.verify import same_fact
+
+    with pytest.raises(CompareError, match="got 1 and 2 texts"):
+        same_fact(["a"], ["a", "b"])
+    with pytest.raises(CompareError, match=r"texts_b\[1\] is float"):
+        same_fact(["a claim", "another"], ["a claim", float("nan")])  # a missing table cell
+    with pytest.raises(CompareError, match="languages_a gives 1 languages for 2 texts"):
+        same_fact(["a", "b"], ["c", "d"], languages_a=["en"])
+
+
+def test_same_fact_scores_one_text_against_many_and_blank_texts_at_zero(monkeypatch):
+    from compare import embed
+    from compare.verify import same_fact
+
+    monkeypatch.setattr(embed, "make_embedder", lambda spec="": embed.HashingEmbedder(64))
+    query = "Russia will cut activity near Kyiv."
+    candidates = [query, "Prices rose."]
+    one_to_many = same_fact(query, candidates, languages_a="en", languages_b="en")
+    assert one_to_many.shape == (2,)
+    np.testing.assert_allclose(one_to_many, same_fact([query] * 2, candidates,
+                                                      languages_a=["en"] * 2,
+                                                      languages_b=["en", "en"]))
+    assert same_fact(query, query, languages_a="en", languages_b="en").shape == (1,)
+    # a text with no letter or digit states nothing, though two such vectors meet
+    blank = same_fact(["   ", "", "Russia will cut activity near Kyiv."],
+                      ["  ", "Prices rose.", "…"], languages_a="en", languages_b="en")
+    assert (blank == 0).all()
