@@ -7,13 +7,15 @@ lowers it), and a verified pair whose details disagree is marked with what diffe
 (:func:`relation`).
 
 Rules, in any language the tokenizer reads: numbers are written digits ("14,000", "2.5"), and
-a figure counts the word right after it ("820 people"); dates are a day, or a range of days,
+a figure counts the word right after it ("820 people"; in English a spelled-out count too,
+"three people", for what two passages count); dates are a day, or a range of days,
 with a month name (English, Russian, Ukrainian, German, French, Spanish, Italian, Polish,
 Turkish month names); names are capitalised words after the first word of the sentence,
 transliterated to ASCII (anyascii) and reduced to their first four consonants, so "Zelensky",
 "Zelenskiy" and "Зеленский" meet, and so do "Kyiv" and "Киев", "Russia" and "Россия"; the
 subject is the first name outside quotes, past a dateline and titles; negation is a word from
-a short per-language list. Limits: spelled-out numbers ("eight") are not read; a capitalised
+a short per-language list. Limits: spelled-out numbers are read only as English counts (two to ninety: not "one",
+not the inflected forms of other languages, not as the verifier's numbers); a capitalised
 common noun (every German noun) counts as a name; negation is lexical ("not only" counts); the
 subject is a heuristic, not a parse, which is why ``actor`` is read only between passages that
 share most of their wording.
@@ -72,10 +74,20 @@ _DATE = re.compile(
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 # What a figure counts: the word right after it ("820 people", "$716 billion", "36 percent").
 _COUNTED = re.compile(r"\s?(%|[^\W\d_]+)")
+# English news spells small counts out ("Three people were killed", AP style under ten): a
+# number word counts the word after it like a written figure. Only the counts read them (what
+# ``relation`` compares in one language), not the verifier's numbers and figures. "One" is
+# left out ("no one knows", "one of the"), and so are the other languages' inflected forms.
+_SPELLED = {word: value for value, word in enumerate(
+    ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+     "twenty"], start=2)} | {word: 10 * k for k, word in enumerate(
+         ["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=3)}
+_SPELLED_NUMBER = re.compile(rf"\b(?:{'|'.join(_SPELLED)})\b(?![-‐‑])", re.IGNORECASE)
 # A rank is no count ("the No. 2 job").
 _RANK = re.compile(r"(?:\bNo\.|#|№)\s?$")
 # Recorded in each run's parameters: a change in what the details read changes the run.
-DETAILS_VERSION = "day-ranges;apostrophes;subjects;counts;negation-scope;month-between-numbers;mixed-quotes"
+DETAILS_VERSION = "day-ranges;apostrophes;subjects;counts;negation-scope;month-between-numbers;mixed-quotes;spelled-counts"
 # Negation words per language (the lexical core: particles, "never", "without", "no one").
 NEGATIONS = frozenset({
     # English
@@ -245,13 +257,15 @@ def passage_details(text: str, language: str = "") -> PassageDetails:
     numbers = {value for _, value in written}
     dates, days = _dates(text)
     figures = {n for n in numbers if not _YEAR.match(n) and n not in days}
+    counted = [(m, value) for m, value in written if value in figures]
+    if language in ("en", ""):
+        counted += [(m, str(_SPELLED[m.group().lower()])) for m in _SPELLED_NUMBER.finditer(text)]
     counts = set()
-    for m, value in written:
+    for m, value in counted:
         thing = _COUNTED.match(text, m.end())
         word = thing.group(1).lower() if thing else ""
         rank = _RANK.search(text[max(0, m.start() - 4):m.start()])
-        if value in figures and word and word not in stopwords(language) and not rank \
-                and word not in _MONTH_OF:
+        if word and word not in stopwords(language) and not rank and word not in _MONTH_OF:
             counts.add(("%" if word in ("%", "percent") else word.rstrip("s")[:6], value))
     names = _names(text, language)
     # a typographic apostrophe ("won’t") is read as the plain one
