@@ -71,14 +71,24 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     return frame
 
 
+# Leading host labels that serve the same site in another form (desktop, mobile, AMP): an
+# outlet the registry does not know is named by its host, and "m.lenta.ru" and "lenta.ru"
+# must not become two outlets.
+_PRESENTATION_LABELS = frozenset({"www", "m", "mobile", "amp"})
+
+
 def host_of(url: str) -> str:
-    """The lowercase host of a URL without a leading ``www.``; ``""`` when there is none (or
-    the URL is malformed, such as an unclosed ``[``)."""
+    """The lowercase host of a URL without a leading ``www.``, ``m.``, ``mobile.`` or ``amp.``
+    (a domain of at least two labels stays); ``""`` when there is none (or the URL is
+    malformed, such as an unclosed ``[``)."""
     try:
         host = (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
-    return host.removeprefix("www.")
+    labels = host.split(".")
+    while len(labels) > 2 and labels[0] in _PRESENTATION_LABELS:
+        labels = labels[1:]
+    return ".".join(labels)
 
 
 @dataclass(frozen=True)

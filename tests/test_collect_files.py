@@ -156,3 +156,17 @@ def test_dates_and_urls_normalise():
     assert normalise_date("not a date") == ""
     assert canonical_url("http://www.Reuters.com/a/?utm_source=x&b=1#frag") == \
         "https://reuters.com/a?b=1"
+
+
+def test_an_unknown_outlet_is_one_outlet_on_its_mobile_and_amp_hosts():
+    from corpus.outlets import default_resolver, host_of
+
+    resolver = default_resolver()
+    names = {resolver.outlet_for(u) for u in ("https://m.example-news.org/a",
+                                              "https://www.example-news.org/b",
+                                              "https://amp.example-news.org/c",
+                                              "https://example-news.org/d")}
+    assert names == {"example-news.org"}
+    assert host_of("https://m.co/x") == "m.co"  # a two-label domain stays whole
+    assert host_of("https://en.kremlin.ru/events/1") == "en.kremlin.ru"  # not a presentation
+    assert resolver.outlet_for("https://amp.theguardian.com/world/x") == "The Guardian"
