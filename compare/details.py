@@ -14,11 +14,11 @@ Turkish month names); names are capitalised words after the first word of the se
 transliterated to ASCII (anyascii) and reduced to their first four consonants, so "Zelensky",
 "Zelenskiy" and "Зеленский" meet, and so do "Kyiv" and "Киев", "Russia" and "Россия"; the
 subject is the first name outside quotes, past a dateline and titles; negation is a word from
-a short per-language list. Limits: spelled-out numbers are read only as English counts (two to ninety: not "one",
-not the inflected forms of other languages, not as the verifier's numbers); a capitalised
-common noun (every German noun) counts as a name; negation is lexical ("not only" counts); the
-subject is a heuristic, not a parse, which is why ``actor`` is read only between passages that
-share most of their wording.
+a short per-language list. Limits: spelled-out numbers are read only as English counts (two to
+ninety: not "one", not the inflected forms of other languages, not as the verifier's numbers);
+a capitalised common noun (every German noun) counts as a name; negation is lexical ("not
+only" counts); the subject is a heuristic, not a parse, which is why ``actor`` is read only
+between passages that share most of their wording.
 """
 from __future__ import annotations
 
@@ -87,7 +87,8 @@ _SPELLED_NUMBER = re.compile(rf"\b(?:{'|'.join(_SPELLED)})\b(?![-‐‑])", re.I
 # A rank is no count ("the No. 2 job").
 _RANK = re.compile(r"(?:\bNo\.|#|№)\s?$")
 # Recorded in each run's parameters: a change in what the details read changes the run.
-DETAILS_VERSION = "day-ranges;apostrophes;subjects;counts;negation-scope;month-between-numbers;mixed-quotes;spelled-counts"
+DETAILS_VERSION = ("day-ranges;apostrophes;subjects;counts;negation-scope;"
+                   "month-between-numbers;mixed-quotes;spelled-counts")
 # Negation words per language (the lexical core: particles, "never", "without", "no one").
 NEGATIONS = frozenset({
     # English
@@ -302,13 +303,14 @@ def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0,
     their wording (``overlap``, a lexical similarity in 0..1, at least
     :data:`NEGATION_MIN_OVERLAP`): otherwise a "not" somewhere in a long sentence says nothing
     about the shared claim; and, in one language, only where the "not" stands right before
-    words the other passage shares (:func:`_negates_shared`); ``actor``: both name who acts, the names differ, neither names the
-    other's, they share another name (the same scene, a different doer) and most of their
-    wording (``overlap`` as for a negation): two paraphrases name their first actor in
-    different places ("Goelman said ... Bowdich overruled" / "Mr. Strzok's lawyer said
-    Bowdich had overruled"), and without that condition 11 of 12 BASIL pairs marked ``actor``,
-    read one by one, had the same actor; read in one language only (a translation reorders the
-    sentence, so its first name is no subject); else ``same``.
+    words the other passage shares (:func:`_negates_shared`); ``actor``: both name who acts,
+    the names differ, neither names the other's, they share another name (the same scene, a
+    different doer) and most of their wording (``overlap`` as for a negation): two
+    paraphrases name their first actor in different places ("Goelman said ... Bowdich
+    overruled" / "Mr. Strzok's lawyer said Bowdich had overruled"), and without that condition
+    11 of 12 BASIL pairs marked ``actor``, read one by one, had the same actor; read in one
+    language only (a translation reorders the sentence, so its first name is no subject); else
+    ``same``.
     Checked in that order; one answer per pair.
     """
     if _counts_differ(a, b, same_language):
