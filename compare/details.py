@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import numpy as np
@@ -352,8 +353,6 @@ def _negates_shared(negated: PassageDetails, other: PassageDetails) -> bool:
     does not: the shorter passage does not state what the "not" negates. Read one by one, 5 of
     the 6 BASIL pairs marked ``negation`` before this rule were such extra clauses.
     """
-    from difflib import SequenceMatcher
-
     shared = np.zeros(len(negated.words), dtype=bool)
     matcher = SequenceMatcher(None, negated.words, other.words, autojunk=False)
     for block in matcher.get_matching_blocks():
