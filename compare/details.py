@@ -73,6 +73,7 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
+_DIGIT = re.compile(r"\d")
 # What a figure counts: the word right after it ("820 people", "$716 billion", "36 percent").
 _COUNTED = re.compile(r"\s?(%|[^\W\d_]+)")
 # English news spells small counts out ("Three people were killed", AP style under ten): a
@@ -160,7 +161,10 @@ def stopwords(language: str) -> frozenset[str]:
 
 def _dates(text: str) -> tuple[set[str], set[str]]:
     """(``"MM-DD"`` keys, the day numbers they used)."""
-    keys, days = set(), set()
+    keys: set[str] = set()
+    days: set[str] = set()
+    if not _DIGIT.search(text):  # every date here has a day number
+        return keys, days
     for m in _DATE.finditer(text):
         first, last, month = (m.group("d1", "e1", "m1") if m.group("d1")
                               else m.group("d2", "e2", "m2"))

@@ -611,7 +611,10 @@ def same_fact(texts_a: str | Sequence[str], texts_b: str | Sequence[str], *,
             wide = np.zeros((len(texts), encoder.dim), dtype=np.float32)
             wide[rows] = embed_texts([texts[k] for k in rows], encoder)
     signals = passage_signals(texts, languages, use, minilm, wide)
-    probability = pair_probability(signals, np.arange(n), n + np.arange(n), load_verifier())
+    from compare.match import verify_pairs  # scored in bounded batches, as in an event
+
+    pairs = np.column_stack([np.arange(n), n + np.arange(n)])
+    probability = verify_pairs(signals, pairs, load_verifier())
     empty = np.array([not _CONTENT.search(t) for t in texts])
     probability[empty[:n] | empty[n:]] = 0.0
     return probability
