@@ -23,8 +23,8 @@ from compare.verify import (
     load_verifier,
     multilingual_scores,
     multilingual_similarity,
-    pair_probability,
     reads_minilm,
+    verify_pairs,
 )
 
 DEFAULT_CANDIDATES = 3
@@ -149,21 +149,6 @@ class SameFactMatcher:
         self.pairs_, self.similarity_ = pairs[first], scores[first]
         self.probability_ = verify_pairs(signals, self.pairs_, verifier)
         return self
-
-
-# Pairs scored per batch: the features of a pair read two 512-d rows, so 20,000 pairs hold
-# about 80 MB at a time instead of gigabytes for a 10,000-passage event's 275,000 candidates.
-VERIFY_BATCH = 20_000
-
-
-def verify_pairs(signals: PassageSignals, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
-    """The verifier's probability for each pair, in bounded batches."""
-    out = np.zeros(len(pairs))
-    for start in range(0, len(pairs), VERIFY_BATCH):
-        chunk = pairs[start : start + VERIFY_BATCH]
-        out[start : start + len(chunk)] = pair_probability(signals, chunk[:, 0], chunk[:, 1],
-                                                           verifier)
-    return out
 
 
 def best_links(pairs: np.ndarray, probability: np.ndarray, groups: Sequence[str]

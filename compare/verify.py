@@ -431,6 +431,21 @@ def pair_probability(signals: PassageSignals, i: np.ndarray, j: np.ndarray,
     return probability
 
 
+# Pairs scored per batch: the features of a pair read two 512-d rows, so 20,000 pairs hold
+# about 80 MB at a time instead of gigabytes for a 10,000-passage event's 275,000 candidates.
+VERIFY_BATCH = 20_000
+
+
+def verify_pairs(signals: PassageSignals, pairs: np.ndarray, verifier: Verifier) -> np.ndarray:
+    """The verifier's probability for each pair, in bounded batches."""
+    out = np.zeros(len(pairs))
+    for start in range(0, len(pairs), VERIFY_BATCH):
+        chunk = pairs[start : start + VERIFY_BATCH]
+        out[start : start + len(chunk)] = pair_probability(signals, chunk[:, 0], chunk[:, 1],
+                                                           verifier)
+    return out
+
+
 def _logistic(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -570,19 +585,17 @@ def same_fact(texts_a: str | Sequence[str], texts_b: str | Sequence[str], *,
     from compare.embed import embed_texts, make_embedder
     from corpus.language import detect_languages
 
-    texts_a, texts_b = _texts("texts_a", texts_a), _texts("texts_b", texts_b)
-    if isinstance(texts_a, str) and isinstance(texts_b, str):
-        texts_a, texts_b = [texts_a], [texts_b]
-    elif isinstance(texts_a, str):
-        texts_a = [texts_a] * len(texts_b)
-    elif isinstance(texts_b, str):
-        texts_b = [texts_b] * len(texts_a)
-    if len(texts_a) != len(texts_b):
-        raise CompareError(f"same_fact needs pairs: got {len(texts_a)} and {len(texts_b)} texts")
-    n = len(texts_a)
+    side_a, side_b = _texts("texts_a", texts_a), _texts("texts_b", texts_b)
+    if isinstance(texts_a, str) and not isinstance(texts_b, str):
+        side_a *= len(side_b)
+    if isinstance(texts_b, str) and not isinstance(texts_a, str):
+        side_b *= len(side_a)
+    if len(side_a) != len(side_b):
+        raise CompareError(f"same_fact needs pairs: got {len(side_a)} and {len(side_b)} texts")
+    n = len(side_a)
     if n == 0:
         return np.zeros(0)
-    texts = [*texts_a, *texts_b]
+    texts = [*side_a, *side_b]
     given: list[str | None] = [*_languages("languages_a", languages_a, n),
                                *_languages("languages_b", languages_b, n)]
     unknown = [k for k, lang in enumerate(given) if lang is None]
@@ -611,8 +624,6 @@ def same_fact(texts_a: str | Sequence[str], texts_b: str | Sequence[str], *,
             wide = np.zeros((len(texts), encoder.dim), dtype=np.float32)
             wide[rows] = embed_texts([texts[k] for k in rows], encoder)
     signals = passage_signals(texts, languages, use, minilm, wide)
-    from compare.match import verify_pairs  # scored in bounded batches, as in an event
-
     pairs = np.column_stack([np.arange(n), n + np.arange(n)])
     probability = verify_pairs(signals, pairs, load_verifier())
     empty = np.array([not _CONTENT.search(t) for t in texts])
@@ -625,11 +636,9 @@ def same_fact(texts_a: str | Sequence[str], texts_b: str | Sequence[str], *,
 _CONTENT = re.compile(r"[^\W_]")
 
 
-def _texts(name: str, texts: str | Sequence[str]) -> str | list[str]:
-    """``texts`` as a list (a plain string stays one text), each checked to be a string."""
-    if isinstance(texts, str):
-        return texts
-    out = list(texts)
+def _texts(name: str, texts: str | Sequence[str]) -> list[str]:
+    """``texts`` as a list (a plain string is one text), each checked to be a string."""
+    out = [texts] if isinstance(texts, str) else list(texts)
     for k, text in enumerate(out):
         if not isinstance(text, str):
             raise CompareError(f"same_fact compares texts: {name}[{k}] is "
