@@ -23,9 +23,13 @@ person, the same template about another happening, a translation. The verifier c
 
 For two English passages (or one English and one of unknown language: :func:`english_pairs`)
 the probability is the larger of the pooled model's and MiniLM's cosine calibrated alone
-(:class:`Verifier`). For two passages in different languages inside an event it is at most the
-translation head's, which reads what the pair shares beyond the event's common content
-(:data:`TRANSLATION_FEATURES`, :func:`specific_vectors`).
+(:class:`Verifier`). For two passages in one other language (:func:`other_language_pairs`) it
+is the pooled model's recalibrated on such pairs: without MiniLM the pooled model is unsure of
+them, and two Russian outlets would otherwise be linked less often than a Russian and an
+English one (``compare.training.fit_other_calibration``). For two passages in different
+languages inside an event it is at most the translation head's, which reads what the pair
+shares beyond the event's common content (:data:`TRANSLATION_FEATURES`,
+:func:`specific_vectors`).
 
 The fitted model ships as ``compare/data/verifier.json`` (coefficients, the feature scaling,
 the thresholds with their provenance, and the hashes of the training data); ``python -m
@@ -416,12 +420,23 @@ def english_pairs(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.n
     return ((li == "en") & np.isin(lj, ("en", ""))) | ((lj == "en") & (li == ""))
 
 
+def other_language_pairs(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The pairs of two passages in one known language other than English (one of unknown
+    language is read as the other's, as in :func:`pair_features`): the pooled model reads them
+    without MiniLM, and its probability is recalibrated on such pairs
+    (``Verifier.other_calibration``)."""
+    li, lj = signals.languages[i], signals.languages[j]
+    known = np.where(li == "", lj, li)
+    return ((li == lj) | (li == "") | (lj == "")) & (known != "") & (known != "en")
+
+
 def pair_probability(signals: PassageSignals, i: np.ndarray, j: np.ndarray,
                      verifier: Verifier) -> np.ndarray:
     """The verifier's probability of the pairs ``(i[k], j[k])``."""
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     features = pair_features(signals, i, j)
-    probability = verifier.probability(features, english_pairs(signals, i, j))
+    probability = verifier.probability(features, english_pairs(signals, i, j),
+                                       other_language_pairs(signals, i, j))
     if verifier.translation_head is not None:
         k = np.flatnonzero(translated_in_event(signals, i, j))
         if len(k):
@@ -471,6 +486,10 @@ class Verifier:
     0.756, EN-DE 0.766 against 0.771 (STS gold lowers a pair for another number); NewsWCL50
     held-out links unchanged; a Spanish and an English casualty count of one earthquake, 0.67
     before, 0.87 now.
+
+    For a pair of two passages in one language other than English the pooled model's log-odds
+    are rescaled (``other_calibration``, fitted on such pairs by
+    ``compare.training.fit_other_calibration``, where the measurements are).
     """
 
     mean: np.ndarray
@@ -481,6 +500,9 @@ class Verifier:
     closest_floor: float  # below this, a nearest passage is not worth showing
     meta: dict[str, Any]
     minilm_calibration: tuple[float, float] | None = None  # (coef, intercept) on the cosine
+    # (coef, intercept) on the pooled model's log-odds, for pairs in one language other than
+    # English (other_language_pairs)
+    other_calibration: tuple[float, float] | None = None
     # (coef over TRANSLATION_FEATURES, intercept): a translated pair's cap
     translation_head: tuple[np.ndarray, float] | None = None
 
@@ -492,15 +514,9 @@ class Verifier:
         coef, intercept = self.translation_head
         return _logistic(np.asarray(features, dtype=np.float64) @ coef + intercept)
 
-    def probability(self, features: np.ndarray, english: np.ndarray | None = None
-                    ) -> np.ndarray:
-        """Calibrated probability of the same fact for each row of ``features``.
-
-        Args:
-            features: ``(m, len(FEATURES))`` from :func:`pair_features`.
-            english: which rows are English pairs (:func:`english_pairs`); None reads every
-                row with a MiniLM cosine as one (the labelled training pairs).
-        """
+    def log_odds(self, features: np.ndarray) -> np.ndarray:
+        """The pooled model's log-odds for each row of ``features``, a differing figure or date
+        set aside (:data:`DETAILS_ASIDE`)."""
         features = np.asarray(features, dtype=np.float64)
         z = ((features - self.mean) / self.scale) @ self.coef
         differ = np.flatnonzero(features[:, _ASIDE].any(axis=1))
@@ -508,7 +524,25 @@ class Verifier:
             aside = features[differ].copy()
             aside[:, _ASIDE] = 0.0
             z[differ] = np.maximum(z[differ], ((aside - self.mean) / self.scale) @ self.coef)
-        pooled = _logistic(z + self.intercept)
+        return z + self.intercept
+
+    def probability(self, features: np.ndarray, english: np.ndarray | None = None,
+                    other: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated probability of the same fact for each row of ``features``.
+
+        Args:
+            features: ``(m, len(FEATURES))`` from :func:`pair_features`.
+            english: which rows are English pairs (:func:`english_pairs`); None reads every
+                row with a MiniLM cosine as one (the labelled training pairs).
+            other: which rows are pairs in one language other than English
+                (:func:`other_language_pairs`); None: none.
+        """
+        features = np.asarray(features, dtype=np.float64)
+        z = self.log_odds(features)
+        if other is not None and self.other_calibration is not None:
+            slope, offset = self.other_calibration
+            z = np.where(np.asarray(other, dtype=bool), slope * z + offset, z)
+        pooled = _logistic(z)
         if self.minilm_calibration is None:
             return pooled
         coef, intercept = self.minilm_calibration
@@ -524,6 +558,7 @@ class Verifier:
                 f"the verifier artifact was trained on features {data['features']}, this code "
                 f"computes {list(FEATURES)}: regenerate it with `python -m compare.training`")
         calibration = data.get("minilm_calibration")
+        other = data.get("other_calibration")
         head = data.get("translation_head")
         if head is not None and tuple(head["features"]) != TRANSLATION_FEATURES:
             raise CompareError(
@@ -536,9 +571,11 @@ class Verifier:
                    closest_floor=float(data["closest_floor"]),
                    meta={k: v for k, v in data.items() if k not in (
                        "mean", "scale", "coef", "intercept", "minilm_calibration",
-                       "translation_head")},
+                       "other_calibration", "translation_head")},
                    minilm_calibration=None if calibration is None else (
                        float(calibration["coef"]), float(calibration["intercept"])),
+                   other_calibration=None if other is None else (
+                       float(other["coef"]), float(other["intercept"])),
                    translation_head=None if head is None else (
                        np.array(head["coef"], dtype=np.float64), float(head["intercept"])))
 
