@@ -24,6 +24,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from compare._lexicons import find_hedges, find_intensifiers
 from compare.errors import CompareError
 from compare.quotes import attribution_verbs
+from corpus.text import unspaced_pairs
 
 _NEEDED = ("passage_id", "outlet", "event_id", "topic_id", "text")
 # Languages the English lexicons (hedges, intensifiers, attribution verbs) are counted in; ""
@@ -31,6 +32,14 @@ _NEEDED = ("passage_id", "outlet", "event_id", "topic_id", "text")
 _LEXICON_LANGUAGES = ("en", "")
 STOPWORDS = frozenset(ENGLISH_STOP_WORDS)
 WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+def term_words(text: str) -> list[str]:
+    """The ``WORD`` tokens of ``text``, a run of Chinese or Japanese script read as its
+    character pairs (``corpus.text.unspaced_pairs``)."""
+    return [piece for word in WORD.findall(text) for piece in unspaced_pairs(word)]
+
+
 # n-grams never cross punctuation: "Kremlin, Peskov" is not a phrase.
 _CHUNK = re.compile(r"[.,;:!?()\[\]\"“”«»—–/]")
 
@@ -43,7 +52,7 @@ def passage_terms(text: str, ngram_max: int = 2) -> list[str]:
     """
     terms: list[str] = []
     for chunk in _CHUNK.split(text.lower()):
-        words = [w if w not in STOPWORDS and len(w) > 1 else "" for w in WORD.findall(chunk)]
+        words = [w if w not in STOPWORDS and len(w) > 1 else "" for w in term_words(chunk)]
         for n in range(1, ngram_max + 1):
             for i in range(len(words) - n + 1):
                 gram = words[i:i + n]

@@ -59,6 +59,7 @@ from compare.verify import (
 from corpus.language import fill_languages, normalise_language
 from corpus.records import Article
 from corpus.store import Store, now_iso
+from corpus.text import TOKENS_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
         "alignment": of(SameFactMatcher, settings.alignment),
         "framing": asdict(FramingSettings.from_dict(settings.framing)),
         "passages": {"splitter": splitter_key()},
+        "tokens": TOKENS_VERSION,
         "verifier": {"threshold": verifier.threshold, "closest_floor": verifier.closest_floor,
                      "artifact": verifier.meta.get("sha256", ""),
                      "wide_to_use": {k: list(v) for k, v in WIDE_TO_USE.items()},

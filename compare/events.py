@@ -57,6 +57,7 @@ from sklearn.preprocessing import normalize
 
 from compare.errors import SettingsError
 from compare.verify import CROSS_LANGUAGE_SHRINK, uncovered, wide_on_use_scale
+from corpus.text import with_unspaced_pairs
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ DEFAULT_THRESHOLD_WITH_EMBEDDINGS = 0.375
 CROSS_LANGUAGE_SLOPE = 0.983
 CROSS_LANGUAGE_INTERCEPT = -0.460
 
-_WORD_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
+_WORD_PATTERN = re.compile(r"(?u)\b[^\W\d_][^\W\d_]+\b")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
@@ -116,6 +117,13 @@ def _anchor_tokens(text: str) -> list[str]:
         if len(number) >= 2:
             tokens.append("#" + number)
     return tokens
+
+
+def _words(text: str) -> list[str]:
+    """The word block's tokens (letters, two or more), a run of Chinese or Japanese script
+    read as its character pairs (``corpus.text.unspaced_pairs``): unsegmented, two reports of
+    one happening in Chinese shared almost no token."""
+    return with_unspaced_pairs(_WORD_PATTERN.findall(text), text)
 
 
 def _lead(text: str, paragraphs: int) -> str:
@@ -192,7 +200,7 @@ def _article_blocks(
     n = len(texts)
     leads = [_lead(t, lead_paragraphs) for t in texts] if lead_paragraphs > 0 else []
     blocks: list[sparse.csr_matrix] = []
-    words = _tfidf(texts, "word", token_pattern=_WORD_PATTERN, stop_words="english")
+    words = _tfidf(texts, "word", tokenizer=_words, token_pattern=None, stop_words="english")
     for fitted, weight in ((words, 1.0), (_tfidf(texts, _anchor_tokens), name_weight)):
         if fitted is None or weight <= 0:
             continue
@@ -500,7 +508,8 @@ def event_labels(
     if not (len(texts) == len(titles) == len(labels)):
         raise ValueError(f"{len(texts)} texts, {len(titles)} titles, {len(labels)} labels differ")
     if fitted is None:
-        fitted = _tfidf(texts, "word", token_pattern=_WORD_PATTERN, stop_words="english")
+        fitted = _tfidf(texts, "word", tokenizer=_words, token_pattern=None,
+                        stop_words="english")
     matrix = normalize(fitted[1]).tocsr() if fitted is not None else None
     terms = fitted[0].get_feature_names_out() if fitted is not None else np.array([])
     result: dict[int, str] = {}

@@ -44,12 +44,12 @@ from scipy import sparse
 from compare import schema
 from compare._framing_passages import (
     STOPWORDS,
-    WORD,
     Passages,
     by_language,
     passage_terms,
     prepare_passages,
     segments,
+    term_words,
 )
 from compare._lexicons import (
     find_hedges,
@@ -215,7 +215,7 @@ def replaced_spans(text_a: str, text_b: str, cfg: FramingSettings | None = None
         ``(term in a, term in b)`` pairs, lower case, in text order.
     """
     cfg = cfg or FramingSettings()
-    ta, tb = WORD.findall(text_a.lower()), WORD.findall(text_b.lower())
+    ta, tb = term_words(text_a.lower()), term_words(text_b.lower())
     matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
     if not ta or not tb or matcher.ratio() < cfg.min_pair_overlap:
         return []

@@ -20,7 +20,7 @@ import pysbd
 
 from compare.quotes import attribution, find_quotes
 from corpus.records import Article
-from corpus.text import TOKEN
+from corpus.text import TOKEN, TOKENS_VERSION, tokens
 
 if TYPE_CHECKING:
     from corpus.store import Store
@@ -80,7 +80,7 @@ def _segmenter() -> pysbd.Segmenter:
 
 def is_boilerplate(paragraph: str) -> bool:
     """True for short paragraphs that are site furniture rather than reporting."""
-    words = TOKEN.findall(paragraph)
+    words = tokens(paragraph)
     return len(words) <= BOILERPLATE_MAX_WORDS and bool(_BOILERPLATE.search(paragraph))
 
 
@@ -219,7 +219,7 @@ def passage_spans(text: str) -> list[tuple[int, int, bool, str]]:
         if pending is not None and "\n" not in text[pending:start]:
             start = pending
         pending = None
-        if len(TOKEN.findall(text[start:end])) < MIN_WORDS:
+        if len(tokens(text[start:end])) < MIN_WORDS:
             pending = start
             continue
         if merged and _ANAPHORIC.match(text, start) and "\n" not in text[merged[-1][1]:start]:
@@ -242,7 +242,7 @@ def split_passages(article: Article) -> list[Passage]:
 def _has_quote(sentence: str) -> bool:
     """A direct quote of at least three words."""
     return any(
-        len(TOKEN.findall(sentence[q.char_start : q.char_end])) >= 3 for q in find_quotes(sentence)
+        len(tokens(sentence[q.char_start : q.char_end])) >= 3 for q in find_quotes(sentence)
     )
 
 
@@ -255,7 +255,7 @@ def splitter_key() -> str:
     """What the passages of a text depend on besides the text: the splitter and its rules."""
     return (f"pysbd=={importlib.metadata.version('pysbd')};rules={SPLITTER_RULES};"
             f"min_words={MIN_WORDS};boilerplate_max_words={BOILERPLATE_MAX_WORDS};"
-            f"chunk_chars={CHUNK_CHARS}")
+            f"chunk_chars={CHUNK_CHARS};tokens={TOKENS_VERSION}")
 
 
 _SPAN_FIELDS = ("char_start", "char_end", "is_quote", "speaker")

@@ -51,7 +51,7 @@ from scipy import sparse
 
 from compare.details import PassageDetails, indicator_matrix, passage_details, stopwords
 from compare.errors import CompareError
-from corpus.text import WORD, ascii_fold, words
+from corpus.text import ascii_fold, words
 
 FEATURES = ("use", "use_cross", "minilm", "words", "chars", "names", "numbers",
             "figure_conflict", "date_conflict", "negation_conflict", "length_ratio", "cross")
@@ -335,7 +335,7 @@ def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndar
         figures=indicator_matrix([d.figures for d in details]),
         dates=indicator_matrix([d.dates for d in details]),
         negated=np.array([d.negated for d in details], dtype=bool),
-        n_words=np.array([len(WORD.findall(t)) for t in texts], dtype=np.int64),
+        n_words=np.array([len(d.words) for d in details], dtype=np.int64),
         details=details,
         wide=None if wide is None else np.asarray(wide, dtype=np.float32),
         specific=specific, has_specific=has_specific,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from corpus.text import TOKEN
+from corpus.text import tokens
 
 if TYPE_CHECKING:  # datasketch pulls in scipy: imported where signatures are made, so commands
     from datasketch import MinHash  # that never collect (status, export) start fast
@@ -47,7 +47,7 @@ def content_hash(text: str) -> str:
 
 def minhash_signature(text: str) -> np.ndarray | None:
     """The MinHash signature of a text's word 5-grams; None when the text is too short."""
-    words = TOKEN.findall(normalise_text(text))
+    words = tokens(normalise_text(text))
     if len(words) < MIN_WORDS_FOR_NEAR:
         return None
     from datasketch import MinHash

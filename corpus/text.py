@@ -8,6 +8,13 @@ duplicate detection, passages, events, framing and fact matching:
 - ``TOKEN``: a run of word characters (letters, digits, underscore): the unit of shingles and
   hashing, where a number counts as much as a word;
 - ``NUMBER``: a written number ("14,000", "2.5", "30"), thousands separators included.
+
+Chinese and Japanese are written without spaces, so a run of letters there is a whole clause.
+:func:`words` and :func:`tokens` read such a run as its overlapping character pairs
+("政府宣布" -> "政府", "府宣", "宣布"; a lone character stays itself), the usual unit of word
+statistics for these languages without a dictionary (Lucene's CJK bigrams): a sentence is then
+counted in about as many words as it has characters, not as one word, and two sentences that
+share a term share its pairs. Text without those scripts is read exactly as before.
 """
 from __future__ import annotations
 
@@ -19,9 +26,50 @@ NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?(?![
                     r"|(?<![\w.,])\d+(?:[.,]\d+)?(?!\w)")
 
 
+# Bump when what a word or a token is changes: it is part of the passages' cache key and of
+# every analysis run's parameters.
+TOKENS_VERSION = "unspaced-pairs"
+
+# Han (with its extensions and compatibility ideographs), Hiragana, Katakana (and their
+# half-width forms): scripts written without spaces between words.
+_UNSPACED = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+                       "\uff66-\uff9f\U00020000-\U0002ebef]+")
+
+
+def unspaced_pairs(token: str) -> list[str]:
+    """A token with its runs of unspaced script cut into overlapping character pairs."""
+    out: list[str] = []
+    position = 0
+    for run in _UNSPACED.finditer(token):
+        if run.start() > position:
+            out.append(token[position:run.start()])
+        text = run.group()
+        out.extend([text] if len(text) == 1 else [text[k:k + 2] for k in range(len(text) - 1)])
+        position = run.end()
+    if position < len(token):
+        out.append(token[position:])
+    return out
+
+
+def with_unspaced_pairs(found: list[str], text: str) -> list[str]:
+    """``found``, the tokens of ``text``, with their runs of Chinese or Japanese script cut
+    into character pairs (:func:`unspaced_pairs`); as is when ``text`` has none."""
+    if not _UNSPACED.search(text):
+        return found
+    return [piece for token in found for piece in unspaced_pairs(token)]
+
+
 def words(text: str) -> list[str]:
-    """The words of ``text``, lower case, in order."""
-    return WORD.findall(text.lower())
+    """The words of ``text`` (``WORD``), lower case, in order; runs of Chinese or Japanese
+    script as their character pairs (module docstring)."""
+    lower = text.lower()
+    return with_unspaced_pairs(WORD.findall(lower), lower)
+
+
+def tokens(text: str) -> list[str]:
+    """The tokens of ``text`` (``TOKEN``), in order, case kept; runs of Chinese or Japanese
+    script as their character pairs (module docstring)."""
+    return with_unspaced_pairs(TOKEN.findall(text), text)
 
 
 def ascii_fold(text: str) -> str:

@@ -247,3 +247,18 @@ def test_cross_language_similarity_is_on_the_tfidf_scale() -> None:
     assert predicted[3] == pytest.approx(0.19, abs=0.01)
     with pytest.raises(ValueError, match="languages and"):
         EventGrouper().fit(_texts(), languages=["en"] * 7, lead_embeddings=np.ones((3, 4)))
+
+
+def test_two_reports_of_one_happening_in_chinese_are_one_event() -> None:
+    # Chinese is written without spaces: read as whole clauses, the two football reports shared
+    # no word (similarity 0.00); read as character pairs, 0.42.
+    texts = ["阿雷格里港发生6.1级地震\n\n周一，沿海城市阿雷格里港发生6.1级地震，造成12人死亡、数十人"
+             "受伤，官员表示。市长表示，救援队整夜在倒塌的建筑物中搜寻。政府宣布全国哀悼三天。",
+             "巴西南部强烈地震致12死\n\n巴西南部沿海城市阿雷格里港周一遭遇强烈地震，震级为6.1级。当局称"
+             "地震已造成12人遇难，数十人受伤。救援人员连夜在废墟中搜救幸存者，政府宣布全国哀悼三天。",
+             "国家队赢得亚洲杯决赛\n\n周一晚上，国家足球队在决赛中以2比1击败对手，赢得亚洲杯冠军。主教练"
+             "表示，球员们在整个比赛中表现出色。数万名球迷在首都街头庆祝。",
+             "足球：国家队夺得亚洲杯\n\n国家足球队周一在亚洲杯决赛中2比1获胜，夺得冠军。数万名球迷涌上"
+             "首都街头庆祝胜利，主教练称赞球员们的表现。"]
+    grouper = EventGrouper().fit(texts, ["2026-11-02"] * 4)
+    assert grouper.labels_.tolist() == [0, 0, 1, 1]

@@ -127,3 +127,15 @@ def test_words_that_only_look_like_captions_or_credits_stay():
     assert _spans(text) == ["CreditSights analysts said the bank would cut its dividend.",
                      "ImageMagick converts files between formats.", "It is free software.",
                      "Rescue teams reached the town overnight."]
+
+
+def test_chinese_and_japanese_sentences_are_counted_by_their_characters():
+    # Unspaced scripts: a whole sentence is one run of letters. Counted as one word, every short
+    # sentence was a fragment, merged into the next or dropped with its fact (a Chinese report
+    # of three sentences kept one passage).
+    text = ("周一，沿海城市阿雷格里港发生6.1级地震，造成12人死亡、数十人受伤。\n\n"
+            "市长表示，救援队整夜在倒塌的建筑物中搜寻。\n\n政府宣布全国哀悼三天。\n\n图片\n\n"
+            "政府は三日間の国民服喪を宣言した。本当ですか？")
+    assert _spans(text) == ["周一，沿海城市阿雷格里港发生6.1级地震，造成12人死亡、数十人受伤。",
+                            "市长表示，救援队整夜在倒塌的建筑物中搜寻。", "政府宣布全国哀悼三天。",
+                            "政府は三日間の国民服喪を宣言した。", "本当ですか？"]

@@ -1,0 +1,17 @@
+"""The one word tokenizer (corpus.text), in spaced and unspaced scripts."""
+from __future__ import annotations
+
+from corpus.text import tokens, words
+
+
+def test_words_of_spaced_scripts_are_runs_of_letters():
+    assert words("The Kremlin’s de-escalation, 30 km from Киев.") == [
+        "the", "kremlin’s", "de-escalation", "km", "from", "киев"]
+    assert tokens("Talks in Istanbul, 29 March") == ["Talks", "in", "Istanbul", "29", "March"]
+
+
+def test_chinese_and_japanese_runs_are_read_as_character_pairs():
+    assert words("政府宣布全国哀悼。") == ["政府", "府宣", "宣布", "布全", "全国", "国哀", "哀悼"]
+    # a lone character stays itself; other scripts and numbers beside it are kept apart
+    assert words("我 Putin说") == ["我", "putin", "说"]
+    assert tokens("ギターを弾く 12人") == ["ギタ", "ター", "ーを", "を弾", "弾く", "12", "人"]
