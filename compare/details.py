@@ -90,7 +90,7 @@ _SPELLED_NUMBER = re.compile(rf"\b(?:{'|'.join(_SPELLED)})\b(?![-‐‑])", re.I
 _RANK = re.compile(r"(?:\bNo\.|#|№)\s?$")
 # Recorded in each run's parameters: a change in what the details read changes the run.
 DETAILS_VERSION = ("day-ranges;apostrophes;subjects;counts;negation-scope;"
-                   "month-between-numbers;mixed-quotes;spelled-counts")
+                   "month-between-numbers;mixed-quotes;spelled-counts;translated-figures")
 # Negation words per language (the lexical core: particles, "never", "without", "no one").
 NEGATIONS = frozenset({
     # English
@@ -289,9 +289,15 @@ def passage_details(text: str, language: str = "") -> PassageDetails:
 def _counts_differ(a: PassageDetails, b: PassageDetails, same_language: bool) -> bool:
     """Whether the two give different figures for one thing: in one language, a thing both
     count ("50,000 pages" / "55,000 pages") with no figure in common; across languages, where
-    the counted word cannot be compared, figures on both sides and none in common."""
+    the counted word cannot be compared, figures on both sides and none in common, or as many
+    figures on each side with one of each side's missing from the other (a magnitude and a
+    toll, "6.1 ... 12 dead" / "6,1 ... 15 muertos": the toll differs; a figure only one side
+    gives is a detail the other leaves out, not a disagreement)."""
     if not same_language:
-        return bool(a.figures and b.figures and not a.figures & b.figures)
+        if not (a.figures and b.figures):
+            return False
+        return not a.figures & b.figures or (
+            len(a.figures) == len(b.figures) and a.figures != b.figures)
     for thing in {t for t, _ in a.counts} & {t for t, _ in b.counts}:
         if not {v for t, v in a.counts if t == thing} & {v for t, v in b.counts if t == thing}:
             return True

@@ -57,7 +57,7 @@ from sklearn.preprocessing import normalize
 
 from compare.errors import SettingsError
 from compare.verify import CROSS_LANGUAGE_SHRINK, uncovered, wide_on_use_scale
-from corpus.text import with_unspaced_pairs
+from corpus.text import GLUED, with_unspaced_pairs
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ CROSS_LANGUAGE_INTERCEPT = -0.460
 _WORD_PATTERN = re.compile(r"(?u)\b[^\W\d_][^\W\d_]+\b")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
+_NUMBER = re.compile(rf"(?<!{GLUED})\d+(?:[.,]\d+)*(?!{GLUED})")  # "12人" too
 _LOWER_WORD = re.compile(r"\b[a-z][\w'’-]*\b")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Capitalised words that are not names: weekdays recur across all events, and honorifics are

@@ -22,18 +22,23 @@ import re
 
 WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 TOKEN = re.compile(r"\w+")
-NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?(?![\w,.]\d)"
-                    r"|(?<![\w.,])\d+(?:[.,]\d+)?(?!\w)")
-
-
-# Bump when what a word or a token is changes: it is part of the passages' cache key and of
-# every analysis run's parameters.
-TOKENS_VERSION = "unspaced-pairs"
-
 # Han (with its extensions and compatibility ideographs), Hiragana, Katakana (and their
 # half-width forms): scripts written without spaces between words.
-_UNSPACED = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-                       "\uff66-\uff9f\U00020000-\U0002ebef]+")
+_UNSPACED_CHARS = ("\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+                   "\uff66-\uff9f\U00020000-\U0002ebef")
+_UNSPACED = re.compile(f"[{_UNSPACED_CHARS}]+")
+# A word character that ends a number: not one of an unspaced script, where a figure stands
+# right beside its words ("造成12人死亡", "6.1级").
+GLUED = f"[^\\W{_UNSPACED_CHARS}]"
+NUMBER = re.compile(rf"(?<![.,]|{GLUED})\d{{1,3}}(?:[,\u00a0\u202f ]\d{{3}})+(?:\.\d+)?"
+                    rf"(?![,.]\d|{GLUED}\d)"
+                    rf"|(?<![.,]|{GLUED})\d+(?:[.,]\d+)?(?!{GLUED})")
+
+
+# Bump when what a word, a token or a number is changes: it is part of the passages' cache key and of
+# every analysis run's parameters.
+TOKENS_VERSION = "unspaced-pairs;unspaced-numbers"
+
 
 
 def unspaced_pairs(token: str) -> list[str]:

@@ -77,6 +77,18 @@ def test_a_number_differs_only_for_one_thing_counted_in_one_language():
     assert relation(passage_details("At least 820 people were killed."),
                     passage_details("Погибли не менее 632 человек.", "ru"),
                     same_language=False) == "number"
+    # as many figures on each side, one of each missing from the other: the toll differs
+    quake = passage_details("A magnitude 6.1 earthquake killed 12 people.")
+    assert relation(quake, passage_details("Un terremoto de magnitud 6,1 dejó 15 muertos.", "es"),
+                    same_language=False) == "number"
+    assert relation(quake, passage_details("阿雷格里港发生6.1级地震，造成15人死亡。", "zh"),
+                    same_language=False) == "number"
+    # a figure only one side gives is a detail left out, not a disagreement
+    assert relation(quake, passage_details("Землетрясение магнитудой 6,1 унесло жизни 12 "
+                                           "человек, 40 ранены.", "ru"),
+                    same_language=False) == "same"
+    assert relation(quake, passage_details("Un séisme de magnitude 6,1 a fait 12 morts.", "fr"),
+                    same_language=False) == "same"
 
 
 def test_a_negation_differs_only_where_it_negates_the_shared_words():

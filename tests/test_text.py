@@ -1,7 +1,7 @@
 """The one word tokenizer (corpus.text), in spaced and unspaced scripts."""
 from __future__ import annotations
 
-from corpus.text import tokens, words
+from corpus.text import NUMBER, tokens, words
 
 
 def test_words_of_spaced_scripts_are_runs_of_letters():
@@ -15,3 +15,10 @@ def test_chinese_and_japanese_runs_are_read_as_character_pairs():
     # a lone character stays itself; other scripts and numbers beside it are kept apart
     assert words("我 Putin说") == ["我", "putin", "说"]
     assert tokens("ギターを弾く 12人") == ["ギタ", "ター", "ーを", "を弾", "弾く", "12", "人"]
+
+
+def test_numbers_beside_chinese_or_japanese_words_are_read():
+    # "造成12人死亡" (12 people died): the figure stands right beside its words, and was read as
+    # no number at all ("6.1级" as 6)
+    assert NUMBER.findall("造成12人死亡、6.1级地震，14,000人。") == ["12", "6.1", "14,000"]
+    assert NUMBER.findall("abc12, 5км, 3.5%, 2022-й") == ["3.5", "2022"]
