@@ -105,6 +105,8 @@ def language_badge(code: object) -> str:
     return f'<span class="px-lang" title="{escape_text(name)}">{text.upper()}</span>'
 
 
+# Passage text is laid out by its own script's direction (dir="auto"): an Arabic or Hebrew
+# passage reads right to left, its punctuation at its end, beside English ones.
 def _lang_attr(code: object) -> str:
     text = str(code or "").strip().lower()
     return f' lang="{text}"' if _CODE.fullmatch(text) else ""
@@ -120,7 +122,7 @@ def card(body_html: str, *, css: str = "px-cell", footer: str = "", flag: str = 
     head = f'<div class="px-cellhead">{badge}{top}</div>' if badge or top else ""
     foot = f'<div class="px-foot">{escape_text(footer)}</div>' if footer else ""
     return (f'<div class="{css}"{_lang_attr(language)}>{head}'
-            f'<div class="px-text">{body_html}</div>{foot}</div>')
+            f'<div class="px-text" dir="auto">{body_html}</div>{foot}</div>')
 
 
 def missing_card(outlet_name: str) -> str:
@@ -134,7 +136,7 @@ def fact_heading(text: str, outlet_name: str, language: object, differences: Seq
     outlets tell the fact differently (already phrased; escaped here)."""
     num = f'<span class="px-num">{number}</span>' if number is not None else ""
     differ = "".join(f'<div class="px-differ">{escape_text(d)}</div>' for d in differences)
-    return (f'<div class="px-topic">{num}<span class="px-quote"{_lang_attr(language)}>'
+    return (f'<div class="px-topic">{num}<span class="px-quote"{_lang_attr(language)} dir="auto">'
             f'{escape_text(text)}</span>'
             f'<span class="px-by">{language_badge(language)} {escape_text(outlet_name)}</span>'
             f'</div>{differ}')

@@ -206,12 +206,13 @@ def render_reader(passage: Cell, article: Mapping[str, Any] | None,
             ui.close_reader_ui(key)
             return
         outlet = _name(names, str(article.get("outlet", "")))
-        st.html(f'<div class="px-reader-title">{mk.escape_text(article.get("title", ""))}</div>'
+        st.html(f'<div class="px-reader-title" dir="auto">'
+                f'{mk.escape_text(article.get("title", ""))}</div>'
                 f'<div class="px-foot">{mk.language_badge(passage.language)} '
                 f'{mk.escape_text(outlet)} · {mk.escape_text(article.get("published", ""))}</div>')
         text = str(article.get("text", ""))
         start, end = mk.passage_span(text, passage.text, passage.char_start, passage.char_end)
-        st.html(f'<div class="px-article"{_lang(passage.language)}>'
+        st.html(f'<div class="px-article"{_lang(passage.language)} dir="auto">'
                 f'{mk.highlight_passage(text, start, end)}</div>')
         url = str(article.get("url", ""))
         left, right = st.columns([1, 1])

@@ -174,7 +174,7 @@ def test_read_in_article_shows_full_text_with_passage_marked(app: AppTest) -> No
     key = f"read-{topic('erdogan')}-Kyiv Independent"  # a closest passage
     app.button(key=key).click().run()
     text = page(app)
-    assert '<div class="px-article" lang="en">' in text
+    assert '<div class="px-article" lang="en" dir="auto">' in text
     assert '<mark class="px-passage">Ukraine&#39;s negotiators laid out a plan' in text
     assert "Russia claimed it would reduce attacks" in text  # the rest of the article
     assert [b.proto.url for b in app.get("link_button")] == [
@@ -471,3 +471,11 @@ def test_a_closest_passage_at_the_threshold_says_it_is_shown_in_another_fact() -
     shown = cell_html(near, "Lenta.ru", (), 2)
     assert "Closest passage, shown in another fact" in shown
     assert "same-fact probability 0.76" in shown
+
+
+def test_passage_text_takes_its_own_script_direction() -> None:
+    # An Arabic passage beside English ones reads right to left (its full stop at its end).
+    arabic = markup.card(markup.escape_text("أعلنت الحكومة الحداد الوطني."), language="ar")
+    assert ' lang="ar"' in arabic and '<div class="px-text" dir="auto">' in arabic
+    heading = markup.fact_heading("أعلنت الحكومة الحداد.", "Al Jazeera", "ar", [])
+    assert '<span class="px-quote" lang="ar" dir="auto">' in heading
