@@ -10,7 +10,8 @@ Rules, in any language the tokenizer reads: numbers are written digits ("14,000"
 a figure counts the word right after it ("820 people"; in English a spelled-out count too,
 "three people", for what two passages count); dates are a day, or a range of days,
 with a month name (English, Russian, Ukrainian, German, French, Spanish, Italian, Polish,
-Turkish month names); names are capitalised words after the first word of the sentence,
+Turkish month names), or written with numbers in Chinese, Japanese and Korean ("3月29日");
+names are capitalised words after the first word of the sentence,
 transliterated to ASCII (anyascii) and reduced to their first four consonants, so "Zelensky",
 "Zelenskiy" and "Зеленский" meet, and so do "Kyiv" and "Киев", "Russia" and "Россия"; the
 subject is the first name outside quotes, past a dateline and titles; negation is a word from
@@ -72,6 +73,9 @@ _DATE = re.compile(
     rf"{_RANGE_END.format('e2')}\b",
     re.IGNORECASE,
 )
+# Chinese, Japanese and Korean write a date with numbers: "3月29日" (colloquially "3月29号"),
+# "3월 29일".
+_NUMBERED_DATE = re.compile(r"(?<!\d)(?P<m>1[0-2]|0?[1-9])\s?[月월]\s?(?P<d>[0-3]?\d)\s?[日号號일]")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 _DIGIT = re.compile(r"\d")
 # What a figure counts: the word right after it ("820 people", "$716 billion", "36 percent").
@@ -90,7 +94,8 @@ _SPELLED_NUMBER = re.compile(rf"\b(?:{'|'.join(_SPELLED)})\b(?![-‐‑])", re.I
 _RANK = re.compile(r"(?:\bNo\.|#|№)\s?$")
 # Recorded in each run's parameters: a change in what the details read changes the run.
 DETAILS_VERSION = ("day-ranges;apostrophes;subjects;counts;negation-scope;"
-                   "month-between-numbers;mixed-quotes;spelled-counts;translated-figures")
+                   "month-between-numbers;mixed-quotes;spelled-counts;translated-figures;"
+                   "numbered-dates")
 # Negation words per language (the lexical core: particles, "never", "without", "no one").
 NEGATIONS = frozenset({
     # English
@@ -160,7 +165,7 @@ def stopwords(language: str) -> frozenset[str]:
 
 
 def _dates(text: str) -> tuple[set[str], set[str]]:
-    """(``"MM-DD"`` keys, the day numbers they used)."""
+    """(``"MM-DD"`` keys, the numbers they used: days, and months written as numbers)."""
     keys: set[str] = set()
     days: set[str] = set()
     if not _DIGIT.search(text):  # every date here has a day number
@@ -174,6 +179,11 @@ def _dates(text: str) -> tuple[set[str], set[str]]:
             if 1 <= number <= 31:
                 keys.add(f"{_MONTH_OF[month.lower()]:02d}-{number:02d}")
                 days.add(str(number))
+    for m in _NUMBERED_DATE.finditer(text):
+        month, day = int(m.group("m")), int(m.group("d"))
+        if 1 <= day <= 31:
+            keys.add(f"{month:02d}-{day:02d}")
+            days |= {str(month), str(day)}
     return keys, days
 
 

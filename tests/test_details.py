@@ -129,3 +129,11 @@ def test_a_quote_opened_curly_and_closed_straight_is_still_a_quote():
                             'mere allegation to destroy a life," Sanders said.')
     assert mixed.subject == name_key("Sanders")  # not "Like", the quote's first word
     assert passage_details("„Moskau lügt“, sagte Scholz.", "de").subject == name_key("Scholz")
+
+
+def test_dates_written_with_numbers_in_chinese_japanese_and_korean():
+    talks = passage_details("俄乌代表团3月29日在伊斯坦布尔举行会谈，12人参加。", "zh")
+    assert talks.dates == {"03-29"} and talks.figures == {"12"}  # the month is no figure
+    assert passage_details("3월 29일 이스탄불에서 만났다.", "ko").dates == {"03-29"}
+    assert relation(talks, passage_details("The delegations met in Istanbul on March 30."),
+                    same_language=False) == "date"
