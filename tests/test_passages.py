@@ -139,3 +139,16 @@ def test_chinese_and_japanese_sentences_are_counted_by_their_characters():
     assert _spans(text) == ["周一，沿海城市阿雷格里港发生6.1级地震，造成12人死亡、数十人受伤。",
                             "市长表示，救援队整夜在倒塌的建筑物中搜寻。", "政府宣布全国哀悼三天。",
                             "政府は三日間の国民服喪を宣言した。", "本当ですか？"]
+
+
+def test_sentence_ends_of_other_scripts_end_a_passage():
+    # The English segmenter knows neither the danda nor the Arabic question mark: a Hindi
+    # paragraph was one passage.
+    hindi = ("सोमवार को तटीय शहर में 6.1 तीव्रता का भूकंप आया। बचाव दल पूरी रात मलबे में खोजते रहे। "
+             "सरकार ने तीन दिन के राष्ट्रीय शोक की घोषणा की।")
+    assert _spans(hindi) == ["सोमवार को तटीय शहर में 6.1 तीव्रता का भूकंप आया।",
+                             "बचाव दल पूरी रात मलबे में खोजते रहे।",
+                             "सरकार ने तीन दिन के राष्ट्रीय शोक की घोषणा की।"]
+    arabic = "هل كانت هناك تحذيرات مسبقة من الزلزال؟ قالت رئيسة البلدية إن فرق الإنقاذ تبحث."
+    assert _spans(arabic) == ["هل كانت هناك تحذيرات مسبقة من الزلزال؟",
+                              "قالت رئيسة البلدية إن فرق الإنقاذ تبحث."]
