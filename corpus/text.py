@@ -14,7 +14,8 @@ Chinese and Japanese are written without spaces, so a run of letters there is a 
 ("政府宣布" -> "政府", "府宣", "宣布"; a lone character stays itself), the usual unit of word
 statistics for these languages without a dictionary (Lucene's CJK bigrams): a sentence is then
 counted in about as many words as it has characters, not as one word, and two sentences that
-share a term share its pairs. Text without those scripts is read exactly as before.
+share a term share its pairs. A number may stand right beside such a letter (or a Korean
+syllable: "12人", "12명"). Text without those scripts is read exactly as before.
 """
 from __future__ import annotations
 
@@ -27,18 +28,18 @@ TOKEN = re.compile(r"\w+")
 _UNSPACED_CHARS = ("\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
                    "\uff66-\uff9f\U00020000-\U0002ebef")
 _UNSPACED = re.compile(f"[{_UNSPACED_CHARS}]+")
-# A word character that ends a number: not one of an unspaced script, where a figure stands
-# right beside its words ("造成12人死亡", "6.1级").
-GLUED = f"[^\\W{_UNSPACED_CHARS}]"
+# A word character that a number cannot touch: not a letter of an unspaced script, nor a
+# Hangul syllable, where a figure stands right beside its words ("造成12人死亡", "6.1级",
+# "12명").
+GLUED = f"[^\\W{_UNSPACED_CHARS}\uac00-\ud7af]"
 NUMBER = re.compile(rf"(?<![.,]|{GLUED})\d{{1,3}}(?:[,\u00a0\u202f ]\d{{3}})+(?:\.\d+)?"
                     rf"(?![,.]\d|{GLUED}\d)"
                     rf"|(?<![.,]|{GLUED})\d+(?:[.,]\d+)?(?!{GLUED})")
 
 
-# Bump when what a word, a token or a number is changes: it is part of the passages' cache key and of
-# every analysis run's parameters.
+# Bump when what a word, a token or a number is changes: it is part of the passages' cache
+# key and of every analysis run's parameters.
 TOKENS_VERSION = "unspaced-pairs;unspaced-numbers"
-
 
 
 def unspaced_pairs(token: str) -> list[str]:

@@ -21,4 +21,5 @@ def test_numbers_beside_chinese_or_japanese_words_are_read():
     # "造成12人死亡" (12 people died): the figure stands right beside its words, and was read as
     # no number at all ("6.1级" as 6)
     assert NUMBER.findall("造成12人死亡、6.1级地震，14,000人。") == ["12", "6.1", "14,000"]
+    assert NUMBER.findall("12명이 숨졌다") == ["12"]  # Korean counters too (12 people)
     assert NUMBER.findall("abc12, 5км, 3.5%, 2022-й") == ["3.5", "2022"]
