@@ -57,7 +57,7 @@ from sklearn.preprocessing import normalize
 
 from compare.errors import SettingsError
 from compare.verify import CROSS_LANGUAGE_SHRINK, uncovered, wide_on_use_scale
-from corpus.text import GLUED, with_unspaced_pairs
+from corpus.text import GLUED, LETTER_OR_MARK, MARKS, has_marks, with_unspaced_pairs
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,9 @@ CROSS_LANGUAGE_SLOPE = 0.983
 CROSS_LANGUAGE_INTERCEPT = -0.460
 
 _WORD_PATTERN = re.compile(r"(?u)\b[^\W\d_][^\W\d_]+\b")
+# The same where a text has combining marks (Devanagari vowel signs: corpus.text.MARKS)
+_MARKED_WORD_PATTERN = re.compile(
+    rf"(?<![\w{MARKS}])[^\W\d_]{LETTER_OR_MARK}+(?![\w{MARKS}])")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 _NUMBER = re.compile(rf"(?<!{GLUED})\d+(?:[.,]\d+)*(?!{GLUED})")  # "12人" too
@@ -123,7 +126,8 @@ def _words(text: str) -> list[str]:
     """The word block's tokens (letters, two or more), a run of Chinese or Japanese script
     read as its character pairs (``corpus.text.unspaced_pairs``): unsegmented, two reports of
     one happening in Chinese shared almost no token."""
-    return with_unspaced_pairs(_WORD_PATTERN.findall(text), text)
+    pattern = _MARKED_WORD_PATTERN if has_marks(text) else _WORD_PATTERN
+    return with_unspaced_pairs(pattern.findall(text), text)
 
 
 def _lead(text: str, paragraphs: int) -> str:

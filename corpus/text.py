@@ -15,19 +15,48 @@ Chinese and Japanese are written without spaces, so a run of letters there is a 
 statistics for these languages without a dictionary (Lucene's CJK bigrams): a sentence is then
 counted in about as many words as it has characters, not as one word, and two sentences that
 share a term share its pairs. A number may stand right beside such a letter (or a Korean
-syllable: "12人", "12명"). Text without those scripts is read exactly as before.
+syllable: "12人", "12명"). Thai, Lao, Khmer and Myanmar, also written without spaces, are read
+the same way.
+
+Python's ``\\w`` holds no combining mark, so a word of Devanagari, Bengali, Tamil or Thai, whose
+vowel signs are marks, fell apart into single letters ("राष्ट्रीय" was five words: र, ष, ट, र, य).
+In text that has a combining mark, ``words``, ``tokens`` and :func:`word_pattern` read a mark as
+part of its word. Text without those scripts or marks is read exactly as before.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 
 WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 TOKEN = re.compile(r"\w+")
+
+
+def _class_of(codes: list[int]) -> str:
+    """A regex character class body (ranges) holding the code points ``codes`` (sorted)."""
+    parts, start = [], 0
+    for k, code in enumerate(codes):
+        if k + 1 == len(codes) or codes[k + 1] != code + 1:
+            first = codes[start]
+            parts.append(f"\\U{first:08x}" + ("" if first == code else f"-\\U{code:08x}"))
+            start = k + 1
+    return "".join(parts)
+
+
+# Combining marks (Unicode category M, up to the supplementary planes' scripts): vowel signs,
+# viramas, diacritics of decomposed letters.
+MARKS = _class_of([code for code in range(0x300, 0x20000)
+                   if unicodedata.category(chr(code)).startswith("M")])
+_MARK = re.compile(f"[{MARKS}]")
+LETTER_OR_MARK = rf"(?:[^\W\d_]|[{MARKS}])"
+_MARKED_WORD = re.compile(rf"[^\W\d_]{LETTER_OR_MARK}*(?:[-'’][^\W\d_]{LETTER_OR_MARK}*)*")
+_MARKED_TOKEN = re.compile(rf"(?:\w|[{MARKS}])+")
 # Han (with its extensions and compatibility ideographs), Hiragana, Katakana (and their
-# half-width forms): scripts written without spaces between words.
+# half-width forms), Thai, Lao, Myanmar, Khmer: scripts written without spaces between words.
 _UNSPACED_CHARS = ("\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-                   "\uff66-\uff9f\U00020000-\U0002ebef")
+                   "\uff66-\uff9f\U00020000-\U0002ebef\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff")
 _UNSPACED = re.compile(f"[{_UNSPACED_CHARS}]+")
+_SPECIAL = re.compile(f"[{MARKS}{_UNSPACED_CHARS}]")
 # A word character that a number cannot touch: not a letter of an unspaced script, nor a
 # Hangul syllable, where a figure stands right beside its words ("造成12人死亡", "6.1级",
 # "12명").
@@ -39,7 +68,7 @@ NUMBER = re.compile(rf"(?<![.,]|{GLUED})\d{{1,3}}(?:[,\u00a0\u202f ]\d{{3}})+(?:
 
 # Bump when what a word, a token or a number is changes: it is part of the passages' cache
 # key and of every analysis run's parameters.
-TOKENS_VERSION = "unspaced-pairs;unspaced-numbers"
+TOKENS_VERSION = "unspaced-pairs;unspaced-numbers;marks"
 
 
 def unspaced_pairs(token: str) -> list[str]:
@@ -58,24 +87,46 @@ def unspaced_pairs(token: str) -> list[str]:
 
 
 def with_unspaced_pairs(found: list[str], text: str) -> list[str]:
-    """``found``, the tokens of ``text``, with their runs of Chinese or Japanese script cut
-    into character pairs (:func:`unspaced_pairs`); as is when ``text`` has none."""
-    if not _UNSPACED.search(text):
+    """``found``, the tokens of ``text``, with their runs of unspaced script cut into character
+    pairs (:func:`unspaced_pairs`); as is when ``text`` has none."""
+    if text.isascii() or not _UNSPACED.search(text):
         return found
     return [piece for token in found for piece in unspaced_pairs(token)]
 
 
+def has_marks(text: str) -> bool:
+    """Whether ``text`` holds a combining mark (module docstring)."""
+    return not text.isascii() and _MARK.search(text) is not None
+
+
+def word_pattern(text: str) -> re.Pattern[str]:
+    """``WORD``, or for a text with a combining mark, the same pattern with marks read as part
+    of their word."""
+    return _MARKED_WORD if has_marks(text) else WORD
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` has neither a combining mark nor a letter of an unspaced script (one
+    scan: most text has neither)."""
+    return text.isascii() or _SPECIAL.search(text) is None
+
+
 def words(text: str) -> list[str]:
-    """The words of ``text`` (``WORD``), lower case, in order; runs of Chinese or Japanese
-    script as their character pairs (module docstring)."""
+    """The words of ``text`` (``WORD``), lower case, in order; runs of unspaced scripts as their
+    character pairs, combining marks inside their words (module docstring)."""
     lower = text.lower()
-    return with_unspaced_pairs(WORD.findall(lower), lower)
+    if _plain(lower):
+        return WORD.findall(lower)
+    return with_unspaced_pairs(word_pattern(lower).findall(lower), lower)
 
 
 def tokens(text: str) -> list[str]:
-    """The tokens of ``text`` (``TOKEN``), in order, case kept; runs of Chinese or Japanese
-    script as their character pairs (module docstring)."""
-    return with_unspaced_pairs(TOKEN.findall(text), text)
+    """The tokens of ``text`` (``TOKEN``), in order, case kept; runs of unspaced scripts as their
+    character pairs, combining marks inside their tokens (module docstring)."""
+    if _plain(text):
+        return TOKEN.findall(text)
+    pattern = _MARKED_TOKEN if has_marks(text) else TOKEN
+    return with_unspaced_pairs(pattern.findall(text), text)
 
 
 def ascii_fold(text: str) -> str:

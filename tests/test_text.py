@@ -23,3 +23,15 @@ def test_numbers_beside_chinese_or_japanese_words_are_read():
     assert NUMBER.findall("造成12人死亡、6.1级地震，14,000人。") == ["12", "6.1", "14,000"]
     assert NUMBER.findall("12명이 숨졌다") == ["12"]  # Korean counters too (12 people)
     assert NUMBER.findall("abc12, 5км, 3.5%, 2022-й") == ["3.5", "2022"]
+
+
+def test_combining_marks_stay_inside_their_words():
+    # Devanagari vowel signs and viramas are combining marks, which \w does not hold: the word
+    # for "national" fell apart into five letters.
+    assert words("सरकार ने राष्ट्रीय शोक की घोषणा की") == [
+        "सरकार", "ने", "राष्ट्रीय", "शोक", "की", "घोषणा", "की"]
+    assert tokens("রাষ্ট্রীয় শোক 12") == ["রাষ্ট্রীয়", "শোক", "12"]
+    # decomposed accents (NFD) too
+    assert words("Cafe\u0301 de\u0301ja\u0300 vu") == ["cafe\u0301", "de\u0301ja\u0300", "vu"]
+    # Thai is written without spaces: read as character pairs, like Chinese
+    assert words("ประกาศ")[:3] == ["ปร", "ระ", "ะก"]
