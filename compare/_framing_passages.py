@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from compare._lexicons import find_hedges, find_intensifiers
 from compare.errors import CompareError
 from compare.quotes import attribution_verbs
-from corpus.text import LETTER_OR_MARK, has_marks, unspaced_pairs
+from corpus.text import LETTER_OR_MARK, find_words
 
 _NEEDED = ("passage_id", "outlet", "event_id", "topic_id", "text")
 # Languages the English lexicons (hedges, intensifiers, attribution verbs) are counted in; ""
@@ -39,8 +39,7 @@ _MARKED_WORD = re.compile(rf"[^\W\d_]{LETTER_OR_MARK}*(?:-[^\W\d_]{LETTER_OR_MAR
 def term_words(text: str) -> list[str]:
     """The ``WORD`` tokens of ``text``, a run of Chinese or Japanese script read as its
     character pairs (``corpus.text.unspaced_pairs``)."""
-    pattern = _MARKED_WORD if has_marks(text) else WORD
-    return [piece for word in pattern.findall(text) for piece in unspaced_pairs(word)]
+    return find_words(WORD, _MARKED_WORD, text)
 
 
 # n-grams never cross punctuation: "Kremlin, Peskov" is not a phrase.

@@ -57,7 +57,7 @@ from sklearn.preprocessing import normalize
 
 from compare.errors import SettingsError
 from compare.verify import CROSS_LANGUAGE_SHRINK, uncovered, wide_on_use_scale
-from corpus.text import GLUED, LETTER_OR_MARK, MARKS, has_marks, with_unspaced_pairs
+from corpus.text import GLUED, LETTER_OR_MARK, MARKS, find_words
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,7 @@ def _words(text: str) -> list[str]:
     """The word block's tokens (letters, two or more), a run of Chinese or Japanese script
     read as its character pairs (``corpus.text.unspaced_pairs``): unsegmented, two reports of
     one happening in Chinese shared almost no token."""
-    pattern = _MARKED_WORD_PATTERN if has_marks(text) else _WORD_PATTERN
-    return with_unspaced_pairs(pattern.findall(text), text)
+    return find_words(_WORD_PATTERN, _MARKED_WORD_PATTERN, text)
 
 
 def _lead(text: str, paragraphs: int) -> str:

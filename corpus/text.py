@@ -20,8 +20,8 @@ the same way.
 
 Python's ``\\w`` holds no combining mark, so a word of Devanagari, Bengali, Tamil or Thai, whose
 vowel signs are marks, fell apart into single letters ("राष्ट्रीय" was five words: र, ष, ट, र, य).
-In text that has a combining mark, ``words``, ``tokens`` and :func:`word_pattern` read a mark as
-part of its word. Text without those scripts or marks is read exactly as before.
+In text that has a combining mark, :func:`words`, :func:`tokens` and every pattern read through
+:func:`find_words` take a mark as part of its word. Text without those scripts or marks is read exactly as before.
 """
 from __future__ import annotations
 
@@ -86,47 +86,25 @@ def unspaced_pairs(token: str) -> list[str]:
     return out
 
 
-def with_unspaced_pairs(found: list[str], text: str) -> list[str]:
-    """``found``, the tokens of ``text``, with their runs of unspaced script cut into character
-    pairs (:func:`unspaced_pairs`); as is when ``text`` has none."""
-    if text.isascii() or not _UNSPACED.search(text):
-        return found
-    return [piece for token in found for piece in unspaced_pairs(token)]
-
-
-def has_marks(text: str) -> bool:
-    """Whether ``text`` holds a combining mark (module docstring)."""
-    return not text.isascii() and _MARK.search(text) is not None
-
-
-def word_pattern(text: str) -> re.Pattern[str]:
-    """``WORD``, or for a text with a combining mark, the same pattern with marks read as part
-    of their word."""
-    return _MARKED_WORD if has_marks(text) else WORD
-
-
-def _plain(text: str) -> bool:
-    """Whether ``text`` has neither a combining mark nor a letter of an unspaced script (one
-    scan: most text has neither)."""
-    return text.isascii() or _SPECIAL.search(text) is None
+def find_words(plain: re.Pattern[str], marked: re.Pattern[str], text: str) -> list[str]:
+    """``plain.findall(text)``; in a text with a combining mark, ``marked`` (the same pattern
+    with marks read inside their words) instead, and in a text of an unspaced script, each run
+    of it cut into character pairs (:func:`unspaced_pairs`). One scan decides for most text,
+    which has neither (module docstring)."""
+    if text.isascii() or _SPECIAL.search(text) is None:
+        return plain.findall(text)
+    pattern = marked if _MARK.search(text) else plain
+    return [piece for token in pattern.findall(text) for piece in unspaced_pairs(token)]
 
 
 def words(text: str) -> list[str]:
-    """The words of ``text`` (``WORD``), lower case, in order; runs of unspaced scripts as their
-    character pairs, combining marks inside their words (module docstring)."""
-    lower = text.lower()
-    if _plain(lower):
-        return WORD.findall(lower)
-    return with_unspaced_pairs(word_pattern(lower).findall(lower), lower)
+    """The words of ``text`` (``WORD``), lower case, in order (:func:`find_words`)."""
+    return find_words(WORD, _MARKED_WORD, text.lower())
 
 
 def tokens(text: str) -> list[str]:
-    """The tokens of ``text`` (``TOKEN``), in order, case kept; runs of unspaced scripts as their
-    character pairs, combining marks inside their tokens (module docstring)."""
-    if _plain(text):
-        return TOKEN.findall(text)
-    pattern = _MARKED_TOKEN if has_marks(text) else TOKEN
-    return with_unspaced_pairs(pattern.findall(text), text)
+    """The tokens of ``text`` (``TOKEN``), in order, case kept (:func:`find_words`)."""
+    return find_words(TOKEN, _MARKED_TOKEN, text)
 
 
 def ascii_fold(text: str) -> str:

@@ -103,11 +103,16 @@ def test_verifier_artifact_names_its_features_and_training_data() -> None:
     assert verifier.other_calibration is not None and verifier.other_calibration[0] > 0
 
 
+def _toy_fields(coef: dict[str, float]) -> dict[str, Any]:
+    """A verifier artifact's fields with unscaled features and the given coefficients (0 for
+    the others)."""
+    return {"features": list(FEATURES), "mean": [0.0] * len(FEATURES),
+            "scale": [1.0] * len(FEATURES), "coef": [coef.get(f, 0.0) for f in FEATURES],
+            "intercept": 0.0, "threshold": 0.7, "closest_floor": 0.1}
+
+
 def test_english_pairs_take_the_larger_of_the_pooled_and_the_minilm_probability() -> None:
-    fields = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES),
-              "scale": [1.0] * len(FEATURES), "coef": [1.0 if f == "use" else 0.0
-                                                        for f in FEATURES],
-              "intercept": 0.0, "threshold": 0.7, "closest_floor": 0.1}
+    fields = _toy_fields({"use": 1.0})
     pooled = Verifier.from_dict(fields)
     both = Verifier.from_dict({**fields, "minilm_calibration": {"coef": 10.0, "intercept": -7.0}})
     features = np.zeros((3, len(FEATURES)))
@@ -126,10 +131,7 @@ def test_english_pairs_take_the_larger_of_the_pooled_and_the_minilm_probability(
 def test_pairs_in_one_other_language_take_the_rescaled_log_odds() -> None:
     from compare.verify import other_language_pairs, passage_signals
 
-    fields = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES),
-              "scale": [1.0] * len(FEATURES), "coef": [1.0 if f == "use" else 0.0
-                                                        for f in FEATURES],
-              "intercept": 0.0, "threshold": 0.7, "closest_floor": 0.1}
+    fields = _toy_fields({"use": 1.0})
     pooled = Verifier.from_dict(fields)
     rescaled = Verifier.from_dict({**fields, "other_calibration": {"coef": 2.0, "intercept": 0.5}})
     features = np.zeros((2, len(FEATURES)))
@@ -151,11 +153,8 @@ def test_pairs_in_one_other_language_take_the_rescaled_log_odds() -> None:
 def test_a_different_figure_or_date_is_not_held_against_the_pair() -> None:
     from compare.verify import DETAILS_ASIDE
 
-    fields = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES),
-              "scale": [1.0] * len(FEATURES),
-              "coef": [1.0 if f == "use" else -2.0 if f in DETAILS_ASIDE else
-                       0.5 if f == "negation_conflict" else 0.0 for f in FEATURES],
-              "intercept": 0.0, "threshold": 0.7, "closest_floor": 0.1}
+    fields = _toy_fields({"use": 1.0, "negation_conflict": 0.5,
+                          **{name: -2.0 for name in DETAILS_ASIDE}})
     verifier = Verifier.from_dict(fields)
     features = np.zeros((4, len(FEATURES)))
     features[:, FEATURES.index("use")] = 1.0
