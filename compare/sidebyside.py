@@ -7,7 +7,7 @@ purpose (pandas only): built from a finished run's ``events``, ``topics``, ``cov
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -17,6 +17,11 @@ from compare.runs import AnalysisRun
 
 FACT_COLUMNS = ("event_id", "event_label", "fact_id", "fact_label", "n_outlets")
 PROBABILITY = " probability"  # the suffix of each outlet's probability column
+# The last column: which shown outlets tell the fact differently, and how (told_differently).
+TOLD_DIFFERENTLY = "told_differently"
+# How two outlets' passages of one fact differ (alignments.relation), in words.
+RELATION_TEXT = {"number": "differ on the number", "negation": "one denies it",
+                 "date": "different date", "actor": "a different actor"}
 
 
 def side_by_side_table(run: AnalysisRun, *, event_id: str | None = None,
@@ -35,9 +40,11 @@ def side_by_side_table(run: AnalysisRun, *, event_id: str | None = None,
         Columns ``event_id, event_label, fact_id, fact_label, n_outlets`` (how many of the
         shown outlets report the fact), then per outlet ``<outlet>`` (its passage's text, ``""``
         where it does not report the fact) and ``<outlet> probability`` (the coverage
-        probability, empty where it does not report the fact). Events with the most outlets
-        first; within an event, facts reported by more outlets first. Facts none of the shown
-        outlets reports are left out.
+        probability, empty where it does not report the fact), and last ``told_differently``:
+        how the shown outlets' passages of the fact differ (:func:`told_differently`, lines
+        joined by "; "; empty where none do). Events with the most outlets first; within an
+        event, facts reported by more outlets first. Facts none of the shown outlets reports
+        are left out.
 
     Raises:
         CompareError: ``event_id`` is not an event of the run.
@@ -58,7 +65,62 @@ def side_by_side_table(run: AnalysisRun, *, event_id: str | None = None,
         columns[outlet] = [c[0] if c else "" for c in found]
         columns[f"{outlet}{PROBABILITY}"] = pd.array(
             [c[1] if c else math.nan for c in found], dtype="float64")
-    return pd.DataFrame(columns, columns=[*FACT_COLUMNS, *_interleave(shown)])
+    differ = _differences(run, event_id, shown)
+    columns[TOLD_DIFFERENTLY] = ["; ".join(told_differently(differ.get(k, ()))) for k in keys]
+    return pd.DataFrame(columns, columns=[*FACT_COLUMNS, *_interleave(shown), TOLD_DIFFERENTLY])
+
+
+def relation_text(relation: str) -> str:
+    """How two passages of one fact differ, in words (``alignments.relation``)."""
+    return RELATION_TEXT.get(relation, f"differ ({relation})")
+
+
+def told_differently(pairs: Iterable[tuple[str, str, str]]) -> list[str]:
+    """Lines saying which outlets tell a fact differently and how, from ``(outlet_a, outlet_b,
+    relation)`` pairs: "Told differently by A and B: one denies it".
+
+    An outlet that differs from several others in the same way is one line ("Told differently
+    by A, against B and C: differ on the number"), not one line per pair: one outlet with
+    another casualty count than three others is one difference, and a projected row should
+    say it once. Within a relation the outlet in the most pairs is taken first (ties: the
+    first named); relations keep the order they first appear in.
+    """
+    by_relation: dict[str, list[tuple[str, str]]] = {}
+    for a, b, relation in pairs:
+        if (a, b) not in by_relation.get(relation, []) and (b, a) not in by_relation.get(
+                relation, []):
+            by_relation.setdefault(relation, []).append((a, b))
+    lines = []
+    for relation, left in by_relation.items():
+        while left:
+            named = [o for pair in left for o in pair]
+            odd = max(dict.fromkeys(named), key=named.count)
+            others = [b if a == odd else a for a, b in left if odd in (a, b)]
+            left = [pair for pair in left if odd not in pair]
+            who = (f"{odd} and {others[0]}" if len(others) == 1
+                   else f"{odd}, against {_and(others)}")
+            lines.append(f"Told differently by {who}: {relation_text(relation)}")
+    return lines
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _differences(run: AnalysisRun, event_id: str | None, shown: Sequence[str]
+                 ) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
+    """Per (event, fact): the pairs of shown outlets whose passages differ, with the relation."""
+    pairs = run.frames["alignments"]
+    if event_id is not None:
+        pairs = pairs[pairs["event_id"] == event_id]
+    relation = pairs["relation"].fillna("")
+    pairs = pairs[(pairs["topic_id"] != "") & relation.ne("same") & relation.ne("")
+                  & pairs["outlet_a"].isin(shown) & pairs["outlet_b"].isin(shown)]
+    out: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for e, t, a, b, r in zip(pairs["event_id"], pairs["topic_id"], pairs["outlet_a"],
+                             pairs["outlet_b"], pairs["relation"], strict=True):
+        out.setdefault((e, t), []).append((str(a), str(b), str(r)))
+    return out
 
 
 def known_event(run: AnalysisRun, event_id: str) -> None:

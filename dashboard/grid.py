@@ -19,9 +19,6 @@ import pandas as pd
 
 # What a cell says, from the coverage row's ``covered`` and ``status``.
 REPORTS, WEAKER, CLOSEST, NONE = "reports", "weaker", "closest", "none"
-# How two outlets' passages of one fact differ (alignments.relation), as said on the row.
-RELATION_TEXT = {"number": "differ on the number", "negation": "one denies it",
-                 "date": "different date", "actor": "a different actor"}
 # Outlets preselected when a link names none.
 DEFAULT_OUTLETS = 4
 
@@ -54,10 +51,6 @@ class Difference:
     outlet_a: str
     outlet_b: str
     relation: str
-
-    @property
-    def text(self) -> str:
-        return RELATION_TEXT.get(self.relation, f"differ ({self.relation})")
 
 
 @dataclass(frozen=True)

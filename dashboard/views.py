@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from compare.sidebyside import told_differently
 from dashboard import markup as mk
 from dashboard import widgets as ui
 from dashboard.grid import CLOSEST, NONE, REPORTS, WEAKER, Cell, FactGrid, FactRow
@@ -138,8 +139,8 @@ def cell_html(cell: Cell, outlet_name: str, terms: Sequence[str], n_reporting: i
 
 def heading_html(row: FactRow, names: Mapping[str, str], number: int | None) -> str:
     """The row's heading (a shown outlet's passage, attributed) and how the outlets differ."""
-    differ = [f"Told differently by {_name(names, d.outlet_a)} and "
-              f"{_name(names, d.outlet_b)}: {d.text}" for d in row.differences]
+    differ = told_differently([(_name(names, d.outlet_a), _name(names, d.outlet_b), d.relation)
+                               for d in row.differences])
     return mk.fact_heading(_short(row.heading.text), _name(names, row.heading.outlet),
                            row.heading.language, differ, number=number)
 

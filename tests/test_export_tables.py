@@ -22,7 +22,12 @@ from compare.analyze import analyze
 from compare.errors import CompareError
 from compare.export import EXPORTABLE, export, table, to_bytes
 from compare.runs import load_run
-from compare.sidebyside import FACT_COLUMNS, side_by_side_table
+from compare.sidebyside import (
+    FACT_COLUMNS,
+    TOLD_DIFFERENTLY,
+    side_by_side_table,
+    told_differently,
+)
 from corpus.collect import collect
 from corpus.store import Store
 
@@ -202,9 +207,10 @@ def test_side_by_side_has_one_row_per_fact(store):
         frame = side_by_side_table(run, event_id=event_id)
         assert len(frame) == len(facts) and set(frame["fact_id"]) == set(facts["topic_id"])
         assert list(frame.columns[:5]) == list(FACT_COLUMNS)
-        shown = list(frame.columns[5::2])
+        shown = list(frame.columns[5:-1:2])
         assert sorted(shown) == outlets
-        assert list(frame.columns[6::2]) == [f"{o} probability" for o in shown]
+        assert list(frame.columns[6:-1:2]) == [f"{o} probability" for o in shown]
+        assert frame.columns[-1] == TOLD_DIFFERENTLY
         assert frame["n_outlets"].is_monotonic_decreasing
         assert frame["n_outlets"].iloc[0] >= 2
         coverage = run.coverage.set_index(["topic_id", "outlet"])
@@ -225,12 +231,52 @@ def test_side_by_side_chosen_outlets_and_shared_facts_only(store):
     frame = side_by_side_table(run, event_id=event_id, outlets=["State Herald", "Wire Service"],
                                include_single=False)
     assert list(frame.columns[5:]) == ["State Herald", "State Herald probability",
-                                       "Wire Service", "Wire Service probability"]
+                                       "Wire Service", "Wire Service probability",
+                                       TOLD_DIFFERENTLY]
     assert len(frame) >= 1 and (frame["n_outlets"] == 2).all()
     assert (frame["State Herald"] != "").all() and (frame["Wire Service"] != "").all()
     assert frame["State Herald probability"].notna().all()
     with pytest.raises(CompareError, match="no event 'ev_nope'"):
         side_by_side_table(run, event_id="ev_nope")
+
+
+def test_told_differently_is_one_line_per_odd_outlet_and_relation():
+    assert told_differently([]) == []
+    assert told_differently([("A", "B", "negation")]) == [
+        "Told differently by A and B: one denies it"]
+    # One outlet with another count than three others: one line, not three.
+    assert told_differently([("A", "B", "number"), ("C", "A", "number"), ("A", "D", "number"),
+                             ("B", "C", "date"), ("B", "A", "number")]) == [
+        "Told differently by A, against B, C and D: differ on the number",
+        "Told differently by B and C: different date"]
+    # No outlet shared: each pair is its own line; an unknown relation is still said.
+    assert told_differently([("A", "B", "number"), ("C", "D", "number"),
+                             ("A", "C", "tense")]) == [
+        "Told differently by A and B: differ on the number",
+        "Told differently by C and D: differ on the number",
+        "Told differently by A and C: differ (tense)"]
+
+
+def test_side_by_side_says_which_shown_outlets_tell_a_fact_differently(tmp_path):
+    from dashboard_fixtures import EVENT_ID, LENTA, build_store, topic_id
+
+    with Store(build_store(tmp_path / "differ.db"), readonly=True) as db:
+        run = load_run(db)
+    frame = side_by_side_table(run, event_id=EVENT_ID).set_index("fact_id")
+    said = frame[TOLD_DIFFERENTLY]
+    assert said[topic_id(EVENT_ID, "casualties")] == (
+        f"Told differently by Kyiv Independent, against {LENTA} and Reuters: differ on the "
+        "number")
+    assert said[topic_id(EVENT_ID, "withdraw")] == (
+        "Told differently by Kyiv Independent and TASS: one denies it")
+    assert (said.drop([topic_id(EVENT_ID, "casualties"), topic_id(EVENT_ID, "withdraw")])
+            == "").all()
+    # Only the shown outlets' differences: without Reuters and Lenta.ru, none about the toll.
+    shown = side_by_side_table(run, event_id=EVENT_ID,
+                               outlets=["Kyiv Independent", "TASS", "Al Jazeera"])
+    said = shown.set_index("fact_id")[TOLD_DIFFERENTLY]
+    assert said.get(topic_id(EVENT_ID, "casualties"), "") == ""
+    assert said[topic_id(EVENT_ID, "withdraw")].endswith("one denies it")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl", "xlsx"])
