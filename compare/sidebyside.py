@@ -85,13 +85,12 @@ def told_differently(pairs: Iterable[tuple[str, str, str]]) -> list[str]:
     say it once. Within a relation the outlet in the most pairs is taken first (ties: the
     first named); relations keep the order they first appear in.
     """
-    by_relation: dict[str, list[tuple[str, str]]] = {}
-    for a, b, relation in pairs:
-        if (a, b) not in by_relation.get(relation, []) and (b, a) not in by_relation.get(
-                relation, []):
-            by_relation.setdefault(relation, []).append((a, b))
+    by_relation: dict[str, dict[frozenset[str], tuple[str, str]]] = {}
+    for a, b, relation in pairs:  # each pair of outlets once per relation, either way round
+        by_relation.setdefault(relation, {}).setdefault(frozenset((a, b)), (a, b))
     lines = []
-    for relation, left in by_relation.items():
+    for relation, kept in by_relation.items():
+        left = list(kept.values())
         while left:
             named = [o for pair in left for o in pair]
             odd = max(dict.fromkeys(named), key=named.count)
