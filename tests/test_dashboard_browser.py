@@ -106,6 +106,22 @@ def test_side_by_side_reader_views_and_download(server: str, page: Any) -> None:
     assert list(rows[0])[:6] == ["run_id", "event_id", "event_label", "fact_id", "fact_label",
                                  "n_outlets"]
     assert dict(ISTANBUL[LENTA][4])["crimea"] in {r[LENTA] for r in rows}  # Cyrillic intact
+    assert list(rows[0])[-1] == "told_differently"
+    assert any(r["told_differently"].endswith("differ on the number") for r in rows)
+
+
+def test_classroom_says_once_that_one_outlet_tells_the_toll_differently(server: str,
+                                                                       page: Any) -> None:
+    from playwright.sync_api import expect
+
+    open_url(page, f"{server}/?event={EVENT_ID}&outlets=Kyiv%20Independent,{LENTA},Reuters"
+                   "&view=side-by-side&differ=1&classroom=1&fact=1")
+    expect(page.get_by_text("Fact 1 of ")).to_be_visible()
+    expect(page.locator(".px-differ")).to_have_text([
+        f"Told differently by The Kyiv Independent, against {LENTA} and Reuters: differ on "
+        "the number"])
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "classroom-told-differently.png"))
 
 
 def test_deep_link_opens_fact_three_and_arrow_keys_move(server: str, page: Any) -> None:
