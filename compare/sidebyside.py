@@ -106,15 +106,23 @@ def _and(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def differing_pairs(alignments: pd.DataFrame, event_id: str | None = None) -> pd.DataFrame:
+    """The pairs of a fact row whose passages differ (a relation other than ``same``), of one
+    event or of all: ``event_id, topic_id, outlet_a, outlet_b, relation``. The dashboard's row
+    and the export's ``told_differently`` both read them."""
+    if event_id is not None:
+        alignments = alignments[alignments["event_id"] == event_id]
+    relation = alignments["relation"].fillna("")
+    pairs = alignments[(alignments["topic_id"] != "") & relation.ne("same") & relation.ne("")]
+    return pairs[["event_id", "topic_id", "outlet_a", "outlet_b", "relation"]].reset_index(
+        drop=True)
+
+
 def _differences(run: AnalysisRun, event_id: str | None, shown: Sequence[str]
                  ) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
     """Per (event, fact): the pairs of shown outlets whose passages differ, with the relation."""
-    pairs = run.frames["alignments"]
-    if event_id is not None:
-        pairs = pairs[pairs["event_id"] == event_id]
-    relation = pairs["relation"].fillna("")
-    pairs = pairs[(pairs["topic_id"] != "") & relation.ne("same") & relation.ne("")
-                  & pairs["outlet_a"].isin(shown) & pairs["outlet_b"].isin(shown)]
+    pairs = differing_pairs(run.frames["alignments"], event_id)
+    pairs = pairs[pairs["outlet_a"].isin(shown) & pairs["outlet_b"].isin(shown)]
     out: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for e, t, a, b, r in zip(pairs["event_id"], pairs["topic_id"], pairs["outlet_a"],
                              pairs["outlet_b"], pairs["relation"], strict=True):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from compare.sidebyside import differing_pairs
+
 # What a cell says, from the coverage row's ``covered`` and ``status``.
 REPORTS, WEAKER, CLOSEST, NONE = "reports", "weaker", "closest", "none"
 # Outlets preselected when a link names none.
@@ -155,9 +157,7 @@ def event_grid(tables: Mapping[str, pd.DataFrame], event_id: str) -> EventGrid:
         # stable for one run.
         "rank": np.arange(len(topics)),
     }, index=pd.Index(topics["topic_id"].to_numpy(), name="topic_id"))
-    pairs = tables["alignments"]
-    pairs = pairs[(pairs["event_id"] == event_id) & (pairs["topic_id"] != "")
-                  & pairs["relation"].ne("same") & pairs["relation"].ne("")]
+    pairs = differing_pairs(tables["alignments"], event_id)
     pas = tables["passages"]
     pas = pas[(pas["event_id"] == event_id) & (pas["language"] != "")]
     languages = pas.groupby("outlet")["language"].agg(lambda s: s.value_counts().index[0])
