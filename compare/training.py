@@ -559,6 +559,12 @@ def main(argv: list[str] | None = None) -> None:
 #   on it, 0.60 / 0.35, and about 0.6 at every threshold from 0.55 to 0.8: on those events the
 #   concept-chain gold does not separate confident links from unsure ones); rows read one by
 #   one on NewsWCL50 dev events 0-4 (pooled model alone): 12 of 15 hold one claim.
+#   The threshold is what sets how often a linked pair holds one claim: MSRP test pairs at
+#   0.7-0.8 are 0.64 paraphrases (the probability is over-confident there), at 0.8-0.9 0.80,
+#   from 0.9 0.96, and all pairs from 0.7 are 0.76, as were fact rows read one by one (30 of
+#   40). A share of 0.9 needs a threshold between 0.85 (MSRP P 0.88, recall 0.41; NewsWCL50
+#   held-out recall 0.03) and 0.9 (P 0.96, recall 0.06; no held-out link): no threshold gives
+#   both one-claim rows and recall; only a sharper verifier can (issue-7 note, session 22).
 # closest_floor: below 0.1 an outlet's nearest passage is shown as "not reported" rather than
 #   as a closest passage: at that level the verifier has seen almost no same-fact pair
 #   (0.2 % of the same-fact training pairs score below it, 4.5 % of all training pairs).
