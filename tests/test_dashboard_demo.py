@@ -3,7 +3,8 @@
 Builds the demo store once (a few minutes; set ``PARALLAX_DEMO_STORE=PATH`` to reuse one built
 by ``parallax demo --no-dashboard --store PATH`` with the same three sources), then checks the
 default outlets and the fact rows, and photographs the side by side and classroom mode in a
-real Chromium (``test-artifacts/istanbul-*.png``, for a person to look at).
+real Chromium (``test-artifacts/istanbul-*.png``, for a person to look at). With
+``PARALLAX_DOCS_SCREENSHOTS=1`` it also writes the README's picture, ``docs/side-by-side.png``.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.shared_data import need
 
 pytestmark = pytest.mark.real
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+DOCS_PICTURE = Path(__file__).resolve().parents[1] / "docs" / "side-by-side.png"
 SEED_OUTLET = "Global Research"
 
 
@@ -89,6 +91,15 @@ def test_rows_are_headed_by_a_shown_outlet_and_mix_languages(
     _bilingual(grid)
 
 
+def _write_docs_picture(png: bytes) -> None:
+    """The README's picture, reduced to 256 colours so the committed file stays small."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=256)
+    image.save(DOCS_PICTURE, optimize=True)
+    assert DOCS_PICTURE.stat().st_size < 400_000
+
+
 def test_screenshots_of_the_istanbul_side_by_side_and_classroom(
         store_path: Path, shown: tuple[str, list[str], gr.FactGrid], browser: Any) -> None:
     from playwright.sync_api import expect
@@ -107,6 +118,12 @@ def test_screenshots_of_the_istanbul_side_by_side_and_classroom(
         assert page.locator(".px-lang", has_text="RU").count() >= 1
         assert page.locator(".px-lang", has_text="EN").count() >= 1
         page.screenshot(path=str(ARTIFACTS / "istanbul-side-by-side.png"))
+        if os.environ.get("PARALLAX_DOCS_SCREENSHOTS") == "1":
+            # down to the second fact's number: the picker and the whole first fact row
+            second = page.locator(".px-num").nth(1).bounding_box()
+            assert second is not None
+            _write_docs_picture(page.screenshot(clip={"x": 0, "y": 0, "width": 1280,
+                                                      "height": second["y"] - 12}))
         names = ",".join(quote(o) for o in outlets)
         page.goto(f"{url}/?event={event_id}&outlets={names}&fact={fact}&classroom=1")
         page.get_by_text(f"Fact {fact} of ").wait_for()
