@@ -214,9 +214,9 @@ def worker_embed(store_path: str) -> dict[str, Any]:
     """The latest run's distinct passage texts through the encoders directly, timed: MiniLM on
     those the pipeline gives it, the multilingual encoder on all, e5 on those of the events
     that read it (``needs_wide``)."""
-    from compare.embed import make_embedder
+    from compare.embed.embedders import make_embedder
+    from compare.embed.scales import MULTILINGUAL_ENCODER, WIDE_ENCODER, needs_wide, reads_minilm
     from compare.runs import load_run
-    from compare.verify import MULTILINGUAL_ENCODER, WIDE_ENCODER, needs_wide, reads_minilm
     from corpus.store import Store
 
     with Store(store_path, readonly=True) as store:

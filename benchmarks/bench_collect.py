@@ -25,10 +25,10 @@ import lxml.html
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from corpus.collect import collect  # noqa: E402
-from corpus.errors import ExtractError  # noqa: E402
-from corpus.extract import extract_page  # noqa: E402
-from corpus.store import Store  # noqa: E402
+from corpus.collect import collect
+from corpus.errors import ExtractError
+from corpus.extract import extract_page
+from corpus.store import Store
 
 
 def _rate(n: int, seconds: float) -> float:
@@ -61,7 +61,7 @@ def bench_extraction(repeat: int = 40) -> tuple[float, float]:
 
 def _records(path: Path, n: int) -> list[dict[str, str]]:
     rows = []
-    words = "talks delegation ceasefire Istanbul Kyiv Moscow guarantees treaty sanctions".split()
+    words = ["talks", "delegation", "ceasefire", "Istanbul", "Kyiv", "Moscow", "guarantees", "treaty", "sanctions"]
     for i in range(n):
         body = " ".join(words[(i * 7 + k) % len(words)] + str(k % 13) for k in range(400))
         rows.append({"id": f"r{i}", "outlet": f"Outlet {i % 9}", "url": f"https://n.example/{i}",

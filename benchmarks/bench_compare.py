@@ -1,7 +1,7 @@
 """Compare-stage throughput (passages per second) at 1k, 10k and 100k passages, each against a
 baseline run now, on the same machine, in the same run.
 
-- splitting: ``compare.passages.split_passages`` (pysbd sentences, boilerplate, fragment merge,
+- splitting: ``compare.text.passages.split_passages`` (pysbd sentences, boilerplate, fragment merge,
   quote marks) on press releases from ``../shared/data/ukraine/*.csv`` (articles repeated under
   new ids to reach the size), against a naive ``re.split`` on ``[.!?]`` + space of the same texts;
 - embedding: ``compare.embed.embed_texts`` with the real all-MiniLM-L6-v2 model on a new store
@@ -122,7 +122,7 @@ def worker_split(size: int, method: str, dump: str) -> dict[str, Any]:
     regex over exactly those articles. Only the splitting calls are timed."""
     import tracemalloc
 
-    from compare.passages import split_passages
+    from compare.text.passages import split_passages
 
     articles = load_articles()
     chosen: list[Any] = []
@@ -159,7 +159,7 @@ def worker_split(size: int, method: str, dump: str) -> dict[str, Any]:
 
 
 def worker_embed(size: int, method: str, texts_path: str, store_path: str) -> dict[str, Any]:
-    from compare.embed import embed_texts, make_embedder
+    from compare.embed.embedders import embed_texts, make_embedder
     from corpus.store import Store
 
     pool = json.loads(Path(texts_path).read_text(encoding="utf-8"))

@@ -1,7 +1,7 @@
 """Embedding throughput (passages per second) of the project's path against the raw encoder, on
 the same texts, in one run, on this machine; and the startup time of the light CLI commands.
 
-Texts: ``--n`` distinct passages cut by ``compare.passages.split_passages`` from the BASIL
+Texts: ``--n`` distinct passages cut by ``compare.text.passages.split_passages`` from the BASIL
 articles in ``../shared/data/basil`` (the project's real input: news passages, ~30 tokens on
 average, a long tail to the model's 256-token cut).
 
@@ -50,7 +50,7 @@ LIMIT = 250.0  # MiniLM-L6 sentences/s on 2 AVX2 cores (issue 8)
 
 def load_passages(n: int) -> list[str]:
     """The first ``n`` distinct BASIL passages, as the project cuts them."""
-    from compare.passages import split_passages
+    from compare.text.passages import split_passages
     from corpus.records import Article
 
     texts: dict[str, None] = {}
@@ -77,7 +77,7 @@ def measure(texts: list[str], repeat: int, raw_batches: list[int],
     """Every path, ``repeat`` interleaved rounds; a new store for each cold measurement."""
     import torch
 
-    from compare.embed import embed_texts, make_embedder
+    from compare.embed.embedders import embed_texts, make_embedder
     from corpus.store import Store
 
     st = make_embedder("st:all-MiniLM-L6-v2")

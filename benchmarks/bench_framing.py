@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from compare.analyze import analyze
-from compare.framing import framing_signals
+from compare.framing.signals import framing_signals
 from compare.settings import AnalysisSettings
 from compare.workflows import DEMO_SCOPE
 from corpus.collect import CollectSettings, collect

@@ -1,7 +1,7 @@
 """Same-fact matching cost (issue 7): the two-stage ``SameFactMatcher`` against the plain cosine
 aligner of round 1, on the same real passages, in one run.
 
-Passages: real sentences from ``../shared/data``, split with ``compare.passages.split_passages``,
+Passages: real sentences from ``../shared/data``, split with ``compare.text.passages.split_passages``,
 in this order until the largest size: the Istanbul coverage and seed (one real event: a dozen
 outlets, English and Russian), then BASIL, NewsWCL50 and the Kremlin / president.gov.ua press
 releases. A size of ``n`` takes the first ``n`` passages as ONE event-sized block (every passage
@@ -17,7 +17,7 @@ Measured, each call in its own process, on the same block:
 - ``SameFactMatcher().fit`` on precomputed signals: candidates (multilingual cosine, averaged
   with MiniLM's where both are English, best 3 per other outlet) plus the verifier's features
   and probability for every candidate pair; ``candidate_pairs`` alone is timed after it;
-- ``compare.verify.passage_signals``: building the verifier's view of the block (TF-IDF of
+- ``compare.facts.signals.passage_signals``: building the verifier's view of the block (TF-IDF of
   words and character n-grams, names, numbers, dates, negation), which the matcher needs once
   per event (MiniLM rows given only for English and undecided passages, as ``analyze`` does);
 - ``FactBuilder().fit`` on the matcher's pairs: the fact rows shown side by side.
@@ -67,9 +67,9 @@ def _records() -> list[dict[str, Any]]:
 
 def prepare(size: str, folder: str) -> dict[str, Any]:
     """Split real articles until ``size`` passages and embed them; write them to ``folder``."""
-    from compare.embed import embed_texts, make_embedder
-    from compare.passages import split_passages
-    from compare.verify import MULTILINGUAL_ENCODER
+    from compare.embed.embedders import embed_texts, make_embedder
+    from compare.embed.scales import MULTILINGUAL_ENCODER
+    from compare.text.passages import split_passages
     from corpus.language import article_language
     from corpus.records import Article
     from corpus.store import Store
@@ -113,7 +113,8 @@ def _load(folder: str, n: int) -> tuple[list[str], list[str], list[str], np.ndar
 def _signals(texts: list[str], languages: list[str], use: np.ndarray, minilm: np.ndarray
              ) -> Any:
     """The verifier's signals as ``analyze`` builds them: MiniLM rows only where it reads them."""
-    from compare.verify import passage_signals, reads_minilm
+    from compare.embed.scales import reads_minilm
+    from compare.facts.signals import passage_signals
 
     english = reads_minilm(languages)
     main = np.where(english[:, None], minilm, 0.0).astype(np.float32)
@@ -174,9 +175,9 @@ def worker_signals(folder: str, size: str) -> dict[str, Any]:
 
 def worker_matcher(folder: str, size: str) -> dict[str, Any]:
     """The matcher's fit, then candidates alone and the fact rows, on the same signals."""
-    from compare.facts import FactBuilder
-    from compare.match import SameFactMatcher, candidate_pairs
-    from compare.verify import load_verifier, pair_probability
+    from compare.facts.match import SameFactMatcher, candidate_pairs
+    from compare.facts.rows import FactBuilder
+    from compare.facts.verifier import load_verifier, pair_probability
 
     verifier = load_verifier()
     texts, outlets, languages, use, minilm = _load(folder, -WARM_UP)

@@ -2,7 +2,7 @@
 alignment, framing signals, export and the command line.
 
 ``from compare import same_fact`` gives the same-fact verifier as one function (see
-:func:`compare.verify.same_fact`); it loads the models on first use, so importing this package
+:func:`compare.facts.same_fact.same_fact`); it loads the models on first use, so importing this package
 stays light (the CLI starts without torch).
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 def same_fact(texts_a: Sequence[str], texts_b: Sequence[str], **languages: Any) -> Any:
     """The calibrated probability that ``texts_a[i]`` and ``texts_b[i]`` state the same fact,
-    in any language pair, as a numpy array (see :func:`compare.verify.same_fact`)."""
-    from compare.verify import same_fact as verify_same_fact
+    in any language pair, as a numpy array (see :func:`compare.facts.same_fact.same_fact`)."""
+    from compare.facts.same_fact import same_fact as verify_same_fact
 
     return verify_same_fact(texts_a, texts_b, **languages)
 

@@ -31,31 +31,28 @@ import pandas as pd
 
 from compare import schema
 from compare.cache import detected_languages, tones
-from compare.details import DETAILS_VERSION
-from compare.embed import Embedder, embed_texts, make_embedder
-from compare.errors import CompareError
-from compare.events import EventGrouper, event_labels
-from compare.facts import FactBuilder
-from compare.figures import unique_figures
-from compare.framing import FramingSettings, framing_signals
-from compare.match import SameFactMatcher
-from compare.passages import split_cached, splitter_key
-from compare.runs import AnalysisRun, load_run
-from compare.settings import AnalysisSettings, check_params
-from compare.tables import EventFacts, event_ids, fact_tables, omission_rows, short_hash
-from compare.verify import (
-    DETAILS_ASIDE,
+from compare.embed.embedders import Embedder, embed_texts, make_embedder
+from compare.embed.scales import (
     MULTILINGUAL_ENCODER,
     WIDE_ENCODER,
     WIDE_TO_USE,
-    Verifier,
-    load_verifier,
     needs_wide,
-    pair_probability,
-    passage_signals,
     reads_minilm,
     uncovered,
 )
+from compare.errors import CompareError
+from compare.events.grouper import EventGrouper, event_labels
+from compare.facts.event_tables import EventFacts, event_ids, fact_tables, omission_rows, short_hash
+from compare.facts.match import SameFactMatcher
+from compare.facts.numbers import unique_figures
+from compare.facts.rows import FactBuilder
+from compare.facts.signals import passage_signals
+from compare.facts.verifier import DETAILS_ASIDE, Verifier, load_verifier, pair_probability
+from compare.framing.signals import FramingSettings, framing_signals
+from compare.runs import AnalysisRun, load_run
+from compare.settings import AnalysisSettings, check_params
+from compare.text.details import DETAILS_VERSION
+from compare.text.passages import split_cached, splitter_key
 from corpus.language import fill_languages, normalise_language
 from corpus.records import Article
 from corpus.store import Store, now_iso

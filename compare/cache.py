@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from compare.embed import text_hash
+from compare.embed.embedders import text_hash
 from corpus.store import Store
 
 
@@ -46,7 +46,7 @@ def detected_languages(store: Store | None, texts: Sequence[str]) -> list[str]:
 
 def tones(store: Store | None, texts: Sequence[str]) -> np.ndarray:
     """``compare.framing.passage_tone`` of each text, cached."""
-    from compare.framing import passage_tone
+    from compare.framing.signals import passage_tone
 
     values = cached(store, _kind("tone", "vaderSentiment"), texts,
                     lambda todo: [repr(float(v)) for v in passage_tone(todo)])

@@ -126,7 +126,7 @@ def export(
         "--excel", help="CSV for Excel: UTF-8 with a byte-order mark (xlsx is better).")] = False,
 ) -> None:
     """Export a table with provenance (a sidecar OUT.provenance.json; in Parquet and xlsx too)."""
-    from compare.export import export as export_table
+    from compare.export.writer import export as export_table
 
     with Store(store, readonly=True) as db:
         path, rows = export_table(db, what, format, out_path, run_id=run, force=force,

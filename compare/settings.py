@@ -2,7 +2,7 @@
 
 Each stage receives only its own section. Estimator sections are keyword arguments of the
 estimator (``events``: ``compare.events.EventGrouper``; ``alignment``:
-``compare.match.SameFactMatcher``; ``topics``: ``compare.facts.FactBuilder``, the fact rows);
+``compare.facts.match.SameFactMatcher``; ``topics``: ``compare.facts.FactBuilder``, the fact rows);
 unknown keys are refused with a message that names them.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from compare.embed import DEFAULT_EMBEDDER
+from compare.embed.embedders import DEFAULT_EMBEDDER
 from compare.errors import SettingsError
 
 CONFIG_FILE = "parallax.toml"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from compare.embed import embed_texts, make_embedder
+from compare.embed.embedders import embed_texts, make_embedder
 from compare.errors import CompareError
 from corpus.collect import CollectSettings, EventScope, collect
 from corpus.errors import SourceError
@@ -53,7 +53,7 @@ def seed_matcher(seed: Path) -> tuple[str, object]:
 
     Ukrainian, which that encoder was not trained on, still separates at this length: to the
     demo's seed, a Ukrainian report of the talks scored 0.40 and a Ukrainian item on bread
-    prices 0.04. The wide encoder (``compare.verify.WIDE_ENCODER``), put on this scale,
+    prices 0.04. The wide encoder (``compare.embed.scales.WIDE_ENCODER``), put on this scale,
     separated them less (0.46 and 0.31), so it is not used here."""
     draft = read_html_file(seed) if seed.suffix.lower() in (".html", ".htm") else \
         read_text_file(seed)

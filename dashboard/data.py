@@ -249,7 +249,7 @@ def side_by_side_export(path: str, run_id: str, provenance: Mapping[str, Any], e
                         outlets: Sequence[str], include_single: bool) -> pd.DataFrame:
     """The side by side as ``parallax export side-by-side`` writes it (one row per fact), with
     the run id first as in every export. Built when the download is clicked."""
-    from compare.sidebyside import side_by_side_table
+    from compare.export.sidebyside import side_by_side_table
 
     run = AnalysisRun(run_id, dict(provenance), tables(path, run_id))
     frame = side_by_side_table(run, event_id=event_id, outlets=list(outlets),

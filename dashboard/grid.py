@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from compare.sidebyside import differing_pairs
+from compare.export.sidebyside import differing_pairs
 
 # What a cell says, from the coverage row's ``covered`` and ``status``.
 REPORTS, WEAKER, CLOSEST, NONE = "reports", "weaker", "closest", "none"

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from compare.sidebyside import told_differently
+from compare.export.sidebyside import told_differently
 from dashboard import markup as mk
 from dashboard import widgets as ui
 from dashboard.grid import CLOSEST, NONE, REPORTS, WEAKER, Cell, FactGrid, FactRow
@@ -105,7 +105,7 @@ def render_events(summary: pd.DataFrame, firsts: pd.DataFrame, articles: pd.Data
 
 def _threshold() -> float:
     """The shipped verifier's same-fact threshold (``load_verifier`` keeps the artifact)."""
-    from compare.verify import load_verifier
+    from compare.facts.verifier import load_verifier
 
     return load_verifier().threshold
 

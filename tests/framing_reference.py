@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from compare.errors import CompareError
-from compare.framing import (
+from compare.framing.signals import (
     COLUMNS,
     TONE_CAVEAT,
     FramingSettings,
@@ -34,7 +34,7 @@ from compare.framing import (
     replaced_spans,
     welch_z,
 )
-from compare.quotes import VERB_NOTES, attribution, attribution_verbs
+from compare.text.quotes import VERB_NOTES, attribution, attribution_verbs
 
 _NEEDED = ("passage_id", "outlet", "event_id", "topic_id", "text")
 

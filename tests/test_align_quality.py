@@ -8,7 +8,7 @@ What each gold is, and how it is built (nothing is copied into the repo):
   are machine translations, row for row): Spearman correlation of ``same_fact`` with the gold,
   English-English and cross-lingual (sentence 1 in English, sentence 2 in Russian or German).
   Languages are not given: ``same_fact`` detects them, as a user's call would.
-- NewsWCL50 *held-out* events 5-9 (``compare.training.newswcl_links``): sentences of
+- NewsWCL50 *held-out* events 5-9 (``compare.training.verifier.newswcl_links``): sentences of
   different articles of one event are gold same-fact pairs when they share a cross-document
   mention chain (EVENT, ACTION or MISC concepts), except the chains that cover more than 40 %
   of their event's sentences (they link nearly everything). Mentions are located in the text
@@ -33,8 +33,9 @@ import numpy as np
 import pytest
 
 from compare import same_fact
-from compare import training as T
-from compare.verify import FEATURES, Verifier, load_verifier
+from compare.facts.signals import FEATURES
+from compare.facts.verifier import Verifier, load_verifier
+from compare.training import verifier as T
 
 pytestmark = pytest.mark.real
 
@@ -60,7 +61,7 @@ STS_SAME_OTHER_FLOOR = 0.75
 # pair it calls different (2 or less) does, in every language pair: measured, languages
 # detected, EN-EN 0.947 / 0.066, EN-RU 0.701 / 0.025, EN-DE 0.765 / 0.042, RU-RU 0.735 / 0.014,
 # DE-DE 0.754 / 0.029 (RU-RU 0.38 and DE-DE 0.40 before their pairs' log-odds were rescaled:
-# ``compare.training.fit_other_calibration``). A fact told by two outlets of one language must
+# ``compare.training.verifier.fit_other_calibration``). A fact told by two outlets of one language must
 # be found about as often in every language.
 STS_SAME_REACHES_FLOOR = 0.65
 STS_DIFFERENT_REACHES_CEILING = 0.08
@@ -129,7 +130,8 @@ def test_english_pairs_take_the_larger_of_the_pooled_and_the_minilm_probability(
 
 
 def test_pairs_in_one_other_language_take_the_rescaled_log_odds() -> None:
-    from compare.verify import other_language_pairs, passage_signals
+    from compare.facts.signals import passage_signals
+    from compare.facts.verifier import other_language_pairs
 
     fields = _toy_fields({"use": 1.0})
     pooled = Verifier.from_dict(fields)
@@ -151,7 +153,7 @@ def test_pairs_in_one_other_language_take_the_rescaled_log_odds() -> None:
 
 
 def test_a_different_figure_or_date_is_not_held_against_the_pair() -> None:
-    from compare.verify import DETAILS_ASIDE
+    from compare.facts.verifier import DETAILS_ASIDE
 
     fields = _toy_fields({"use": 1.0, "negation_conflict": 0.5,
                           **{name: -2.0 for name in DETAILS_ASIDE}})
@@ -177,7 +179,8 @@ def test_the_same_count_told_differently_across_languages_is_one_fact() -> None:
 
 
 def test_only_english_pairs_take_the_minilm_rule() -> None:
-    from compare.verify import english_pairs, passage_signals
+    from compare.facts.signals import passage_signals
+    from compare.facts.verifier import english_pairs
 
     languages = ["en", "en", "", "", "ru"]
     signals = passage_signals(["a b c"] * 5, languages, np.eye(5, dtype=np.float32))

@@ -5,7 +5,7 @@ import pytest
 
 from compare.analyze import analyze
 from compare.errors import CompareError
-from compare.export import export
+from compare.export.writer import export
 from compare.runs import RESULT_TABLES, AnalysisRun, describe_run, load_run
 from corpus.collect import collect
 from corpus.store import Store

@@ -26,7 +26,7 @@ def test_each_text_is_computed_once_per_store_and_kind(tmp_path):
 
 
 def test_languages_and_tones_match_the_tools_and_are_reused(tmp_path):
-    from compare.framing import passage_tone
+    from compare.framing.signals import passage_tone
     from corpus.language import detect_language
 
     texts = ["The delegations met in Istanbul on Tuesday and agreed to talk again.",

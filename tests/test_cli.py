@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from compare.export import ARTICLE_COLUMNS
+from compare.export.writer import ARTICLE_COLUMNS
 
 
 def parallax(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,7 @@
 """Checkable details of a passage, and what differs between two outlets' passages."""
 from __future__ import annotations
 
-from compare.details import name_key, passage_details, relation
+from compare.text.details import name_key, passage_details, relation
 
 
 def test_numbers_dates_names_and_negation_in_several_languages():

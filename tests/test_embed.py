@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.embed import HashingEmbedder, embed_texts, make_embedder, text_hash
+from compare.embed.embedders import HashingEmbedder, embed_texts, make_embedder, text_hash
 from compare.errors import EmbedderError
 from corpus.store import Store
 
@@ -103,7 +103,7 @@ def test_warm_run_never_loads_the_model(tmp_path):
     probe = textwrap.dedent(f"""
         import sys
         import numpy as np
-        from compare.embed import embed_texts, make_embedder
+        from compare.embed.embedders import embed_texts, make_embedder
         from corpus.store import Store
         with Store({str(tmp_path / "s.db")!r}) as store:
             got = embed_texts({texts!r}, make_embedder(), store)
@@ -153,7 +153,7 @@ def test_length_sorted_batches_give_the_models_own_vectors():
 
 @pytest.mark.real
 def test_wide_embedder_reads_ukrainian_and_cuts_long_texts():
-    from compare.embed import E5_MAX_CHARS
+    from compare.embed.embedders import E5_MAX_CHARS
 
     model = make_embedder("e5:multilingual-small")
     assert (model.name, model.dim) == ("e5:multilingual-small", 384)

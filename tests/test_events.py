@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from compare.errors import SettingsError
-from compare.events import (
+from compare.events.grouper import (
     EventGrouper,
     article_features,
     b_cubed,

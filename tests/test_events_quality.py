@@ -25,9 +25,9 @@ import pytest
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from compare.embed import Embedder, make_embedder
-from compare.events import CROSS_LANGUAGE_SHRINK, EventGrouper, b_cubed
-from compare.verify import MULTILINGUAL_ENCODER
+from compare.embed.embedders import Embedder, make_embedder
+from compare.embed.scales import MULTILINGUAL_ENCODER
+from compare.events.grouper import CROSS_LANGUAGE_SHRINK, EventGrouper, b_cubed
 from corpus.language import article_language
 from tests.shared_data import need
 

@@ -20,14 +20,14 @@ from openpyxl import load_workbook
 from compare import schema
 from compare.analyze import analyze
 from compare.errors import CompareError
-from compare.export import EXPORTABLE, export, table, to_bytes
-from compare.runs import load_run
-from compare.sidebyside import (
+from compare.export.sidebyside import (
     FACT_COLUMNS,
     TOLD_DIFFERENTLY,
     side_by_side_table,
     told_differently,
 )
+from compare.export.writer import EXPORTABLE, export, table, to_bytes
+from compare.runs import load_run
 from corpus.collect import collect
 from corpus.store import Store
 

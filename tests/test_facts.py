@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from compare.errors import SettingsError
-from compare.facts import FactBuilder
+from compare.facts.rows import FactBuilder
 
 THRESHOLD = 0.7
 

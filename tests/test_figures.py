@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from compare.figures import find_figures, unique_figures
+from compare.facts.numbers import find_figures, unique_figures
 
 
 def test_counts_are_read_and_dates_times_years_are_not():

@@ -13,7 +13,7 @@ import pytest
 
 from compare.analyze import analyze
 from compare.errors import CompareError, SettingsError
-from compare.framing import (
+from compare.framing.signals import (
     COLUMNS,
     SIGNALS,
     FramingSettings,
@@ -27,7 +27,7 @@ from compare.framing import (
     replaced_spans,
     welch_z,
 )
-from compare.quotes import attribution, find_quotes
+from compare.text.quotes import attribution, find_quotes
 from corpus.collect import collect
 from corpus.store import Store
 from tests import framing_reference

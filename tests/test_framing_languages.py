@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compare.framing import FramingSettings, framing_signals
+from compare.framing.signals import FramingSettings, framing_signals
 from tests.test_framing import EVENT, _frames
 
 # (topic, RIA sentence, Lenta sentence); RIA writes "спецоперация" and "Киев", Lenta "вторжение".
@@ -97,8 +97,8 @@ def test_framing_computes_neither_tone_nor_speakers(monkeypatch: pytest.MonkeyPa
     def boom(*_args: object) -> None:
         raise AssertionError("computed again in framing")
 
-    monkeypatch.setattr("compare.framing.passage_tone", boom)
-    monkeypatch.setattr("compare.framing.attribution", boom, raising=False)
+    monkeypatch.setattr("compare.framing.signals.passage_tone", boom)
+    monkeypatch.setattr("compare.framing.signals.attribution", boom, raising=False)
     passages, aligns = _frames()
     table = framing_signals(passages.drop(columns=["tone", "speaker"]), aligns)
     assert not table["signal"].isin(["tone", "source"]).any()

@@ -197,7 +197,7 @@ def test_private_ipv4_is_private_in_every_ipv6_wrapping(ip: ipaddress.IPv4Addres
           suppress_health_check=[HealthCheck.too_slow])
 @given(article_texts())
 def test_passage_offsets_are_always_exact(text: str) -> None:
-    from compare.passages import split_passages
+    from compare.text.passages import split_passages
 
     passages = _timed(split_passages, Article(article_id="a1", source_id="s", outlet="o",
                                               url="", title="", text=text))

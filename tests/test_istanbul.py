@@ -8,8 +8,8 @@ import re
 import pytest
 
 from compare.analyze import analyze
+from compare.facts.verifier import load_verifier
 from compare.settings import AnalysisSettings
-from compare.verify import load_verifier
 from compare.workflows import DEMO_SCOPE
 from corpus.collect import CollectSettings, collect
 from corpus.store import Store

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compare.match import best_links, candidate_pairs
-from compare.verify import passage_signals
+from compare.facts.match import best_links, candidate_pairs
+from compare.facts.signals import passage_signals
 
 
 def _signals(n: int, seed: int = 0, dim: int = 16):
@@ -64,7 +64,7 @@ def _event(n_each: int, seed: int = 1):
 
 
 def test_the_specific_vector_leaves_out_what_the_event_shares():
-    from compare.verify import EVENT_MIN_PASSAGES
+    from compare.facts.signals import EVENT_MIN_PASSAGES
 
     signals = _event(EVENT_MIN_PASSAGES)
     n = EVENT_MIN_PASSAGES
@@ -83,7 +83,8 @@ def test_the_specific_vector_leaves_out_what_the_event_shares():
 
 
 def test_a_translated_pair_is_capped_by_the_translation_head():
-    from compare.verify import FEATURES, TRANSLATION_FEATURES, Verifier, pair_probability
+    from compare.facts.signals import FEATURES, TRANSLATION_FEATURES
+    from compare.facts.verifier import Verifier, pair_probability
 
     fields = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES),
               "scale": [1.0] * len(FEATURES),
@@ -108,7 +109,7 @@ def test_a_translated_pair_is_capped_by_the_translation_head():
 
 
 def test_a_repeated_text_counts_once_for_the_specific_vector():
-    from compare.verify import EVENT_MIN_PASSAGES
+    from compare.facts.signals import EVENT_MIN_PASSAGES
 
     signals = _event(EVENT_MIN_PASSAGES)
     n = EVENT_MIN_PASSAGES
@@ -126,7 +127,7 @@ def test_a_repeated_text_counts_once_for_the_specific_vector():
 
 def test_same_fact_embeds_each_distinct_text_once():
     # same_fact embeds through embed_texts, which encodes each distinct text once.
-    from compare.embed import embed_texts
+    from compare.embed.embedders import embed_texts
 
     class Counting:
         name, version, dim = "counting", "1", 2
@@ -147,7 +148,7 @@ def test_same_fact_embeds_each_distinct_text_once():
 
 def test_same_fact_checks_its_inputs_before_loading_a_model():
     from compare.errors import CompareError
-    from compare.verify import same_fact
+    from compare.facts.same_fact import same_fact
 
     with pytest.raises(CompareError, match="got 1 and 2 texts"):
         same_fact(["a"], ["a", "b"])
@@ -158,8 +159,8 @@ def test_same_fact_checks_its_inputs_before_loading_a_model():
 
 
 def test_same_fact_scores_one_text_against_many_and_blank_texts_at_zero(monkeypatch):
-    from compare import embed
-    from compare.verify import same_fact
+    from compare.embed import embedders as embed
+    from compare.facts.same_fact import same_fact
 
     monkeypatch.setattr(embed, "make_embedder", lambda spec="": embed.HashingEmbedder(64))
     query = "Russia will cut activity near Kyiv."

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from compare.passages import split_passages
+from compare.text.passages import split_passages
 from corpus.records import Article
 
 TEXT = (
@@ -63,8 +63,8 @@ def test_long_paragraphs_are_cut_safely_and_offsets_hold():
 
 
 def _spans(text: str) -> list[str]:
-    """The passage texts of ``text``, as :func:`compare.passages.passage_spans` cuts them."""
-    from compare.passages import passage_spans
+    """The passage texts of ``text``, as :func:`compare.text.passages.passage_spans` cuts them."""
+    from compare.text.passages import passage_spans
 
     return [text[a:b] for a, b, _q, _s in passage_spans(text)]
 
@@ -84,7 +84,7 @@ def test_sentences_glued_by_scraping_are_cut_and_offsets_hold():
 def test_split_once_per_text_and_splitter(tmp_path):
     import pandas as pd
 
-    from compare.passages import split_cached
+    from compare.text.passages import split_cached
     from corpus.store import Store
 
     articles = pd.DataFrame({"article_id": ["a1", "a2"], "content_hash": ["h", "h"],

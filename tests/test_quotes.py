@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from compare.quotes import Quote, attribution, attribution_verbs, find_quotes, normalise_speaker
+from compare.text.quotes import (
+    Quote,
+    attribution,
+    attribution_verbs,
+    find_quotes,
+    normalise_speaker,
+)
 
 
 def _quoted(text: str) -> list[tuple[str, str, str]]:

@@ -8,16 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare import verify
-from compare.match import candidate_scores, cheap_similarity
-from compare.verify import (
-    USE_LANGUAGES,
-    both_on_use_scale,
-    multilingual_similarity,
-    needs_wide,
-    passage_signals,
-    wide_on_use_scale,
-)
+from compare.embed import scales
+from compare.embed.scales import USE_LANGUAGES, both_on_use_scale, needs_wide, wide_on_use_scale
+from compare.facts.match import candidate_scores, cheap_similarity
+from compare.facts.signals import multilingual_similarity, passage_signals
+from compare.facts.verifier import load_verifier
 
 TALKS = Path(__file__).parent / "data" / "languages" / "talks-en-uk.jsonl"
 
@@ -85,7 +80,7 @@ def test_the_scale_is_monotone_bounded_and_recorded_with_each_run() -> None:
     assert np.all(np.diff(both, axis=1)[inside[:, 1:] & inside[:, :-1]] > 0)
     assert both.min() >= -1.0 and both.max() <= 1.0
     recorded = effective_parameters(AnalysisSettings())["verifier"]["wide_to_use"]
-    assert recorded == {k: list(v) for k, v in verify.WIDE_TO_USE.items()}
+    assert recorded == {k: list(v) for k, v in scales.WIDE_TO_USE.items()}
 
 
 # ---------------------------------------------------------------------------- real models
@@ -107,7 +102,7 @@ def test_ukrainian_translations_are_the_same_fact_and_other_claims_are_not() -> 
     print(f"\nEN-UK translations {same.round(2)}, shifted {other.round(2)}, last {last.round(2)}")
     # Measured 0.90-0.94 (0.28-0.71 through the multilingual encoder alone); the shifted
     # pairs, other claims about the same talks, 0.01-0.52; the fourth paragraphs 0.06.
-    threshold = verify.load_verifier().threshold
+    threshold = load_verifier().threshold
     assert (same >= 0.8).all()
     assert (other < threshold).all() and (last < 0.3).all()
 
@@ -142,11 +137,11 @@ def test_sts_dev_read_through_the_wide_encoder(other: str, monkeypatch) -> None:
     from scipy.stats import spearmanr
 
     from compare import same_fact
-    from compare.training import read_sts
+    from compare.training.verifier import read_sts
     from tests.shared_data import need
 
     stsb = need("stsb")
-    monkeypatch.setattr(verify, "USE_LANGUAGES", USE_LANGUAGES - {other})
+    monkeypatch.setattr(scales, "USE_LANGUAGES", USE_LANGUAGES - {other})
     english = read_sts(stsb, "en", "dev")[:500]
     second = read_sts(stsb, other, "dev")[:500]
     probability = same_fact([r[0] for r in english], [r[1] for r in second],
@@ -157,7 +152,9 @@ def test_sts_dev_read_through_the_wide_encoder(other: str, monkeypatch) -> None:
 
 
 def test_same_fact_embeds_with_e5_only_the_texts_of_pairs_that_read_it(monkeypatch) -> None:
-    import compare.embed as embed
+    import compare.embed.embedders as embed
+    from compare.embed.scales import WIDE_ENCODER
+    from compare.facts.same_fact import same_fact
 
     real, asked = embed.make_embedder, []
 
@@ -174,14 +171,14 @@ def test_same_fact_embeds_with_e5_only_the_texts_of_pairs_that_read_it(monkeypat
 
     def spying(spec: str = embed.DEFAULT_EMBEDDER):
         made = real(spec)
-        return Spy(made) if spec == verify.WIDE_ENCODER else made
+        return Spy(made) if spec == WIDE_ENCODER else made
 
     monkeypatch.setattr(embed, "make_embedder", spying)
     english = ("The talks in Istanbul lasted four hours.",
                "Negotiators met for four hours in Istanbul.")
     translated = ("Russia said it would sharply reduce military activity near Kyiv.",
                   "Россия заявила, что резко сократит военную активность под Киевом.")
-    mixed = verify.same_fact([english[0], translated[0]], [english[1], translated[1]])
+    mixed = same_fact([english[0], translated[0]], [english[1], translated[1]])
     assert sorted(asked) == sorted(translated)  # the English pair reads no e5
-    alone = verify.same_fact([english[0]], [english[1]])
+    alone = same_fact([english[0]], [english[1]])
     assert mixed[0] == pytest.approx(alone[0], abs=1e-6) and mixed[1] >= 0.7

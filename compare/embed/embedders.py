@@ -10,7 +10,7 @@ Implementations are chosen by explicit names:
   of cosine EN-EN / EN-RU / EN-DE: this model 0.829 / 0.770 / 0.779, MiniLM 0.867 / 0.113 /
   0.404. It runs ~450-620 sentences/s here on one thread.
 - ``"onnx:all-MiniLM-L6-v2"`` / ``"onnx-int8:all-MiniLM-L6-v2"``: the same model on ONNX
-  Runtime, exported once from the packaged weights into the user cache (``compare._onnx``; needs
+  Runtime, exported once from the packaged weights into the user cache (``compare.embed.onnx``; needs
   the ``onnx`` extra). fp32 gives the torch model's vectors (cosine >= 0.9999999 on all 10,940
   MSRP sentences); int8 quantises the feed-forward input layers (cosine min 0.9931, mean 0.9978).
 - ``"hashing:512"``: scikit-learn's ``HashingVectorizer`` over word unigrams and bigrams, for
@@ -232,7 +232,7 @@ def _load_sentence_transformer(model: str) -> Any:
 
 
 class OnnxEmbedder:
-    """all-MiniLM-L6-v2 on ONNX Runtime, fp32 or int8 (see ``compare._onnx``).
+    """all-MiniLM-L6-v2 on ONNX Runtime, fp32 or int8 (see ``compare.embed.onnx``).
 
     The first use exports the model from the packaged weights into the user cache; after that
     neither torch nor sentence-transformers is imported.
@@ -240,7 +240,7 @@ class OnnxEmbedder:
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", variant: str = "fp32",
                  batch_size: int = ONNX_BATCH_SIZE) -> None:
-        from compare import _onnx
+        from compare.embed import onnx as _onnx
 
         prefix = {v: k for k, v in _onnx.VARIANTS.items()}[variant]
         if model != "all-MiniLM-L6-v2":
@@ -259,7 +259,7 @@ class OnnxEmbedder:
         return Path(__import__(packaged.module).get_model_path())
 
     def _token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        from compare import _onnx
+        from compare.embed import onnx as _onnx
 
         encodings = _onnx.load_tokenizer(str(self._model_dir())).encode_batch(list(texts))
         return [e.ids for e in encodings]
@@ -270,7 +270,7 @@ class OnnxEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts`` in batches of equal token length; rows come back in input order."""
-        from compare import _onnx
+        from compare.embed import onnx as _onnx
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -342,7 +342,7 @@ class WideEmbedder:
     """multilingual-e5-small (about 100 languages, 384-d, 4-bit weights, C engine): the encoder
     for languages the Universal Sentence Encoder was not trained on (Ukrainian among them).
     About 40 passages/s here (bench_embed; USE 507/s), so it embeds only the events that need
-    it (``compare.verify.needs_wide``)."""
+    it (``compare.embed.scales.needs_wide``)."""
 
     def __init__(self, variant: str = "multilingual-small", threads: int = USE_THREADS) -> None:
         if variant != "multilingual-small":

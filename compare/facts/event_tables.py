@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from compare.details import relation
-from compare.facts import FactBuilder
-from compare.match import SameFactMatcher, best_links, cheap_similarity
-from compare.verify import PassageSignals, content_words
+from compare.facts.match import SameFactMatcher, best_links, cheap_similarity
+from compare.facts.rows import FactBuilder
+from compare.facts.signals import PassageSignals, content_words
+from compare.text.details import relation
 
 Columns = dict[str, np.ndarray]  # one event's passage columns as arrays
 

@@ -4,7 +4,7 @@ id, with every per-passage feature computed once.
 Features: the terms (``passage_terms`` counted into one sparse passages x terms matrix, so an
 event's or topic's counts are row sums), the language code, and the English lexicons' hits
 (read in English passages and passages of unknown language only). Tone and speakers are read
-from the passages table as given (computed upstream, in ``analyze`` and ``compare.passages``).
+from the passages table as given (computed upstream, in ``analyze`` and ``compare.text.passages``).
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from compare._lexicons import find_hedges, find_intensifiers
 from compare.errors import CompareError
-from compare.quotes import attribution_verbs
+from compare.framing.lexicons import find_hedges, find_intensifiers
+from compare.text.quotes import attribution_verbs
 from corpus.text import LETTER_OR_MARK, find_words
 
 _NEEDED = ("passage_id", "outlet", "event_id", "topic_id", "text")

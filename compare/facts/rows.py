@@ -1,6 +1,6 @@
 """Fact rows built from verified links: one claim per row, at most one passage per outlet.
 
-``FactBuilder`` turns an event's verified candidate pairs (``compare.match``) into rows, in
+``FactBuilder`` turns an event's verified candidate pairs (``compare.facts.match``) into rows, in
 three passes over the links, strongest first:
 
 1. *Verified rows.* Two rows merge when their outlets do not overlap and every pair across them

@@ -4,9 +4,9 @@ Rows carry ``run_id``; the file-level provenance (parameters, model name and ver
 content hashes and URLs, timestamps) goes to a sidecar ``<out>.provenance.json``, for Parquet
 into the schema metadata under ``parallax.provenance`` too, and for Excel onto a second sheet.
 ``alignments`` are self-contained (both passages' article, URL, title, date, language and
-text, and the fact's label); ``side-by-side`` is the dashboard's table (``compare.sidebyside``).
+text, and the fact's label); ``side-by-side`` is the dashboard's table (``compare.export.sidebyside``).
 
-Nothing is overwritten by surprise (``compare._outfiles``): never the store, an existing file
+Nothing is overwritten by surprise (``compare.export.files``): never the store, an existing file
 only when forced, a symlink never followed; files are written whole or not at all.
 Light on purpose: Parquet and Excel libraries load only when their format is asked for.
 """
@@ -20,10 +20,10 @@ from typing import Any
 import pandas as pd
 
 from compare import schema
-from compare._outfiles import check_targets, refuse_store, sidecar_path, write_files
 from compare.errors import CompareError
+from compare.export.files import check_targets, refuse_store, sidecar_path, write_files
+from compare.export.sidebyside import known_event, side_by_side_table
 from compare.runs import RESULT_TABLES, AnalysisRun, load_run
-from compare.sidebyside import known_event, side_by_side_table
 from corpus.store import Store, now_iso
 
 FORMATS = ("csv", "parquet", "jsonl", "xlsx")
@@ -118,7 +118,7 @@ def table(store: Store, what: str, run_id: str | None = None, *,
 def to_bytes(frame: pd.DataFrame, fmt: str, provenance: dict[str, Any], *,
              excel: bool = False) -> bytes:
     """Serialise a table; Parquet carries the provenance in its schema metadata, Excel on a
-    second sheet (``compare._xlsx``).
+    second sheet (``compare.export.xlsx``).
 
     Args:
         excel: CSV for Excel: UTF-8 with a byte-order mark, and cells Excel would run as
@@ -137,7 +137,7 @@ def to_bytes(frame: pd.DataFrame, fmt: str, provenance: dict[str, Any], *,
     if fmt == "parquet":
         return _parquet_bytes(frame, provenance)
     if fmt == "xlsx":
-        from compare._xlsx import workbook_bytes
+        from compare.export.xlsx import workbook_bytes
 
         return workbook_bytes(frame, provenance, str(provenance.get("table", "data")))
     raise CompareError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")

@@ -22,7 +22,7 @@ are English word lists: they are counted in English passages and passages of unk
 only, and the other passages are left out of their rates too.
 
 Each passage's features are computed once (tone and speakers upstream, in ``analyze`` and
-``compare.passages``); an event's or topic's counts are row sums of one sparse passages x terms
+``compare.text.passages``); an event's or topic's counts are row sums of one sparse passages x terms
 matrix, so a signal costs array operations, never a table filter.
 """
 from __future__ import annotations
@@ -42,7 +42,16 @@ from numpy.typing import ArrayLike
 from scipy import sparse
 
 from compare import schema
-from compare._framing_passages import (
+from compare.errors import CompareError, SettingsError
+from compare.framing.lexicons import (
+    find_hedges,
+    find_intensifiers,
+    lexicon_uses,
+    merge_speakers,
+    proportion_z,
+    source_detail,
+)
+from compare.framing.passages import (
     STOPWORDS,
     Passages,
     by_language,
@@ -51,16 +60,7 @@ from compare._framing_passages import (
     segments,
     term_words,
 )
-from compare._lexicons import (
-    find_hedges,
-    find_intensifiers,
-    lexicon_uses,
-    merge_speakers,
-    proportion_z,
-    source_detail,
-)
-from compare.errors import CompareError, SettingsError
-from compare.quotes import VERB_NOTES
+from compare.text.quotes import VERB_NOTES
 
 __all__ = ["COLUMNS", "SIGNALS", "TONE_CAVEAT", "FramingSettings", "find_hedges",
            "find_intensifiers", "framing_signals", "log_odds_dirichlet", "passage_terms",
@@ -434,7 +434,7 @@ def framing_signals(passages: pd.DataFrame, alignments: pd.DataFrame, *,
 
     Args:
         passages: ``passage_id, outlet, event_id, topic_id, text`` and optionally
-            ``is_quote``, ``speaker`` (from ``compare.passages``; absent: no source rows),
+            ``is_quote``, ``speaker`` (from ``compare.text.passages``; absent: no source rows),
             ``tone`` (NaN or absent: not measured, no tone row) and ``language`` (ISO 639-1;
             empty or absent: unknown).
         alignments: ``passage_id_a, passage_id_b`` and ``probability`` (calibrated) or

@@ -37,8 +37,8 @@ TF-IDF cosine is near 0 even when they report one happening. When ``languages`` 
 similarity its leads' cosine predicts on the TF-IDF scale instead (``cross_language_similarity``);
 every same-language pair keeps its TF-IDF cosine, so a corpus in one language groups exactly
 as without them. A pair with an article in a language the multilingual encoder does not cover
-(``compare.verify.USE_LANGUAGES``; Ukrainian for one) reads ``wide_lead_embeddings`` (e5) instead,
-put on the multilingual encoder's scale (``compare.verify.WIDE_TO_USE``).
+(``compare.embed.scales.USE_LANGUAGES``; Ukrainian for one) reads ``wide_lead_embeddings`` (e5) instead,
+put on the multilingual encoder's scale (``compare.embed.scales.WIDE_TO_USE``).
 
 Determinism: no randomness; ties break by article index; event numbers follow first appearance.
 """
@@ -55,8 +55,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from compare.embed.scales import CROSS_LANGUAGE_SHRINK, uncovered, wide_on_use_scale
 from compare.errors import SettingsError
-from compare.verify import CROSS_LANGUAGE_SHRINK, uncovered, wide_on_use_scale
 from corpus.text import GLUED, LETTER_OR_MARK, MARKS, find_words
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ DEFAULT_THRESHOLD = 0.19
 DEFAULT_THRESHOLD_WITH_EMBEDDINGS = 0.375
 
 # Cross-language similarity: a translated pair's multilingual cosine divided by
-# ``CROSS_LANGUAGE_SHRINK`` (compare.verify) is the cosine it would have in one language.
+# ``CROSS_LANGUAGE_SHRINK`` (compare.facts.verifier) is the cosine it would have in one language.
 # That cosine of two leads, put on the TF-IDF scale: least squares of the TF-IDF cosine on the
 # lead cosine over all same-language article pairs of BASIL and NewsWCL50 with lead cosine
 # >= 0.5 (3,660 pairs): 0.983 * cos - 0.460 (0 at cos 0.468; DEFAULT_THRESHOLD 0.19 at 0.661;
@@ -318,7 +318,7 @@ class EventGrouper:
             lead_embeddings: ``(n, d)`` L2-normalised multilingual vectors of ``leads(texts)``;
                 with ``languages``, they score the pairs in two different known languages.
             wide_lead_embeddings: ``(n, d)`` e5 vectors of ``leads(texts)``, read for the pairs
-                with an article outside ``compare.verify.USE_LANGUAGES`` (optional).
+                with an article outside ``compare.embed.scales.USE_LANGUAGES`` (optional).
 
         Returns:
             self, with ``labels_``, ``n_events_``, ``threshold_`` and ``graph_`` set.

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pysbd
 
-from compare.quotes import attribution, find_quotes
+from compare.text.quotes import attribution, find_quotes
 from corpus.records import Article
 from corpus.text import TOKEN, TOKENS_VERSION, tokens
 
@@ -256,7 +256,7 @@ def _has_quote(sentence: str) -> bool:
     )
 
 
-# Bump when a rule of this module or of compare.quotes changes what a passage is: cached
+# Bump when a rule of this module or of compare.text.quotes changes what a passage is: cached
 # passages of the old rules are then split again.
 SPLITTER_RULES = "8"
 

@@ -1,6 +1,6 @@
 """Training the same-fact verifier from the labelled data in ``../shared/data``.
 
-    python -m compare.training [--data ../shared/data] [--out compare/data/verifier.json]
+    python -m compare.training [--data ../shared/data] [--out compare/facts/data/verifier.json]
                                [--cache training-embeddings.db] [--wide-scale]
 
 regenerates the shipped artifact byte for byte (same data, same packages, same kind of CPU: on
@@ -22,13 +22,13 @@ tests report on are never read here):
 Weights: MSRP and STS weigh the same (each STS language combination a fifth of STS);
 NewsWCL50 weighs three times as much, because its pairs are the only ones drawn the way the
 matcher meets pairs in use (candidates inside one event). The model is a logistic regression
-on standardised features (``compare.verify.FEATURES``); its coefficients are rounded to 6
+on standardised features (``compare.facts.signals.FEATURES``); its coefficients are rounded to 6
 significant digits, so the JSON is stable across runs.
 
 For pairs in one language other than English the pooled model's log-odds are then rescaled on
 the STS-B train pairs in such a language (:func:`fit_other_calibration`).
 
-The translation head (``compare.verify.TRANSLATION_FEATURES``) is fitted after it, on every
+The translation head (``compare.facts.signals.TRANSLATION_FEATURES``) is fitted after it, on every
 candidate pair of the NewsWCL50 dev events, to reproduce the fitted verifier's own probability
 from the signals a translated pair keeps (the specific cosine, shared names and numbers, length):
 no labelled translated pair inside an event exists to learn from, and in English the verifier
@@ -52,22 +52,17 @@ from typing import Any
 
 import numpy as np
 
-from compare.match import candidate_pairs
-from compare.verify import (
+from compare.embed.scales import MULTILINGUAL_ENCODER, WIDE_ENCODER, needs_wide, reads_minilm
+from compare.facts.match import candidate_pairs
+from compare.facts.signals import (
     FEATURES,
-    MODEL_FILE,
-    MULTILINGUAL_ENCODER,
     TRANSLATION_FEATURES,
-    WIDE_ENCODER,
     PassageSignals,
-    Verifier,
-    english_pairs,
-    needs_wide,
     pair_features,
     passage_signals,
-    reads_minilm,
     translation_features,
 )
+from compare.facts.verifier import MODEL_FILE, Verifier, english_pairs
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +198,7 @@ class PairSet:
 def default_encoders(cache: Path | None = None) -> tuple[Encoder, Encoder]:
     """(multilingual encoder, MiniLM) as functions of a list of texts, through the product's
     embedding path; ``cache`` is a store file that keeps the vectors between runs."""
-    from compare.embed import embed_texts, make_embedder
+    from compare.embed.embedders import embed_texts, make_embedder
     from corpus.store import Store
 
     use, minilm = make_embedder(MULTILINGUAL_ENCODER), make_embedder()
@@ -214,7 +209,7 @@ def default_encoders(cache: Path | None = None) -> tuple[Encoder, Encoder]:
 
 def wide_encoder(cache: Path | None = None) -> Encoder:
     """The wide encoder (e5) as a function of a list of texts, like :func:`default_encoders`."""
-    from compare.embed import embed_texts, make_embedder
+    from compare.embed.embedders import embed_texts, make_embedder
     from corpus.store import Store
 
     wide, store = make_embedder(WIDE_ENCODER), Store(cache) if cache is not None else None
@@ -224,7 +219,7 @@ def wide_encoder(cache: Path | None = None) -> Encoder:
 def signals_for(texts: list[str], languages: list[str], use: Encoder,
                 minilm: Encoder, wide: Encoder | None = None) -> PassageSignals:
     """Signals of ``texts``, with MiniLM run on the English ones only, and the wide encoder
-    on every text where the pairs read it (:func:`compare.verify.needs_wide`)."""
+    on every text where the pairs read it (:func:`compare.embed.scales.needs_wide`)."""
     english = np.flatnonzero(reads_minilm(languages)).tolist()
     mini = None
     if english:
@@ -323,8 +318,8 @@ def newswcl_links(data: Path, use: Encoder, minilm: Encoder, verifier: Any,
     candidate or not). Recall below it means links lost to candidates or ranking; recall at it
     means only the probabilities of gold pairs hold recall back.
     """
-    from compare.match import SameFactMatcher, best_links
-    from compare.verify import pair_probability
+    from compare.facts.match import SameFactMatcher, best_links
+    from compare.facts.verifier import pair_probability
 
     wcl = read_newswcl(data / "newswcl50")
     gold = {p for p in newswcl_gold(wcl) if wcl.sentences[p[0]]["event"] in events}
@@ -367,7 +362,7 @@ WIDE_SCALE_ROWS = 1000
 
 def wide_scale(data: Path, use: Encoder, wide: Encoder, rows: int = WIDE_SCALE_ROWS
                ) -> dict[str, tuple[float, float]]:
-    """``compare.verify.WIDE_TO_USE``: per kind of pair ("same" language, "cross"), the
+    """``compare.embed.scales.WIDE_TO_USE``: per kind of pair ("same" language, "cross"), the
     ``(a, b)`` that give e5 cosines the mean and spread of the multilingual encoder's cosines
     over the first ``rows`` pairs of STS-B train (same: en-en, ru-ru, de-de; cross: en-ru,
     en-de), so the verifier reads ``a * e5 + b`` where the multilingual encoder does not know
@@ -521,11 +516,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path,
-                        default=Path(__file__).with_name("data") / MODEL_FILE)
+                        default=Path(__file__).parents[1] / "facts" / "data" / MODEL_FILE)
     parser.add_argument("--cache", type=Path, default=None,
                         help="a store file keeping the embeddings between runs (optional)")
     parser.add_argument("--wide-scale", action="store_true",
-                        help="print compare.verify.WIDE_TO_USE as measured (wide_scale) and stop")
+                        help="print compare.embed.scales.WIDE_TO_USE as measured (wide_scale) and stop")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     use, minilm = default_encoders(args.cache)

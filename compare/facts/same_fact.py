@@ -1,0 +1,118 @@
+"""``same_fact``: the verifier's probability for any two lists of texts, in any languages."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from compare.embed.scales import (
+    MULTILINGUAL_ENCODER,
+    WIDE_ENCODER,
+    needs_wide,
+    reads_minilm,
+    reads_wide,
+)
+from compare.errors import CompareError
+from compare.facts.signals import passage_signals
+from compare.facts.verifier import load_verifier, verify_pairs
+
+
+def same_fact(texts_a: str | Sequence[str], texts_b: str | Sequence[str], *,
+              languages_a: str | Sequence[str] | None = None,
+              languages_b: str | Sequence[str] | None = None) -> np.ndarray:
+    """The calibrated probability that ``texts_a[i]`` and ``texts_b[i]`` state the same fact,
+    for any pair of languages.
+
+    Args:
+        texts_a, texts_b: two equally long sequences of passages (sentences). One text given
+            as a plain string is scored against every text of the other side
+            (``same_fact(query, candidates)``).
+        languages_a, languages_b: ISO 639-1 codes when known (a sequence, or one code for
+            every text of its side); detected otherwise, the texts of the call read together
+            (:func:`corpus.language.detect_languages`: a short Russian sentence among Russian
+            ones is not taken for Bulgarian); a text too short to guess is read as the other
+            side's language.
+
+    Returns:
+        ``(n,)`` float64 probabilities, one per pair. The verifier's threshold for "the same
+        fact" is ``load_verifier().threshold``. A text without a letter or a digit states no
+        fact: its pairs get 0.
+
+    Raises:
+        CompareError: the two sides differ in length, or an item is not a string (a missing
+            value of a table column, for one).
+    """
+    from compare.embed.embedders import embed_texts, make_embedder
+    from corpus.language import detect_languages
+
+    side_a, side_b = _texts("texts_a", texts_a), _texts("texts_b", texts_b)
+    if isinstance(texts_a, str) and not isinstance(texts_b, str):
+        side_a *= len(side_b)
+    if isinstance(texts_b, str) and not isinstance(texts_a, str):
+        side_b *= len(side_a)
+    if len(side_a) != len(side_b):
+        raise CompareError(f"same_fact needs pairs: got {len(side_a)} and {len(side_b)} texts")
+    n = len(side_a)
+    if n == 0:
+        return np.zeros(0)
+    texts = [*side_a, *side_b]
+    given: list[str | None] = [*_languages("languages_a", languages_a, n),
+                               *_languages("languages_b", languages_b, n)]
+    unknown = [k for k, lang in enumerate(given) if lang is None]
+    detected = dict(zip(unknown, detect_languages([texts[k] for k in unknown]), strict=True))
+    languages = [detected[k] if lang is None else lang for k, lang in enumerate(given)]
+    # embed_texts embeds each distinct text once: one sentence scored against many
+    # (``same_fact([q] * 25, candidates)``) is encoded once per encoder.
+    use = embed_texts(texts, make_embedder(MULTILINGUAL_ENCODER))
+    minilm = None
+    english = np.flatnonzero(reads_minilm(languages))
+    if len(english):
+        main = make_embedder()
+        minilm = np.zeros((len(texts), main.dim), dtype=np.float32)
+        minilm[english] = embed_texts([texts[k] for k in english], main)
+    wide = None
+    if needs_wide(languages):
+        # Only the pairs that read it (a translation, or a language the multilingual encoder
+        # does not cover) need e5, the slowest encoder: the other texts keep zero rows, which
+        # ``multilingual_similarity`` never reads.
+        langs = np.asarray(languages, dtype=object)
+        outside, translated = reads_wide(langs[:n], langs[n:])
+        read = np.flatnonzero(outside | translated)
+        rows = np.union1d(read, n + read)
+        if len(rows):
+            encoder = make_embedder(WIDE_ENCODER)
+            wide = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+            wide[rows] = embed_texts([texts[k] for k in rows], encoder)
+    signals = passage_signals(texts, languages, use, minilm, wide)
+    pairs = np.column_stack([np.arange(n), n + np.arange(n)])
+    probability = verify_pairs(signals, pairs, load_verifier())
+    empty = np.array([not _CONTENT.search(t) for t in texts])
+    probability[empty[:n] | empty[n:]] = 0.0
+    return probability
+
+
+# A text states something only if it holds a letter or a digit: two blank texts (or two lines
+# of punctuation) are no fact told twice, though their vectors meet (0.84 before this rule).
+_CONTENT = re.compile(r"[^\W_]")
+
+
+def _texts(name: str, texts: str | Sequence[str]) -> list[str]:
+    """``texts`` as a list (a plain string is one text), each checked to be a string."""
+    out = [texts] if isinstance(texts, str) else list(texts)
+    for k, text in enumerate(out):
+        if not isinstance(text, str):
+            raise CompareError(f"same_fact compares texts: {name}[{k}] is "
+                               f"{type(text).__name__} ({text!r:.40}), not a string")
+    return out
+
+
+def _languages(name: str, languages: str | Sequence[str] | None, n: int) -> list[str | None]:
+    """One language (or None: detect it) per text of a side."""
+    if languages is None or isinstance(languages, str):
+        one: list[str | None] = [languages]
+        return one * n
+    out: list[str | None] = [str(lang) if lang is not None else None for lang in languages]
+    if len(out) != n:
+        raise CompareError(f"{name} gives {len(out)} languages for {n} texts")
+    return out
