@@ -15,7 +15,7 @@ from typing import Any, Self
 
 from corpus.dedupe import NEAR_THRESHOLD, NearDuplicateIndex, content_hash, minhash_signature
 from corpus.errors import CorpusError, ExtractError, FeedError, FetchError, SourceError
-from corpus.fetch import Fetched, FetchSettings, HttpFetcher, wayback_url
+from corpus.fetch import Fetched, Fetcher, FetchSettings, HttpFetcher, wayback_url
 from corpus.ids import article_id, article_key, canonical_url
 from corpus.language import article_language
 from corpus.outlets import OutletResolver, default_resolver, host_of
@@ -137,7 +137,7 @@ class Collector:
         self,
         store: Store,
         settings: CollectSettings,
-        fetcher: HttpFetcher | None = None,
+        fetcher: Fetcher | None = None,
         seed_matcher: SeedMatcher | None = None,
     ) -> None:
         self.store = store
@@ -151,7 +151,7 @@ class Collector:
         self.run_id = ""
 
     @property
-    def fetcher(self) -> HttpFetcher:
+    def fetcher(self) -> Fetcher:
         if self._fetcher is None:
             self._fetcher = HttpFetcher(self.settings.fetch)
         return self._fetcher
@@ -401,7 +401,7 @@ def collect(
     store: Store,
     settings: CollectSettings | None = None,
     *,
-    fetcher: HttpFetcher | None = None,
+    fetcher: Fetcher | None = None,
     seed_matcher: SeedMatcher | None = None,
     progress: bool = False,
 ) -> CollectReport:

@@ -66,11 +66,6 @@ def _checked_text(data: bytes, what: str) -> str:
     return text
 
 
-def refuse_entities(data: bytes, what: str = "feed") -> None:
-    """Raise FeedError if ``data``, once decoded, declares any XML entity or internal subset."""
-    _checked_text(data, what)
-
-
 def _root_tag(data: bytes) -> str:
     """The lower-case name of the document's first element, skipping prolog and comments."""
     text, _ = decode_xml(data[:_SNIFF_BYTES], prefix=True)
@@ -239,4 +234,4 @@ def parse_opml(data: bytes, *, timeout_s: float = PARSE_TIMEOUT_S) -> list[str]:
     return urls
 
 
-__all__ = ["FeedEntry", "is_feed", "is_opml", "parse_feed", "parse_opml", "refuse_entities"]
+__all__ = ["FeedEntry", "is_feed", "is_opml", "parse_feed", "parse_opml"]
