@@ -61,22 +61,14 @@ from corpus.text import GLUED, LETTER_OR_MARK, MARKS, find_words
 
 log = logging.getLogger(__name__)
 
-# Thresholds on the blended, time-discounted cosine. Tuned by sweeping 0.05-0.40 in steps of
-# 0.025 on BASIL (100 events x 3 outlets, 2010-2019) and NewsWCL50 (10 events x 5 outlets, all
-# within two weeks of 2018, 13/50 undated), B-cubed F1 against their gold events, with every
-# other parameter at its default. TF-IDF only: both datasets stay >= 0.95 over 0.175-0.225;
-# 0.19 sits in that common flat region (gated in tests/test_events_quality.py: BASIL 0.973,
-# NewsWCL50 1.000), not at BASIL's own best. With MiniLM embeddings at
-# weight 0.5 the common flat region is 0.35-0.40 (see the table in tests/test_events_quality.py).
+# Merge threshold on the time-discounted cosine, TF-IDF only and with embeddings blended in;
+# tuned on BASIL and NewsWCL50 gold events, B-cubed F1 (docs/evaluation.md#events).
 DEFAULT_THRESHOLD = 0.19
 DEFAULT_THRESHOLD_WITH_EMBEDDINGS = 0.375
 
-# Cross-language similarity: a translated pair's multilingual cosine divided by
-# ``CROSS_LANGUAGE_SHRINK`` (compare.facts.verifier) is the cosine it would have in one language.
-# That cosine of two leads, put on the TF-IDF scale: least squares of the TF-IDF cosine on the
-# lead cosine over all same-language article pairs of BASIL and NewsWCL50 with lead cosine
-# >= 0.5 (3,660 pairs): 0.983 * cos - 0.460 (0 at cos 0.468; DEFAULT_THRESHOLD 0.19 at 0.661;
-# fits from >= 0.45 or >= 0.6 put 0.19 at 0.666 and 0.676).
+# Line from two leads' same-language cosine (a translation's, divided by
+# CROSS_LANGUAGE_SHRINK from compare.embed.scales) to the TF-IDF scale; least squares on
+# same-language BASIL and NewsWCL50 pairs (docs/evaluation.md#events).
 CROSS_LANGUAGE_SLOPE = 0.983
 CROSS_LANGUAGE_INTERCEPT = -0.460
 
@@ -491,9 +483,8 @@ def event_labels(
 
     With ``languages`` and ``outlets``, an event in several languages is labelled in the
     language most of its *outlets* write in (:func:`label_language`), and the central article
-    is taken among the articles in that language: one prolific outlet (66 Lenta.ru articles
-    among eleven outlets that otherwise write English) no longer names the event in its
-    language by weight of numbers.
+    is taken among the articles in that language, so one prolific outlet does not name the
+    event in its language by weight of numbers.
 
     Args:
         texts: the texts given to ``EventGrouper.fit``.

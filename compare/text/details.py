@@ -138,11 +138,8 @@ def name_key(word: str) -> str:
     the consonant skeleton meets across scripts and cases: kv, zlns, rss. ``""`` for names with
     fewer than two consonants.
 
-    An English possessive keeps its "s" ("Putin’s" is ptns, "Putin" ptn; 161 of the 3,421
-    capitalised words inside the Istanbul demo's English passages end in "’s" or "'s").
-    Reading it as the name itself and retraining the verifier was tried: MSRP test F1 0.821
-    (0.820), STS-B dev within 0.002, NewsWCL50 held-out links P 0.939 / R 0.176 (0.959 /
-    0.183: one more wrong link of 49 judged). No measured gain, so not shipped.
+    An English possessive keeps its "s" ("Putin’s" is ptns, "Putin" ptn): reading it as the
+    name itself, with the verifier retrained, gave no measured gain.
     """
     from anyascii import anyascii
 
@@ -318,21 +315,22 @@ def relation(a: PassageDetails, b: PassageDetails, overlap: float = 1.0,
              same_language: bool = True) -> str:
     """What differs between two passages stating the same fact.
 
-    ``number``: different figures for one thing (:func:`_counts_differ`: two ages beside a
-    follower count are no disagreement); ``date``: both date it, differently;
-    ``negation``: one side is negated and the other not, read only when the two share most of
-    their wording (``overlap``, a lexical similarity in 0..1, at least
-    :data:`NEGATION_MIN_OVERLAP`): otherwise a "not" somewhere in a long sentence says nothing
-    about the shared claim; and, in one language, only where the "not" stands right before
-    words the other passage shares (:func:`_negates_shared`); ``actor``: both name who acts,
-    the names differ, neither names the other's, they share another name (the same scene, a
-    different doer) and most of their wording (``overlap`` as for a negation): two
-    paraphrases name their first actor in different places ("Goelman said ... Bowdich
-    overruled" / "Mr. Strzok's lawyer said Bowdich had overruled"), and without that condition
-    11 of 12 BASIL pairs marked ``actor``, read one by one, had the same actor; read in one
-    language only (a translation reorders the sentence, so its first name is no subject); else
-    ``same``.
-    Checked in that order; one answer per pair.
+    Checked in this order, one answer per pair:
+
+    - ``number``: different figures for one thing (:func:`_counts_differ`: two ages beside a
+      follower count are no disagreement);
+    - ``date``: both date it, differently;
+    - ``negation``: one side is negated and the other not, read only when ``overlap`` (a
+      lexical similarity in 0..1) reaches :data:`NEGATION_MIN_OVERLAP`, since a "not" elsewhere
+      in a long sentence says nothing about the shared claim; in one language, only where the
+      "not" stands right before shared words (:func:`_negates_shared`);
+    - ``actor``: in one language only (a translation reorders the sentence, so its first name
+      is no subject), with ``overlap`` as for a negation: both name who acts, the names
+      differ, neither names the other's, and they share another name (the same scene, a
+      different doer). The overlap condition is there because paraphrases name their first
+      actor in different places ("Goelman said ... Bowdich overruled" / "Mr. Strzok's lawyer
+      said Bowdich had overruled");
+    - else ``same``.
     """
     if _counts_differ(a, b, same_language):
         return "number"
@@ -370,8 +368,7 @@ def _negates_shared(negated: PassageDetails, other: PassageDetails) -> bool:
     bill" differs in a negation; a longer quote whose extra clause holds one ("... the best
     deal possible and if we don't get it, there should be no deal" against the quote that stops
     at "possible"; "We can't afford to be politically correct anymore" after the shared part)
-    does not: the shorter passage does not state what the "not" negates. Read one by one, 5 of
-    the 6 BASIL pairs marked ``negation`` before this rule were such extra clauses.
+    does not: the shorter passage does not state what the "not" negates.
     """
     shared = np.zeros(len(negated.words), dtype=bool)
     matcher = SequenceMatcher(None, negated.words, other.words, autojunk=False)
@@ -383,8 +380,7 @@ def _negates_shared(negated: PassageDetails, other: PassageDetails) -> bool:
 
 
 # Lexical similarity (character n-gram cosine of the transliterations) from which a negation
-# on one side only is read as the difference: a pair this close says the same words, one of
-# them with "not" ("Russia will withdraw" / "Russia will not withdraw" scores 0.94).
+# on one side only is the difference: a pair this close says the same words, one with "not".
 NEGATION_MIN_OVERLAP = 0.5
 
 

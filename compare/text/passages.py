@@ -37,9 +37,8 @@ _BOILERPLATE = re.compile(
     r"photo:|getty images|reuters/|ap photo)",
     re.IGNORECASE,
 )
-# The seed page's furniture paragraphs (repost notices, newsletter and membership pitches,
-# copyright lines) have 5-28 words; 40 leaves room for other sites' and keeps real paragraphs
-# that mention "subscribe" or "cookie" in passing (tests/test_passages.py).
+# Longest paragraph that can be site furniture: above the seed page's (5-28 words), below real
+# paragraphs that mention "subscribe" in passing (tests/test_passages.py).
 BOILERPLATE_MAX_WORDS = 40
 # A passage of one or two words is a dateline, a byline or a caption stub ("Photo", "KYIV"),
 # never a claim an outlet could share: it is merged into the next sentence instead.
@@ -84,14 +83,11 @@ def is_boilerplate(paragraph: str) -> bool:
     return len(words) <= BOILERPLATE_MAX_WORDS and bool(_BOILERPLATE.search(paragraph))
 
 
-# pysbd's cost grows faster than linearly with input length (its abbreviation rules rewrite the
-# whole string repeatedly), and some sources (press-release CSVs, transcripts) carry a whole
-# article as one newline-free paragraph. Such paragraphs are cut into pieces of about
-# CHUNK_CHARS at unambiguous sentence ends (a lowercase word, a full stop, a space, an
-# uppercase letter or an opening quote): never after "Mr.", "U.S." or a number, so pysbd still
-# decides every hard case.
-# About ten sentences: pysbd's cost is flat up to here and climbs fast beyond (a 60-release
-# Kremlin sample split 8x faster cut at 1,500 characters, with the same passages but 0.4 %).
+# pysbd's cost grows faster than linearly with length, and some sources carry a whole article
+# as one paragraph, so long paragraphs are cut at unambiguous sentence ends first (never after
+# "Mr.", "U.S." or a number: pysbd still decides every hard case).
+# Piece size, about ten sentences, where pysbd's cost stops being flat; timed on Kremlin press
+# releases (docs/evaluation.md#benchmarks).
 CHUNK_CHARS = 1500
 _SAFE_END = re.compile(r"(?<=[a-z]{3}[.!?])\s+(?=[A-Z\"“])")
 
@@ -108,13 +104,9 @@ def _chunks(paragraph: str) -> Iterator[tuple[int, str]]:
     yield start, paragraph[start:]
 
 
-# Scraped text often loses the break between two paragraphs and glues their sentences:
-# "...everyone.”Those words", "...piled up.Western officials". pysbd keeps such a pair as one
-# sentence, so the glue points (a sentence end, an optional closing quote, then at once a
-# capital letter of a word) are cut first. Two lower-case letters (or digits: "annexed in
-# 2014.Russia also said") before the stop keep "U.S.Army"-like abbreviations, "Lenta.ru" and
-# decimals whole. The word after the stop may be a one-letter word ("skeptical.A Russian
-# strike", "заявил.В Кремле").
+# Scraping glues sentences of two paragraphs ("...piled up.Western officials"), which pysbd
+# keeps as one, so glue points are cut first. Two lower-case letters or digits before the stop
+# keep "U.S.Army", "Lenta.ru" and decimals whole; a one-letter word may follow ("заявил.В").
 _GLUED = re.compile(r"(?<=[^\W\d_]{2}[.!?][”\"’»])(?=[^\W\d_])"
                     r"|(?<=[a-zа-яё]{2}[.!?])(?=[A-ZА-ЯЁ](?:[a-zа-яё]|\s))"
                     r"|(?<=\d{2}[.!?])(?=[A-ZА-ЯЁ](?:[a-zа-яё]|\s))")
@@ -130,13 +122,10 @@ def _unglued(paragraph: str) -> Iterator[tuple[int, str]]:
     yield start, paragraph[start:]
 
 
-# Scraped pages keep photo captions inline, glued like the sentences above: "...as Mr. Putin
-# has demanded.ImageA photograph released by the Ukrainian Armed Forces ... in the Sumy
-# region.Credit...General Staff of the Armed Forces of Ukraine, via Agence France-Presse — Getty
-# ImagesIn Washington, President Biden ...". A caption (the sentence after a glued "Image", or
-# the one right before a glued credit) and its credit (from "Credit..." to the next capital or
-# quote glued to a word) describe a photograph, not what the outlet reports, and are not
-# passages. Only glued forms are read: "Credit Suisse said" and "Images of the strike" stay.
+# Scraped pages keep photo captions inline, glued like the sentences above: a caption (after a
+# glued "Image", or before a glued credit) and its credit ("Credit..." up to the next glued
+# capital) describe a photograph, not the story, so they are no passages. Only glued forms are
+# read: "Credit Suisse said" and "Images of the strike" stay.
 _CAPTION = re.compile(r"Image(?!Net\b)(?=[A-Z“\"‘])")
 _CREDIT = re.compile(r"Credit(?:(?P<marked>\.\.\.|…|:\s?)|(?=[A-Z]))")
 _CREDIT_END = re.compile(r"(?<=[a-z)])(?=[A-Z][a-z]|[“\"‘«])")
@@ -181,9 +170,8 @@ def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
             yield from spans
 
 
-# Sentence ends of scripts the English segmenter does not know: the Devanagari and Bengali
-# danda, the Arabic question mark, the Urdu full stop, the Ethiopic and Myanmar full stops (a
-# Hindi paragraph was one passage). Followed by a space, they always end a sentence.
+# Sentence ends the English segmenter does not know (danda, Arabic question mark, Urdu,
+# Ethiopic and Myanmar full stops); followed by a space, they always end a sentence.
 _OTHER_END = re.compile(r"(?<=[।॥؟۔።။])\s+")
 
 
@@ -203,11 +191,10 @@ def _piece_spans(text: str, offset: int, piece: str) -> Iterator[tuple[int, int]
                 yield start, end
 
 
-# A sentence that only points back ("Об этом сообщает ТАСС." "Про це заявив Зеленський.": this
-# was reported by TASS / said Zelensky) states no fact of its own: alone it would match any
-# other sentence naming the same source. It joins the sentence it points to, in the same
-# paragraph. Russian and Ukrainian news write it this way (7 % of Lenta.ru's passages in the
-# Istanbul coverage); the pattern is fixed there, so no other language is guessed at.
+# A Russian or Ukrainian sentence that only points back ("Об этом сообщает ТАСС.": this was
+# reported by TASS) states no fact and would match any sentence naming the same source, so it
+# joins the sentence before it in its paragraph. The phrasing is fixed in these two languages;
+# no other is guessed at.
 _ANAPHORIC = re.compile(r"(?:Об этом|Про це)\s")
 
 

@@ -17,7 +17,8 @@ speakers are found only when they stand next to the verb (a participle such as
 where its marks are in the same paragraph; single quotation marks are not read (they collide with
 apostrophes); names written in lower case, or a capitalised word that is not a name
 ("Istanbul Medinsky said"), fool the capitalisation rules; no coreference, so "Blinken" and
-"Antony Blinken" are two speakers here (``compare.framing`` merges surnames per event).
+"Antony Blinken" are two speakers here (``compare.framing.lexicons.merge_speakers`` merges
+surnames per event).
 """
 from __future__ import annotations
 
