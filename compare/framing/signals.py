@@ -81,10 +81,8 @@ class FramingSettings:
     z_threshold: float = 1.96  # |z| to keep a word_choice term (two-sided 5%)
     min_term_count: int = 2  # a term must occur this often in the side that uses it more
     ngram_max: int = 2  # unigrams and bigrams
-    # Prior mass as a share of the words compared (alpha_0 = prior_weight * n, spread like the
-    # event's own counts). 0.2 maximises the z a term used by one outlet only can reach, about
-    # 0.74 * sqrt(k) for k uses (0.05 and 1.0 give 0.67 and 0.57): such a term needs about 7
-    # uses to pass z = 1.96. Derived analytically, then checked on the Istanbul fixture.
+    # Prior mass as a share of the words compared (alpha_0 = prior_weight * n, shaped like the
+    # event's counts); set where a term only one outlet uses reaches its highest z (analytic).
     prior_weight: float = 0.2
     min_topic_words: int = 30  # an outlet needs this many words in a topic to be compared
     min_pair_similarity: float = 0.5  # alignments below this are not read for substitutions
@@ -176,8 +174,8 @@ def _word_choice_rows(p: Passages, rows: np.ndarray, background: np.ndarray, top
     prior = cfg.prior_weight * every.sum() * bg / bg.sum()
     vocab, pids = p.vocab[cols], p.passage_id[rows]
     out = []
-    # One outlet at a time on contiguous 1-d vectors of the group's terms in alphabetical order,
-    # as before the array rewrite: sums and logs see the same arrays, so every z is bit-identical.
+    # One outlet at a time on contiguous 1-d vectors in alphabetical term order, so sums and
+    # logs match the test oracle (tests/framing_reference.py) bit for bit.
     for k, outlet in enumerate(outlets):
         a = counts[k]
         b = every - a
