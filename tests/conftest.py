@@ -189,11 +189,13 @@ def server_log(local_server: LocalServer) -> LocalServer:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (never a downloaded browser), one per module;
-    the test is skipped, with the install command, where it is absent."""
+    the test is skipped (failed in CI), with the install command, where it is absent."""
     from dashboard_fixtures import BROWSER_ARGS, CHROMIUM
 
+    from tests.shared_data import missing
+
     if not CHROMIUM.exists():
-        pytest.skip("no browser at /usr/bin/chromium: apt-get install -y chromium")
+        missing("no browser at /usr/bin/chromium: apt-get install -y chromium")
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,

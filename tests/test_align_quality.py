@@ -25,7 +25,6 @@ the plain best-match MiniLM cosine on NewsWCL50.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +35,10 @@ from compare import same_fact
 from compare.facts.signals import FEATURES
 from compare.facts.verifier import Verifier, load_verifier
 from compare.training import verifier as T
+from tests.shared_data import DATA, need
 
 pytestmark = pytest.mark.real
 
-DATA = Path(os.environ.get("PARALLAX_SHARED_DATA", Path(__file__).parents[2] / "shared" / "data"))
 OLD_COSINE_THRESHOLD = 0.74  # round 1's aligner: MiniLM cosine, F0.5-max on MSRP train
 
 # Floors: measured values (2 cores, pinned packages) minus a small margin.
@@ -76,9 +75,7 @@ NEWSWCL_SENTENCE_RECALL_FLOOR = 0.15
 
 
 def _need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"real data not found at {path}: set PARALLAX_SHARED_DATA to ../shared/data")
-    return path
+    return need(str(path.relative_to(DATA)))
 
 
 @pytest.fixture(scope="module")
