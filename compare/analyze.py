@@ -123,10 +123,12 @@ def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
         return {n: getattr(instance, n) for n in names if hasattr(instance, n)}
 
     verifier = load_verifier()
+    recorded = asdict(settings)
+    del recorded["facts"]  # recorded as "topics", its name in runs made before: same run ids
     return {
-        **asdict(settings),
+        **recorded,
         "events": of(EventGrouper, settings.events),
-        "topics": of(FactBuilder, settings.topics),
+        "topics": of(FactBuilder, settings.facts),
         "alignment": of(SameFactMatcher, settings.alignment),
         "framing": asdict(FramingSettings.from_dict(settings.framing)),
         "passages": {"splitter": splitter_key()},
@@ -169,9 +171,9 @@ def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
 
     With ``multilingual`` (an encoder that reads every language) and articles in two or more
     languages, each article's lead is embedded (cached in ``store``) so that articles in
-    different languages can form one event (``EventGrouper``, "Languages"); with ``wide`` too,
-    and an article in a language ``multilingual`` does not cover, the leads are also embedded
-    with ``wide``."""
+    different languages can form one event (see "Languages" in ``EventGrouper``'s docstring);
+    with ``wide`` too, and an article in a language ``multilingual`` does not cover, the leads
+    are also embedded with ``wide``."""
     check_params(EventGrouper, settings.events, "events")
     texts = [f"{t}\n\n{x}" for t, x in zip(articles["title"], articles["text"], strict=True)]
     grouper = None
@@ -247,7 +249,7 @@ def analyze(
         CompareError: the store holds no articles, or a setting is invalid.
     """
     settings = settings or AnalysisSettings()
-    check_params(FactBuilder, settings.topics, "topics")
+    check_params(FactBuilder, settings.facts, "facts")
     check_params(SameFactMatcher, settings.alignment, "alignment")
     timer = _Stages()
     with timer.stage("load"):
@@ -327,8 +329,8 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
         main[english] = embed_texts([texts[i] for i in english], encoders.main, store,
                                     progress=progress, report=timer.work)
         # The wide encoder embeds only the events with a passage in a language the
-        # multilingual encoder does not cover or with passages in two languages (about 40
-        # passages/s against its 500).
+        # multilingual encoder does not cover or with passages in two languages: it is an order
+        # of magnitude slower (docs/evaluation.md#benchmarks).
         wide = None
         if encoders.wide is not None:
             needed = passages.groupby("event_id")["language"].transform(
@@ -417,7 +419,7 @@ def _event_facts(event_id: str, passages: pd.DataFrame, use: np.ndarray, main: n
 
     outlets = passages["outlet"].tolist()
     matcher = SameFactMatcher(**settings.alignment).fit(signals, outlets, verifier)
-    builder = FactBuilder(**settings.topics).fit(matcher.pairs_, matcher.probability_, outlets,
+    builder = FactBuilder(**settings.facts).fit(matcher.pairs_, matcher.probability_, outlets,
                                                  matcher.threshold_, score)
     return fact_tables(event_id, passages, signals, matcher, builder, verifier.closest_floor,
                        score)

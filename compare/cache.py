@@ -2,9 +2,8 @@
 
 Like the passage and embedding caches, the key is the text's hash and the kind names the tool
 and its version (``tone:vaderSentiment@3.3.2``), so a new version computes afresh. Re-runs then
-read them instead of loading the detector and running it and the lexicon again (here 0.6 s to
-load py3langid, 1.1 ms per article and 0.1 ms per passage: about 45 s per run on 10,000
-articles and 300,000 passages).
+read them instead of loading the language detector and running it and the tone lexicon again,
+which on a large store costs most of a minute per run (docs/evaluation.md#benchmarks).
 """
 from __future__ import annotations
 
@@ -45,7 +44,7 @@ def detected_languages(store: Store | None, texts: Sequence[str]) -> list[str]:
 
 
 def tones(store: Store | None, texts: Sequence[str]) -> np.ndarray:
-    """``compare.framing.passage_tone`` of each text, cached."""
+    """``compare.framing.signals.passage_tone`` of each text, cached."""
     from compare.framing.signals import passage_tone
 
     values = cached(store, _kind("tone", "vaderSentiment"), texts,

@@ -51,10 +51,9 @@ def seed_matcher(seed: Path) -> tuple[str, object]:
     """A function scoring texts' similarity to a seed article, in any language: the cosine of
     the multilingual encoder over the first 2,000 characters (title and lead).
 
-    Ukrainian, which that encoder was not trained on, still separates at this length: to the
-    demo's seed, a Ukrainian report of the talks scored 0.40 and a Ukrainian item on bread
-    prices 0.04. The wide encoder (``compare.embed.scales.WIDE_ENCODER``), put on this scale,
-    separated them less (0.46 and 0.31), so it is not used here."""
+    The multilingual encoder, not the wide one (``compare.embed.scales.WIDE_ENCODER``): at this
+    length it still tells on-topic from off-topic Ukrainian text apart, and better than the wide
+    encoder does (measured on the demo's seed, docs/evaluation.md#languages)."""
     draft = read_html_file(seed) if seed.suffix.lower() in (".html", ".htm") else \
         read_text_file(seed)
     model = make_embedder("use:multilingual-v3")
