@@ -2,8 +2,8 @@
 alignment, framing signals, export and the command line.
 
 ``from compare import same_fact`` gives the same-fact verifier as one function (see
-:func:`compare.facts.same_fact.same_fact`); it loads the models on first use, so importing this package
-stays light (the CLI starts without torch).
+:func:`compare.facts.same_fact.same_fact`); it loads the models on first use, so importing this
+package stays light (the CLI starts without torch).
 """
 from __future__ import annotations
 

@@ -42,8 +42,8 @@ def check_targets(paths: Sequence[Path], store: Path, *, force: bool) -> None:
     """Refuse to write any of ``paths`` when that would damage or surprise.
 
     Refused always: the store (or its journal) by name, symlink or hard link; a folder; a
-    device, pipe or socket; a path inside a file. Refused without ``force``: an existing file; a symlink (with ``force`` the
-    link itself is replaced).
+    device, pipe or socket; a path inside a file. Refused without ``force``: an existing file;
+    a symlink (with ``force`` the link itself is replaced).
 
     Raises:
         CompareError: the first refusal, naming the path and what to do.

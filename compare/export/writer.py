@@ -4,7 +4,8 @@ Rows carry ``run_id``; the file-level provenance (parameters, model name and ver
 content hashes and URLs, timestamps) goes to a sidecar ``<out>.provenance.json``, for Parquet
 into the schema metadata under ``parallax.provenance`` too, and for Excel onto a second sheet.
 ``alignments`` are self-contained (both passages' article, URL, title, date, language and
-text, and the fact's label); ``side-by-side`` is the dashboard's table (``compare.export.sidebyside``).
+text, and the fact's label); ``side-by-side`` is the dashboard's table
+(``compare.export.sidebyside``).
 
 Nothing is overwritten by surprise (``compare.export.files``): never the store, an existing file
 only when forced, a symlink never followed; files are written whole or not at all.

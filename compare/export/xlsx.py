@@ -78,7 +78,7 @@ def _fill(book: Workbook, title: str, header: list[str], rows: Iterable[tuple[An
 
 
 def _cell(sheet: Any, value: Any, style: str) -> WriteOnlyCell:
-    # A named style, not a new Alignment per cell: openpyxl hashes each one (3x slower).
+    # A named style, not a new Alignment per cell: openpyxl hashes every new one, which is slow.
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # text, even when it starts with "="
