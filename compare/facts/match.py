@@ -22,9 +22,8 @@ from compare.facts.signals import PassageSignals, multilingual_scores, multiling
 from compare.facts.verifier import Verifier, load_verifier, verify_pairs
 
 DEFAULT_CANDIDATES = 3
-# Candidate floor on the cheap score: far below any same-fact pair (the lowest same-fact
-# candidate score in NewsWCL50 dev events 0-4 and MSRP train positives is above 0.3), so it
-# only drops pairs that could never verify and keeps the candidate lists short.
+# Cheap-score floor of a candidate, below every same-fact pair of NewsWCL50 dev and MSRP train:
+# it only drops pairs that could never verify (docs/evaluation.md#fact-links--verifier).
 DEFAULT_FLOOR = 0.2
 DEFAULT_BLOCK_SIZE = 1024
 

@@ -26,25 +26,11 @@ FEATURES = ("use", "use_cross", "minilm", "words", "chars", "names", "numbers",
             "figure_conflict", "date_conflict", "negation_conflict", "length_ratio", "cross")
 MINILM = FEATURES.index("minilm")
 
-# Translated pairs inside an event. Every passage of an event shares its subject, so the
-# multilingual cosine of two passages in different languages is high for any two claims about
-# it ("Putin informed Draghi of the talks' progress" / "the talks were constructive"), and for
-# such a pair no shared word tells the claims apart. Read one by one, 32 of the 102 translated
-# pairs the verifier linked in the Istanbul demo stated the same claim; the verifier's
-# probability ranked them at AUC 0.79, the multilingual cosine at 0.72, and the cosine of the
-# vectors less their language's mean over the event at 0.88 (the event's common content
-# removed; removing a fixed per-language mean instead gave 0.73). The *specific* cosine is that
-# one: each passage's vector less the mean of the other passages of its language among those
-# compared together, for languages with at least EVENT_MIN_PASSAGES of them (fewer say more
-# about themselves than about their event). The translation head (``Verifier.translation_head``)
-# reads it with the pair's shared names, numbers and length, and a translated pair's
-# probability is the smaller of the pooled model's and the head's.
-# For English pairs the same centring (MiniLM's vectors less the event's English mean) ranks
-# NewsWCL50 links better alone on the held-out events (P 0.97 / R 0.27 against MiniLM's
-# 0.91 / 0.28) but not on the dev events (0.79 / 0.30 against 0.80 / 0.35), and adds nothing
-# inside the verifier: as a feature it took a coefficient of 0.04 (on MSRP and STS, where no
-# event is shared, it is MiniLM's cosine less a constant), and as the English calibration in
-# place of MiniLM's cosine the links' curve did not move (issue-7 note, session 17).
+# Translated pairs inside an event: every passage shares the event's subject, so the
+# multilingual cosine is high for any two claims about it and no shared word tells them apart.
+# The translation head reads instead the *specific* cosine, each vector less its language's mean
+# over the event (specific_vectors), which ranked such links best (docs/evaluation.md#languages).
+# A language needs this many distinct passages: fewer say more about themselves than the event.
 EVENT_MIN_PASSAGES = 20
 TRANSLATION_FEATURES = ("specific", "names", "numbers", "length_ratio")
 

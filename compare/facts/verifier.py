@@ -2,11 +2,13 @@
 
 One cosine misses much of what tells two sentences apart: a neighbouring claim about the same
 person, the same template about another happening, a translation. The verifier combines signals
-(:data:`FEATURES`) in a logistic regression learned from labelled pairs (``compare.training``):
+(:data:`FEATURES`) in a logistic regression learned from labelled pairs
+(``compare.training.verifier``):
 
 - ``use``: cosine of the multilingual encoder (Universal Sentence Encoder multilingual v3), for
   every language pair (a pair with a passage in a language it was not trained on, Ukrainian for
-  one, reads the wide encoder's cosine instead, put on its scale: :data:`WIDE_TO_USE`);
+  one, reads the wide encoder's cosine instead, put on its scale:
+  ``compare.embed.scales.WIDE_TO_USE``);
   ``use_cross`` is the same cosine when the two languages differ, so the
   model weighs it separately for translations;
 - ``minilm``: cosine of all-MiniLM-L6-v2, the stronger English encoder, when both passages are
@@ -29,11 +31,12 @@ them, and two Russian outlets would otherwise be linked less often than a Russia
 English one (``compare.training.verifier.fit_other_calibration``). For two passages in different
 languages inside an event it is at most the translation head's, which reads what the pair
 shares beyond the event's common content (:data:`TRANSLATION_FEATURES`,
-:func:`specific_vectors`).
+``compare.facts.signals.specific_vectors``).
 
-The fitted model ships as ``compare/facts/data/verifier.json`` (coefficients, the feature scaling,
-the thresholds with their provenance, and the hashes of the training data); ``python -m
-compare.training`` regenerates it byte for byte.
+The fitted model ships as ``compare/facts/data/verifier.json`` (coefficients, the feature
+scaling, the thresholds and the hashes of the training data); ``python -m compare.training``
+regenerates it (byte for byte on one kind of CPU). Its figures:
+docs/evaluation.md#fact-links--verifier.
 """
 from __future__ import annotations
 
@@ -57,14 +60,9 @@ from compare.facts.signals import (
     translation_features,
 )
 
-# Differences the verifier learns from but does not hold against a pair. Its training labels
-# count a different figure or date as a different meaning (STS-B, MSRP), so the two conflict
-# features absorb that convention while the model is fitted; at prediction a pair whose figures
-# or dates differ is read with them set aside, and the pair's relation says what differs
-# (:func:`compare.text.details.relation`). The issue's "same fact, different details" (two casualty
-# counts for one strike) is then a row marked ``number``, in every language: MiniLM, blind to
-# digits, already linked such English pairs (0.84 for "killed 12" / "killed 15"), while the same
-# claim with another count across languages scored 0.44-0.67 and was never linked.
+# Differences the verifier learns from but does not hold against a pair: its training labels
+# (STS-B, MSRP) count another figure or date as another meaning, but the same claim told with
+# another count is the same fact, marked by the pair's relation (compare.text.details.relation).
 DETAILS_ASIDE = ("figure_conflict", "date_conflict")
 _ASIDE = [FEATURES.index(name) for name in DETAILS_ASIDE]
 MODEL_FILE = "verifier.json"
@@ -130,31 +128,24 @@ class Verifier:
     The probability is the pooled logistic regression's; for a pair of two English passages it
     is the larger of that and MiniLM's cosine calibrated alone (``minilm_calibration``, fitted
     on the same English pairs): the pooled model weighs the multilingual encoder above the
-    stronger English one, and on English news it ranked links below MiniLM's plain cosine (the
-    issue-7 note). Taking the larger of the two raised, at the 0.7 threshold, MSRP test F1 from
-    0.804 to 0.819 and NewsWCL50 link precision / sentence recall from 0.746 / 0.270 to 0.791 /
-    0.321 on the dev events and from 0.926 / 0.119 to 0.940 / 0.183 on the held-out ones; the
-    MSRP Brier score went from 0.186 to 0.200 (the larger of two calibrated probabilities leans
-    high).
+    stronger English one and ranked English news links below MiniLM's plain cosine. The larger
+    of two calibrated probabilities leans high, but it raised link precision and recall alike
+    (docs/evaluation.md#fact-links--verifier).
 
     A pair whose figures or dates differ is read with those two conflicts set aside
     (:data:`DETAILS_ASIDE`): the same claim told with another count is the same fact, marked
-    with its relation. Measured against holding them against the pair: MSRP test F1 0.819 either
-    way (Brier 0.201 against 0.200); STS-B dev EN-EN 0.864 against 0.870, EN-RU 0.748 against
-    0.756, EN-DE 0.766 against 0.771 (STS gold lowers a pair for another number); NewsWCL50
-    held-out links unchanged; a Spanish and an English casualty count of one earthquake, 0.67
-    before, 0.87 now.
+    with its relation.
 
     For a pair of two passages in one language other than English the pooled model's log-odds
     are rescaled (``other_calibration``, fitted on such pairs by
-    ``compare.training.verifier.fit_other_calibration``, where the measurements are).
+    ``compare.training.verifier.fit_other_calibration``; docs/evaluation.md#sts-b).
     """
 
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
-    threshold: float  # "reports it": the same fact (see the artifact's provenance)
+    threshold: float  # "reports it": the same fact (docs/evaluation.md#same_fact-threshold)
     closest_floor: float  # below this, a nearest passage is not worth showing
     meta: dict[str, Any]
     minilm_calibration: tuple[float, float] | None = None  # (coef, intercept) on the cosine
