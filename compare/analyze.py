@@ -123,10 +123,12 @@ def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
         return {n: getattr(instance, n) for n in names if hasattr(instance, n)}
 
     verifier = load_verifier()
+    recorded = asdict(settings)
+    del recorded["facts"]  # recorded as "topics", its name in runs made before: same run ids
     return {
-        **asdict(settings),
+        **recorded,
         "events": of(EventGrouper, settings.events),
-        "topics": of(FactBuilder, settings.topics),
+        "topics": of(FactBuilder, settings.facts),
         "alignment": of(SameFactMatcher, settings.alignment),
         "framing": asdict(FramingSettings.from_dict(settings.framing)),
         "passages": {"splitter": splitter_key()},
@@ -247,7 +249,7 @@ def analyze(
         CompareError: the store holds no articles, or a setting is invalid.
     """
     settings = settings or AnalysisSettings()
-    check_params(FactBuilder, settings.topics, "topics")
+    check_params(FactBuilder, settings.facts, "facts")
     check_params(SameFactMatcher, settings.alignment, "alignment")
     timer = _Stages()
     with timer.stage("load"):
@@ -417,7 +419,7 @@ def _event_facts(event_id: str, passages: pd.DataFrame, use: np.ndarray, main: n
 
     outlets = passages["outlet"].tolist()
     matcher = SameFactMatcher(**settings.alignment).fit(signals, outlets, verifier)
-    builder = FactBuilder(**settings.topics).fit(matcher.pairs_, matcher.probability_, outlets,
+    builder = FactBuilder(**settings.facts).fit(matcher.pairs_, matcher.probability_, outlets,
                                                  matcher.threshold_, score)
     return fact_tables(event_id, passages, signals, matcher, builder, verifier.closest_floor,
                        score)

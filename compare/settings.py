@@ -2,8 +2,8 @@
 
 Each stage receives only its own section. Estimator sections are keyword arguments of the
 estimator (``events``: ``compare.events.EventGrouper``; ``alignment``:
-``compare.facts.match.SameFactMatcher``; ``topics``: ``compare.facts.FactBuilder``, the fact rows);
-unknown keys are refused with a message that names them.
+``compare.facts.SameFactMatcher``; ``facts``: ``compare.facts.FactBuilder``, the fact rows, read
+from ``[topics]`` too, its name before); unknown keys are refused with a message that names them.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class AnalysisSettings:
 
     embedder: str = DEFAULT_EMBEDDER
     events: dict[str, Any] = field(default_factory=dict)
-    topics: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
     alignment: dict[str, Any] = field(default_factory=dict)
     framing: dict[str, Any] = field(default_factory=dict)
     # An outlet "omits" a fact when more than this share of the event's other outlets report
@@ -53,8 +53,9 @@ def check_params(estimator: type, params: dict[str, Any], section: str) -> None:
 
 
 def load_settings(path: str | Path | None = None) -> AnalysisSettings:
-    """Settings from a TOML file (``[analysis]``, ``[events]``, ``[topics]``, ``[alignment]``,
-    ``[framing]``); defaults when the file does not exist and none was named."""
+    """Settings from a TOML file (``[analysis]``, ``[events]``, ``[facts]`` (or its old name
+    ``[topics]``), ``[alignment]``, ``[framing]``); defaults when the file does not exist and none
+    was named."""
     chosen = Path(path) if path else Path(CONFIG_FILE)
     if not chosen.exists():
         if path:
@@ -68,10 +69,12 @@ def load_settings(path: str | Path | None = None) -> AnalysisSettings:
     known = {"embedder", "omission_share", "single_event"}
     if set(top) - known:
         raise SettingsError(f"[analysis] in {chosen} has unknown key(s) {sorted(set(top) - known)}")
+    if "facts" in data and "topics" in data:
+        raise SettingsError(f"{chosen} has both [facts] and [topics] (its old name): keep [facts]")
     return AnalysisSettings(
         embedder=top.get("embedder", DEFAULT_EMBEDDER),
         omission_share=float(top.get("omission_share", 0.5)),
         single_event=bool(top.get("single_event", False)),
-        events=data.get("events", {}), topics=data.get("topics", {}),
+        events=data.get("events", {}), facts=data.get("facts", data.get("topics", {})),
         alignment=data.get("alignment", {}), framing=data.get("framing", {}),
     )
