@@ -65,7 +65,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 DATA = ROOT.parent / "shared" / "data"
 JSONL_SOURCES = ("basil/articles.jsonl", "newswcl50/articles.jsonl",

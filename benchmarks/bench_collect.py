@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,13 +21,12 @@ from pathlib import Path
 import lxml.etree
 import lxml.html
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from corpus.collect import collect
 from corpus.errors import ExtractError
 from corpus.extract import extract_page
 from corpus.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _rate(n: int, seconds: float) -> float:

@@ -10,32 +10,20 @@ own drawing time on top.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import streamlit as st
+from _test_helpers import load_test_module
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # this checkout's dashboard, not an installed one
 APP = str(ROOT / "dashboard" / "app.py")
 VIEWS = ("Events", "Coverage and omissions", "Word choice", "Tone and sourcing", "Search",
          "Side by side")
-
-
-def _fixtures():
-    spec = importlib.util.spec_from_file_location("dashboard_fixtures",
-                                                  ROOT / "tests" / "dashboard_fixtures.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def _timed(at: AppTest) -> float:
@@ -77,7 +65,7 @@ def main() -> None:
     parser.add_argument("--outlets", type=int, default=5, help="outlets compared (2 to 5)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    fixtures = _fixtures()
+    fixtures = load_test_module("dashboard_fixtures")
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "bench.db"
         start = time.perf_counter()

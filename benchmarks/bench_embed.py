@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 DATA = ROOT.parent / "shared" / "data" / "basil" / "articles.jsonl"
 LIMIT = 250.0  # MiniLM-L6 sentences/s on 2 AVX2 cores (issue 8)

@@ -20,9 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _test_helpers import load_test_module
 
 from compare.analyze import analyze
 from compare.framing.signals import framing_signals
@@ -30,8 +28,9 @@ from compare.settings import AnalysisSettings
 from compare.workflows import DEMO_SCOPE
 from corpus.collect import CollectSettings, collect
 from corpus.store import Store
-from tests import framing_reference
 
+framing_reference = load_test_module("framing_reference")
+ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 CORPORA = {
     "basil": ([DATA / "basil" / "articles.jsonl"], CollectSettings(), AnalysisSettings()),

@@ -16,7 +16,6 @@ import argparse
 import json
 import logging
 import signal
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,17 +24,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-import fuzz_strategies as fs
-import test_fuzz_properties as props
+from _test_helpers import load_test_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus.collect import CollectSettings, collect
 from corpus.fetch import FetchSettings, HttpFetcher
 from corpus.store import Store
+
+# test_fuzz_properties imports fuzz_strategies by its top-level name: load that one first.
+fs = load_test_module("fuzz_strategies")
+props = load_test_module("test_fuzz_properties")
 
 # Examples per Hypothesis run; each run starts from a fresh random seed.
 BATCH = 200
