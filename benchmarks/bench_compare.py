@@ -1,5 +1,5 @@
-"""Compare-stage throughput (passages per second) at 1k, 10k and 100k passages, each against a
-baseline run now, on the same machine, in the same run.
+"""Compare-stage throughput (passages per second) of splitting and embedding at 1k, 10k and
+100k passages, each against a baseline run now, on the same machine, in the same run.
 
 - splitting: ``compare.text.passages.split_passages`` (pysbd sentences, boilerplate, fragment merge,
   quote marks) on press releases from ``../shared/data/ukraine/*.csv`` (articles repeated under
@@ -7,17 +7,13 @@ baseline run now, on the same machine, in the same run.
 - embedding: ``compare.embed.embed_texts`` with the real all-MiniLM-L6-v2 model on a new store
   (cold), then the same texts again on that store (warm: every vector from the cache). Each text
   is prefixed with its index so every one is distinct for the cache. The largest size is a flag
-  (``--embed-sizes``): the real model runs ~158 sentences/s here, so 100k is ~10 min;
-- alignment: ``compare.align.PassageAligner`` (bounded top-k tiles) against the naive dense
-  ``all_pairs_align`` on synthetic L2-normalised 384-d vectors (random, plus planted
-  near-duplicate pairs and clusters across 5 outlets), so every size is measured. The dense
-  baseline is not run at 100k (a 100k x 100k float32 matrix is 40 GB).
+  (``--embed-sizes``): the real model runs ~158 sentences/s here, so 100k is ~10 min.
 
 Every measurement runs in its own subprocess, so "peak MB" is that call's own peak resident
 memory growth (ru_maxrss after the call minus resident memory just before it; inputs excluded).
 
-Run: .venv/bin/python benchmarks/bench_compare.py [--sizes 1000,10000,100000]
-     [--split-sizes 1000,10000] [--embed-sizes 1000,10000]
+Run: .venv/bin/python benchmarks/bench_compare.py [--split-sizes 1000,10000]
+     [--embed-sizes 1000,10000]
 """
 from __future__ import annotations
 
@@ -36,22 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from compare.align import (
-    DEFAULT_THRESHOLD,
-    DEFAULT_TOP_K,
-    PassageAligner,
-    all_pairs_align,
-)
 
 DATA = ROOT.parent / "shared" / "data" / "ukraine"
-DIM = 384
-N_OUTLETS = 5
-DENSE_LIMIT = 20_000  # above this the dense n x n float32 baseline is not run
 _NAIVE_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -72,34 +55,6 @@ def load_articles() -> list[Any]:
                         url=row.get("link", ""), title=row.get("headline", ""), text=row["body"],
                     ))
     return articles
-
-
-def synthetic_vectors(n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
-    """Random unit vectors (cosine ~0 +- 0.05 between them) plus planted near duplicates.
-
-    5 % of passages are in cross-outlet pairs (cosine ~0.85-0.98) and 4 % in clusters of 8
-    (more members than ``top_k``, so the top-k cut is exercised).
-    """
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, DIM), dtype=np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    groups = rng.integers(0, N_OUTLETS, n)
-    order = rng.permutation(n)
-    n_pairs, n_clusters = n // 40, n // 200
-
-    def noisy_copy(center: np.ndarray, count: int) -> np.ndarray:
-        noise = rng.standard_normal((count, DIM), dtype=np.float32)
-        noise /= np.linalg.norm(noise, axis=1, keepdims=True)
-        v = center + rng.uniform(0.2, 0.6, (count, 1)).astype(np.float32) * noise
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-    pairs = order[: 2 * n_pairs].reshape(-1, 2)
-    x[pairs[:, 1]] = noisy_copy(x[pairs[:, 0]], len(pairs))
-    groups[pairs[:, 1]] = (groups[pairs[:, 0]] + rng.integers(1, N_OUTLETS, len(pairs))) % N_OUTLETS
-    clusters = order[2 * n_pairs : 2 * n_pairs + 8 * n_clusters].reshape(-1, 8)
-    for members in clusters:
-        x[members] = noisy_copy(x[members[0]], 8)
-    return np.ascontiguousarray(x, dtype=np.float32), [f"outlet{g}" for g in groups]
 
 
 # -- measurements (each in its own process) ---------------------------------------------------
@@ -173,17 +128,6 @@ def worker_embed(size: int, method: str, texts_path: str, store_path: str) -> di
     return out
 
 
-def worker_align(size: int, method: str) -> dict[str, Any]:
-    x, groups = synthetic_vectors(size)
-    if method == "parallax":
-        out = _measure(lambda: PassageAligner(threshold=DEFAULT_THRESHOLD).fit(x, groups).pairs_)
-    else:
-        out = _measure(lambda: all_pairs_align(x, groups, DEFAULT_THRESHOLD)[0])
-    out["pairs"] = len(out.pop("result"))
-    out["n"] = size
-    return out
-
-
 def _run_worker(*args: str) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, check=False,
@@ -193,45 +137,19 @@ def _run_worker(*args: str) -> dict[str, Any]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-# -- sanity check -----------------------------------------------------------------------------
-def check_agreement(n: int = 1000) -> str:
-    """On ``n`` synthetic passages: the aligner's pairs == dense pairs limited to top-k."""
-    x, groups = synthetic_vectors(n, seed=1)
-    ours = PassageAligner(threshold=DEFAULT_THRESHOLD, top_k=DEFAULT_TOP_K).fit(x, groups)
-    dense_pairs, _ = all_pairs_align(x, groups, DEFAULT_THRESHOLD)
-    sims = x @ x.T
-    codes = np.array(groups)
-    sims[(codes[:, None] == codes[None, :]) | (sims < DEFAULT_THRESHOLD)] = -np.inf
-    expected = set()
-    for i in range(n):
-        order = np.lexsort((np.arange(n), -sims[i]))[:DEFAULT_TOP_K]
-        expected |= {(min(i, j), max(i, j)) for j in order if np.isfinite(sims[i, j])}
-    got = {tuple(p) for p in ours.pairs_.tolist()}
-    dense = {tuple(p) for p in dense_pairs.tolist()}
-    ok = got == expected and got <= dense
-    return (f"sanity ({n} synthetic passages, threshold {DEFAULT_THRESHOLD}, top_k "
-            f"{DEFAULT_TOP_K}): all_pairs_align {len(dense)} pairs, of which within top-k "
-            f"{len(expected)}; PassageAligner {len(got)} pairs -> "
-            f"{'AGREE' if ok else 'DISAGREE'}")
-
-
 # -- table ------------------------------------------------------------------------------------
-def _row(stage: str, size: int, ours: dict[str, Any], base: dict[str, Any] | None,
-         peak: str = "") -> str:
+def _row(stage: str, size: int, ours: dict[str, Any], base: dict[str, Any] | None) -> str:
     rate = ours["n"] / ours["seconds"]
     if base is None:
-        peak = peak or f"{ours['peak_mb']:,.0f}"
-        return f"| {stage} | {size:,} | {rate:,.0f} | - | - | {peak} |"
+        return f"| {stage} | {size:,} | {rate:,.0f} | - | - | {ours['peak_mb']:,.0f} |"
     base_rate = ours["n"] / base["seconds"]  # same input texts, so the same passage count
-    peak = peak or f"{ours['peak_mb']:,.0f} / {base['peak_mb']:,.0f}"
+    peak = f"{ours['peak_mb']:,.0f} / {base['peak_mb']:,.0f}"
     return (f"| {stage} | {size:,} | {rate:,.0f} | {base_rate:,.0f} | {rate / base_rate:.3g} "
             f"| {peak} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000",
-                        help="passage counts for alignment")
     parser.add_argument("--split-sizes", default="1000,10000",
                         help="passage counts for splitting (pysbd runs ~100-190 passages/s "
                              "here on these long one-paragraph bodies, so 100000 takes 10+ min)")
@@ -241,10 +159,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         kind, size, method, *rest = args.worker
-        fn = {"split": worker_split, "embed": worker_embed, "align": worker_align}[kind]
+        fn = {"split": worker_split, "embed": worker_embed}[kind]
         print(json.dumps(fn(int(size), method, *rest)))
         return
-    sizes = [int(s) for s in args.sizes.split(",") if s]
     embed_sizes = [int(s) for s in args.embed_sizes.split(",") if s]
     wanted_split = [int(s) for s in args.split_sizes.split(",") if s]
     rows, notes = [], []
@@ -280,21 +197,6 @@ def main() -> None:
                 else "10+ min with the real model"
             notes.append("embedding at 100,000 passages is measured only when asked "
                          f"(--embed-sizes 1000,10000,100000; {eta})")
-        for size in sizes:
-            ours = _run_worker("align", str(size), "parallax")
-            if size <= DENSE_LIMIT:
-                base = _run_worker("align", str(size), "dense")
-                rows.append(_row("align (PassageAligner vs all_pairs_align)", size, ours, base))
-                notes.append(f"align {size:,}: PassageAligner {ours['pairs']:,} pairs in "
-                             f"{ours['seconds']:.2f} s; dense {base['pairs']:,} pairs in "
-                             f"{base['seconds']:.2f} s")
-            else:
-                gb = size * size * 4 / 1e9
-                rows.append(_row("align (PassageAligner vs all_pairs_align)", size, ours, None,
-                                 f"{ours['peak_mb']:,.0f} / not run: needs {gb:.0f} GB"))
-                notes.append(f"align {size:,}: PassageAligner {ours['pairs']:,} pairs in "
-                             f"{ours['seconds']:.1f} s; all_pairs_align not run: needs "
-                             f"{gb:.0f} GB")
     print(f"machine: {os.cpu_count()} cores, shared with other jobs (timings are noisy); "
           f"ratio = Parallax / baseline rate; peak MB = Parallax / baseline peak RSS growth "
           f"during the call, each in its own process")
@@ -303,7 +205,6 @@ def main() -> None:
     print("\n".join(rows))
     print()
     print("\n".join(f"- {n}" for n in notes))
-    print(f"- {check_agreement()}")
 
 
 if __name__ == "__main__":

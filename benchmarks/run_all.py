@@ -2,8 +2,8 @@
 print each table.
 
 By default each runs with quick settings; ``--full`` runs each script with its own defaults
-instead (bench_compare then takes ~15 min: the real model at 10k passages and the aligner at
-100k). bench_analyze (end-to-end ``analyze`` on BASIL and ~1,000 articles, cold, warm and
+instead (bench_compare then takes several minutes: the real model at 10k passages).
+bench_analyze (end-to-end ``analyze`` on BASIL and ~1,000 articles, cold, warm and
 incremental) takes most of the time: about half an hour on 2 busy cores. Its ~10,000-article
 size runs only when asked: ``benchmarks/bench_analyze.py --sizes 10k``.
 
@@ -24,8 +24,7 @@ HERE = Path(__file__).resolve().parent
 
 QUICK = {
     "bench_collect.py": ["--records", "500"],
-    "bench_compare.py": ["--sizes", "1000,10000", "--split-sizes", "1000",
-                         "--embed-sizes", "1000"],
+    "bench_compare.py": ["--split-sizes", "1000", "--embed-sizes", "1000"],
     "bench_match.py": ["--sizes", "1000,10000"],
     "bench_analyze.py": ["--sizes", "basil,1k"],
     "bench_dashboard.py": ["--articles", "300", "--repeat", "1"],
