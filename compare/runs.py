@@ -17,6 +17,21 @@ from corpus.store import Store
 RESULT_TABLES = schema.RESULT_TABLES
 
 
+def same_fact_threshold(provenance: dict[str, Any]) -> float:
+    """The probability from which a run linked two passages as the same fact: its
+    ``[alignment] threshold``, else the verifier's threshold it recorded (a run too old to
+    record either: the shipped verifier's)."""
+    parameters = provenance.get("parameters") or {}
+    chosen = (parameters.get("alignment") or {}).get("threshold")
+    if chosen is None:
+        chosen = (parameters.get("verifier") or {}).get("threshold")
+    if chosen is None:
+        from compare.facts.verifier import load_verifier
+
+        chosen = load_verifier().threshold
+    return float(chosen)
+
+
 @dataclass
 class AnalysisRun:
     """A finished analysis: its id, provenance, and one DataFrame per result table."""

@@ -24,7 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from compare import export
-from compare.runs import AnalysisRun
+from compare.runs import AnalysisRun, same_fact_threshold
 from corpus.errors import CorpusError, StoreError
 from corpus.store import DEFAULT_STORE, STORE_ENV, Store
 from dashboard import grid as gr
@@ -186,7 +186,15 @@ def default_outlets(path: str, run_id: str, event_id: str,
 @st.cache_resource(max_entries=16, show_spinner="Reading the facts...")
 def event_grid(path: str, run_id: str, event_id: str) -> gr.EventGrid:
     """One event's facts and cells for every outlet."""
-    return gr.event_grid(tables(path, run_id), event_id)
+    return gr.event_grid(tables(path, run_id), event_id, threshold=run_threshold(path, run_id))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def run_threshold(path: str, run_id: str) -> float:
+    """The same-fact threshold the run linked passages at (its provenance says which)."""
+    with Store(path, readonly=True) as store:
+        run = next((r for r in store.runs("analyze") if r["run_id"] == run_id), None)
+    return same_fact_threshold(dict((run or {}).get("params") or {}))
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)

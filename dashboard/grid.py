@@ -39,6 +39,9 @@ class Cell:
     language: str = ""
     char_start: int = 0
     char_end: int = 0
+    # A closest passage at or above the run's threshold is already another fact's cell (a
+    # passage lives in one row): the cell says so rather than "not the same fact".
+    elsewhere: bool = False
 
     @property
     def has_passage(self) -> bool:
@@ -107,7 +110,8 @@ class FactGrid:
     n_single: int  # facts exactly one shown outlet reports
 
 
-def _cell_frame(tables: Mapping[str, pd.DataFrame], event_id: str) -> pd.DataFrame:
+def _cell_frame(tables: Mapping[str, pd.DataFrame], event_id: str, threshold: float
+                ) -> pd.DataFrame:
     cov = tables["coverage"]
     cov = cov[cov["event_id"] == event_id]
     state = np.select(
@@ -120,6 +124,7 @@ def _cell_frame(tables: Mapping[str, pd.DataFrame], event_id: str) -> pd.DataFra
                           "outlet": cov["outlet"].to_numpy(), "state": state,
                           "probability": cov["probability"].to_numpy(dtype=float),
                           "passage_id": shown})
+    cells["elsewhere"] = (cells["state"] == CLOSEST) & (cells["probability"] >= threshold)
     pas = tables["passages"]
     pas = pas[pas["event_id"] == event_id][["passage_id", "article_id", "url", "text", "language",
                                             "char_start", "char_end"]]
@@ -145,8 +150,10 @@ def _terms(framing: pd.DataFrame, event_id: str, limit: int = 8) -> dict[str, tu
     return {str(o): tuple(g["term"].head(limit)) for o, g in rows.groupby("outlet", sort=False)}
 
 
-def event_grid(tables: Mapping[str, pd.DataFrame], event_id: str) -> EventGrid:
-    """Shape one event of a run's tables (see :class:`EventGrid`)."""
+def event_grid(tables: Mapping[str, pd.DataFrame], event_id: str, *, threshold: float
+               ) -> EventGrid:
+    """Shape one event of a run's tables (see :class:`EventGrid`); ``threshold`` is the run's
+    same-fact threshold (:func:`compare.runs.same_fact_threshold`)."""
     topics = tables["topics"]
     topics = topics[topics["event_id"] == event_id]
     facts = pd.DataFrame({
@@ -161,7 +168,7 @@ def event_grid(tables: Mapping[str, pd.DataFrame], event_id: str) -> EventGrid:
     pas = tables["passages"]
     pas = pas[(pas["event_id"] == event_id) & (pas["language"] != "")]
     languages = pas.groupby("outlet")["language"].agg(lambda s: s.value_counts().index[0])
-    return EventGrid(event_id, facts, _cell_frame(tables, event_id),
+    return EventGrid(event_id, facts, _cell_frame(tables, event_id, threshold),
                      pairs[["topic_id", "outlet_a", "outlet_b", "relation"]].reset_index(drop=True),
                      _terms(tables["framing"], event_id), languages.to_dict())
 
@@ -176,6 +183,7 @@ def _cells_of(grid: EventGrid, outlets: Sequence[str]) -> pd.DataFrame:
         cells[col] = cells[col].fillna("")
     for col in ("char_start", "char_end"):
         cells[col] = cells[col].fillna(0).astype("int64")
+    cells["elsewhere"] = cells["elsewhere"].fillna(False).astype(bool)
     return cells
 
 
@@ -238,7 +246,8 @@ def _cell(record: Mapping[str, object]) -> Cell:
                 url=str(record["url"]), text=str(record["text"]),
                 language=str(record["language"]),
                 char_start=int(record["char_start"]),  # type: ignore[call-overload]
-                char_end=int(record["char_end"]))  # type: ignore[call-overload]
+                char_end=int(record["char_end"]),  # type: ignore[call-overload]
+                elsewhere=bool(record["elsewhere"]))
 
 
 def shared_counts(topics: pd.DataFrame, event_id: str) -> pd.Series:

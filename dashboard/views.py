@@ -103,13 +103,6 @@ def render_events(summary: pd.DataFrame, firsts: pd.DataFrame, articles: pd.Data
                  column_order=["#", "Outlet", "Articles", "First report", "Hours after first"])
 
 
-def _threshold() -> float:
-    """The shipped verifier's same-fact threshold (``load_verifier`` keeps the artifact)."""
-    from compare.facts.verifier import load_verifier
-
-    return load_verifier().threshold
-
-
 def _probability(p: float) -> str:
     return "" if np.isnan(p) else f"{p:.2f}"
 
@@ -122,11 +115,8 @@ def cell_html(cell: Cell, outlet_name: str, terms: Sequence[str], n_reporting: i
     body = mk.highlight_terms(cell.text, terms)
     p = _probability(cell.probability)
     if cell.state == CLOSEST:
-        # A closest passage can reach the threshold when it already is another fact's cell
-        # (a passage lives in one row): say so rather than "not the same fact".
-        elsewhere = bool(p) and cell.probability >= _threshold()
         return mk.card(body, css="px-cell px-closest", language=cell.language,
-                       flag=("Closest passage, shown in another fact" if elsewhere else
+                       flag=("Closest passage, shown in another fact" if cell.elsewhere else
                              "Closest passage, not the same fact"),
                        footer=f"same-fact probability {p}" if p else "")
     if cell.state == WEAKER:

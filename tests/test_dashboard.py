@@ -369,8 +369,8 @@ def test_download_is_the_export_table(store_path: Path) -> None:
 
 def test_handout_is_printable_and_escaped(store_path: Path) -> None:
     frames, _ = data.load_tables(str(store_path), RUN_ID)
-    grid = gr.fact_grid(gr.event_grid(frames, EVENT_ID), ["Kyiv Independent", HOSTILE_OUTLET],
-                        include_single=True)
+    grid = gr.fact_grid(gr.event_grid(frames, EVENT_ID, threshold=0.7),
+                        ["Kyiv Independent", HOSTILE_OUTLET], include_single=True)
     doc = views.handout(grid, {}, {}, "Istanbul <talks>", "run run-test")
     assert doc.startswith("<!doctype html>") and "@media print" in doc
     assert "Not reported by Pwn &lt;b&gt;Daily" in doc and "Weaker link" in doc
@@ -466,7 +466,7 @@ def test_a_closest_passage_at_the_threshold_says_it_is_shown_in_another_fact() -
 
     far = Cell("Lenta.ru", CLOSEST, 0.31, passage_id="p1", text="Talks resumed.", language="en")
     near = Cell("Lenta.ru", CLOSEST, 0.76, passage_id="p2", text="Talks resumed.",
-                language="en")
+                language="en", elsewhere=True)
     assert "Closest passage, not the same fact" in cell_html(far, "Lenta.ru", (), 2)
     shown = cell_html(near, "Lenta.ru", (), 2)
     assert "Closest passage, shown in another fact" in shown
@@ -479,3 +479,33 @@ def test_passage_text_takes_its_own_script_direction() -> None:
     assert ' lang="ar"' in arabic and '<div class="px-text" dir="auto">' in arabic
     heading = markup.fact_heading("أعلنت الحكومة الحداد.", "Al Jazeera", "ar", [])
     assert '<span class="px-quote" lang="ar" dir="auto">' in heading
+
+
+def _closest_states(frames: dict[str, pd.DataFrame], threshold: float) -> set[tuple[float, bool]]:
+    grid = gr.event_grid(frames, EVENT_ID, threshold=threshold)
+    closest = grid.cells[grid.cells["state"] == gr.CLOSEST]
+    return set(zip(closest["probability"].round(2), closest["elsewhere"], strict=True))
+
+
+def _frames_with_closest(store_path: Path, probability: float) -> dict[str, pd.DataFrame]:
+    """The fixture run's tables with one closest cell of the event at ``probability``."""
+    frames, _ = data.load_tables(str(store_path), RUN_ID)
+    cov = frames["coverage"].copy()
+    closest = cov.index[(cov["event_id"] == EVENT_ID) & (cov["status"] == "closest")
+                        & (cov["closest_passage_id"] != "")]
+    cov.loc[closest[0], "probability"] = probability
+    return {**frames, "coverage": cov}
+
+
+def test_shown_in_another_fact_follows_the_runs_threshold(store_path: Path) -> None:
+    # The run's [alignment] threshold, not the shipped verifier's, says whether a closest
+    # passage is already another fact's cell: at 0.8, a closest passage at 0.75 is not.
+    from compare.runs import same_fact_threshold
+
+    frames = _frames_with_closest(store_path, 0.75)
+    assert same_fact_threshold({"parameters": {"alignment": {"threshold": 0.8},
+                                               "verifier": {"threshold": 0.7}}}) == 0.8
+    assert same_fact_threshold({"parameters": {"alignment": {"threshold": None},
+                                               "verifier": {"threshold": 0.7}}}) == 0.7
+    assert (0.75, False) in _closest_states(frames, 0.8)
+    assert (0.75, True) in _closest_states(frames, 0.7)

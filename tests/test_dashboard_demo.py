@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from dashboard_fixtures import serve, wait_idle
 
-from compare.runs import load_run
+from compare.runs import load_run, same_fact_threshold
 from corpus.store import Store
 from dashboard import grid as gr
 from dashboard import tables as tb
@@ -53,14 +53,16 @@ def shown(store_path: Path) -> tuple[str, list[str], gr.FactGrid]:
     from corpus.outlets import load_registry
 
     with Store(store_path, readonly=True) as store:
-        frames = load_run(store).frames
+        run = load_run(store)
+    frames = run.frames
     event_id = tb.event_summary(frames["events"])["event_id"].iloc[0]
     registry = load_registry()
     outlets = gr.default_outlets(tb.event_outlets(frames["events"], event_id),
                                  gr.shared_counts(frames["topics"], event_id),
                                  dict(zip(registry["outlet"], registry["kind"], strict=True)),
                                  articles=gr.article_counts(frames["events"], event_id))
-    return event_id, outlets, gr.fact_grid(gr.event_grid(frames, event_id), outlets)
+    grid = gr.event_grid(frames, event_id, threshold=same_fact_threshold(run.provenance))
+    return event_id, outlets, gr.fact_grid(grid, outlets)
 
 
 def _bilingual(grid: gr.FactGrid) -> int:

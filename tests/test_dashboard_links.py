@@ -182,11 +182,11 @@ def test_fixture_default_and_fact_order(store_path: Path) -> None:
     kinds = {"Reuters": "wire", "TASS": "russian_state", "Kyiv Independent": "ukrainian",
              "Al Jazeera": "other"}
     assert gr.default_outlets(list(ISTANBUL), shared, kinds) == DEFAULT
-    grid = gr.fact_grid(gr.event_grid(frames, EVENT_ID), DEFAULT)
+    grid = gr.fact_grid(gr.event_grid(frames, EVENT_ID, threshold=0.7), DEFAULT)
     # All four shown outlets report each of the first four facts: the surest first ("withdraw"
     # has a weaker cell, 0.61), then the analysis' order.
     assert [r.topic_id.split(":")[1] for r in grid.rows] == [
         "neutral", "withdraw", "crimea", "erdogan", "casualties", "skeptic"]
     assert grid.n_shared == 6 and grid.n_single == 0
-    differ = gr.fact_grid(gr.event_grid(frames, EVENT_ID), DEFAULT, differ_first=True)
+    differ = gr.fact_grid(gr.event_grid(frames, EVENT_ID, threshold=0.7), DEFAULT, differ_first=True)
     assert [r.topic_id.split(":")[1] for r in differ.rows][:2] == ["withdraw", "casualties"]
