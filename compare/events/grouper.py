@@ -57,6 +57,8 @@ from sklearn.preprocessing import normalize
 
 from compare.embed.scales import CROSS_LANGUAGE_SHRINK, uncovered, wide_on_use_scale
 from compare.errors import SettingsError
+from compare.groups import find_root, number_by_first_appearance
+from compare.text.tfidf import fit_tfidf
 from corpus.text import GLUED, LETTER_OR_MARK, MARKS, find_words
 
 log = logging.getLogger(__name__)
@@ -158,18 +160,6 @@ def cross_language_similarity(cosine: np.ndarray) -> np.ndarray:
     return np.clip(CROSS_LANGUAGE_SLOPE * same_language + CROSS_LANGUAGE_INTERCEPT, 0.0, None)
 
 
-def _tfidf(
-    texts: Sequence[str], analyzer: object, **options: object,
-) -> tuple[TfidfVectorizer, sparse.csr_matrix] | None:
-    """A fitted sublinear TF-IDF vectoriser and its matrix, or None when no text has a token."""
-    vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, analyzer=analyzer, **options)
-    try:
-        matrix = vectorizer.fit_transform(texts)
-    except ValueError:  # empty vocabulary: every text is empty or stop words only
-        return None
-    return vectorizer, matrix
-
-
 def article_features(
     texts: Sequence[str], *, name_weight: float = 1.0, lead_paragraphs: int = 3,
     lead_weight: float = 0.7,
@@ -195,8 +185,10 @@ def _article_blocks(
     n = len(texts)
     leads = [_lead(t, lead_paragraphs) for t in texts] if lead_paragraphs > 0 else []
     blocks: list[sparse.csr_matrix] = []
-    words = _tfidf(texts, "word", tokenizer=_words, token_pattern=None, stop_words="english")
-    for fitted, weight in ((words, 1.0), (_tfidf(texts, _anchor_tokens), name_weight)):
+    words = fit_tfidf(texts, analyzer="word", tokenizer=_words, token_pattern=None,
+                      stop_words="english")
+    anchors = fit_tfidf(texts, analyzer=_anchor_tokens)
+    for fitted, weight in ((words, 1.0), (anchors, name_weight)):
         if fitted is None or weight <= 0:
             continue
         vectorizer, matrix = fitted
@@ -455,19 +447,7 @@ def _average_linkage(graph: sparse.csr_matrix, threshold: float) -> np.ndarray:
             if avg >= threshold:
                 lo, hi = (a, c) if a < c else (c, a)
                 heapq.heappush(heap, (-avg, lo, hi, version[lo], version[hi]))
-    return _number_by_first_appearance([_root(parent, i) for i in range(n)])
-
-
-def _root(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
-
-
-def _number_by_first_appearance(groups: Sequence[object]) -> np.ndarray:
-    numbers: dict[object, int] = {}
-    return np.array([numbers.setdefault(g, len(numbers)) for g in groups], dtype=np.int64)
+    return number_by_first_appearance([find_root(parent, i) for i in range(n)])
 
 
 def event_labels(
@@ -502,8 +482,8 @@ def event_labels(
     if not (len(texts) == len(titles) == len(labels)):
         raise ValueError(f"{len(texts)} texts, {len(titles)} titles, {len(labels)} labels differ")
     if fitted is None:
-        fitted = _tfidf(texts, "word", tokenizer=_words, token_pattern=None,
-                        stop_words="english")
+        fitted = fit_tfidf(texts, analyzer="word", tokenizer=_words, token_pattern=None,
+                           stop_words="english")
     matrix = normalize(fitted[1]).tocsr() if fitted is not None else None
     terms = fitted[0].get_feature_names_out() if fitted is not None else np.array([])
     result: dict[int, str] = {}
@@ -561,8 +541,8 @@ def b_cubed(
     Returns:
         ``(precision, recall, f1)``; ``(0.0, 0.0, 0.0)`` for empty input.
     """
-    pred_ids = _number_by_first_appearance(list(pred))
-    gold_ids = _number_by_first_appearance(list(gold))
+    pred_ids = number_by_first_appearance(list(pred))
+    gold_ids = number_by_first_appearance(list(gold))
     if len(pred_ids) != len(gold_ids):
         raise ValueError(f"pred has {len(pred_ids)} items, gold {len(gold_ids)}")
     if len(pred_ids) == 0:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from compare.errors import SettingsError
+from compare.groups import find_root, number_by_first_appearance
 
 PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -82,7 +83,7 @@ class FactBuilder:
                     if rows.alone(lone) and rows.has_outlet(other, outlets[lone]):
                         rows.move(lone, other)
                         cells[lone] = False
-        self.labels_ = _first_appearance(rows.root_of_all())
+        self.labels_ = number_by_first_appearance(rows.root_of_all().tolist())
         self.cells_ = cells
         self.n_rows_ = int(self.labels_.max()) + 1 if n else 0
         self.known_ = rows.known
@@ -102,10 +103,7 @@ class _Rows:
         self.score = score
 
     def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
+        return find_root(self.parent, i)
 
     def probability(self, a: int, b: int) -> float:
         key = (min(a, b), max(a, b))
@@ -155,10 +153,3 @@ class _Rows:
 
     def root_of_all(self) -> np.ndarray:
         return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
-
-
-def _first_appearance(raw: np.ndarray) -> np.ndarray:
-    """Labels renumbered so row 0 is the first passage's, row 1 the next new one, and so on."""
-    import pandas as pd
-
-    return pd.factorize(raw)[0].astype(np.int64)

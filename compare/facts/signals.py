@@ -20,6 +20,7 @@ from compare.embed.scales import (
     wide_on_use_scale,
 )
 from compare.text.details import PassageDetails, indicator_matrix, passage_details, stopwords
+from compare.text.tfidf import fit_tfidf
 from corpus.text import ascii_fold, words
 
 FEATURES = ("use", "use_cross", "minilm", "words", "chars", "names", "numbers",
@@ -150,13 +151,9 @@ def content_words(text: str, language: str) -> list[str]:
 
 
 def _tfidf_rows(docs: Sequence[Any], **options: Any) -> sparse.csr_matrix:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options)
-    try:
-        return vectorizer.fit_transform(docs).tocsr()
-    except ValueError:  # no tokens at all
-        return sparse.csr_matrix((len(docs), 1), dtype=np.float32)
+    fitted = fit_tfidf(docs, **options)
+    return fitted[1] if fitted is not None else sparse.csr_matrix((len(docs), 1),
+                                                                  dtype=np.float32)
 
 
 _ascii = lru_cache(maxsize=65536)(ascii_fold)

@@ -35,30 +35,41 @@ from scipy import sparse
 from corpus.text import NUMBER, WORD, number_value
 from corpus.text import words as text_words
 
-_MONTHS: dict[int, tuple[str, ...]] = {
-    1: ("january", "jan", "января", "январь", "січня", "januar", "janvier", "enero", "gennaio",
-        "stycznia", "ocak"),
-    2: ("february", "feb", "февраля", "февраль", "лютого", "februar", "février", "febrero",
-        "febbraio", "lutego", "şubat"),
-    3: ("march", "mar", "марта", "март", "березня", "märz", "mars", "marzo", "marca", "mart"),
-    4: ("april", "apr", "апреля", "апрель", "квітня", "avril", "abril", "aprile", "kwietnia",
-        "nisan"),
-    5: ("may", "мая", "май", "травня", "mai", "mayo", "maggio", "maja", "mayıs"),
-    6: ("june", "jun", "июня", "июнь", "червня", "juni", "juin", "junio", "giugno", "czerwca",
-        "haziran"),
-    7: ("july", "jul", "июля", "июль", "липня", "juli", "juillet", "julio", "luglio", "lipca",
-        "temmuz"),
-    8: ("august", "aug", "августа", "август", "серпня", "août", "agosto", "sierpnia",
-        "ağustos"),
-    9: ("september", "sep", "sept", "сентября", "сентябрь", "вересня", "septembre",
-        "septiembre", "settembre", "września", "eylül"),
-    10: ("october", "oct", "октября", "октябрь", "жовтня", "oktober", "octobre", "octubre",
-         "ottobre", "października", "ekim"),
-    11: ("november", "nov", "ноября", "ноябрь", "листопада", "novembre", "noviembre",
-         "listopada", "kasım"),
-    12: ("december", "dec", "декабря", "декабрь", "грудня", "dezember", "décembre",
-         "diciembre", "dicembre", "grudnia", "aralık"),
+# English month names (the numbers' reader takes these too: compare.facts.numbers), then the
+# other languages' (genitive and nominative forms).
+ENGLISH_MONTHS: dict[int, tuple[str, ...]] = {
+    1: ("january", "jan"),
+    2: ("february", "feb"),
+    3: ("march", "mar"),
+    4: ("april", "apr"),
+    5: ("may",),
+    6: ("june", "jun"),
+    7: ("july", "jul"),
+    8: ("august", "aug"),
+    9: ("september", "sep", "sept"),
+    10: ("october", "oct"),
+    11: ("november", "nov"),
+    12: ("december", "dec"),
 }
+_OTHER_MONTHS: dict[int, tuple[str, ...]] = {
+    1: ("января", "январь", "січня", "januar", "janvier", "enero", "gennaio", "stycznia", "ocak"),
+    2: ("февраля", "февраль", "лютого", "februar", "février", "febrero", "febbraio", "lutego",
+        "şubat"),
+    3: ("марта", "март", "березня", "märz", "mars", "marzo", "marca", "mart"),
+    4: ("апреля", "апрель", "квітня", "avril", "abril", "aprile", "kwietnia", "nisan"),
+    5: ("мая", "май", "травня", "mai", "mayo", "maggio", "maja", "mayıs"),
+    6: ("июня", "июнь", "червня", "juni", "juin", "junio", "giugno", "czerwca", "haziran"),
+    7: ("июля", "июль", "липня", "juli", "juillet", "julio", "luglio", "lipca", "temmuz"),
+    8: ("августа", "август", "серпня", "août", "agosto", "sierpnia", "ağustos"),
+    9: ("сентября", "сентябрь", "вересня", "septembre", "septiembre", "settembre", "września",
+        "eylül"),
+    10: ("октября", "октябрь", "жовтня", "oktober", "octobre", "octubre", "ottobre",
+         "października", "ekim"),
+    11: ("ноября", "ноябрь", "листопада", "novembre", "noviembre", "listopada", "kasım"),
+    12: ("декабря", "декабрь", "грудня", "dezember", "décembre", "diciembre", "dicembre",
+         "grudnia", "aralık"),
+}
+_MONTHS = {m: ENGLISH_MONTHS[m] + _OTHER_MONTHS[m] for m in ENGLISH_MONTHS}
 _MONTH_OF = {name: month for month, names in _MONTHS.items() for name in names}
 _MONTH_ALT = "|".join(sorted(map(re.escape, _MONTH_OF), key=len, reverse=True))
 # A day and month either way round; a range of days ("28-30 March", "March 28-30") is every
