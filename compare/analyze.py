@@ -41,7 +41,8 @@ from compare.embed.scales import (
     uncovered,
 )
 from compare.errors import CompareError
-from compare.events.grouper import EventGrouper, event_labels
+from compare.events.grouper import EventGrouper
+from compare.events.labels import event_labels
 from compare.facts.event_tables import EventFacts, event_ids, fact_tables, omission_rows, short_hash
 from compare.facts.match import SameFactMatcher
 from compare.facts.numbers import unique_figures

@@ -5,14 +5,9 @@ import numpy as np
 import pytest
 
 from compare.errors import SettingsError
-from compare.events.grouper import (
-    EventGrouper,
-    article_features,
-    b_cubed,
-    cross_language_similarity,
-    event_labels,
-    label_language,
-)
+from compare.events.grouper import EventGrouper, article_features, cross_language_similarity
+from compare.events.labels import event_labels, label_language
+from compare.training.metrics import b_cubed
 
 # Two earthquakes of the same kind (shared vocabulary), their coverage by three outlets each,
 # and an unrelated story. Names, places, magnitudes and dates tell the earthquakes apart.

@@ -27,7 +27,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from compare.embed.embedders import Embedder, make_embedder
 from compare.embed.scales import MULTILINGUAL_ENCODER
-from compare.events.grouper import CROSS_LANGUAGE_SHRINK, EventGrouper, b_cubed
+from compare.events.grouper import CROSS_LANGUAGE_SHRINK, EventGrouper
+from compare.training.metrics import b_cubed
 from corpus.language import article_language
 from tests.shared_data import need
 

@@ -116,14 +116,14 @@ def _anchor_tokens(text: str) -> list[str]:
     return tokens
 
 
-def _words(text: str) -> list[str]:
+def article_words(text: str) -> list[str]:
     """The word block's tokens (letters, two or more), a run of Chinese or Japanese script
     read as its character pairs (``corpus.text.unspaced_pairs``): unsegmented, two reports of
     one happening in Chinese shared almost no token."""
     return find_words(_WORD_PATTERN, _MARKED_WORD_PATTERN, text)
 
 
-def _lead(text: str, paragraphs: int) -> str:
+def article_lead(text: str, paragraphs: int) -> str:
     """Title plus the first ``paragraphs`` paragraphs (texts are title + blank line + body)."""
     parts = _PARAGRAPH_BREAK.split(text, maxsplit=paragraphs + 1)
     return "\n\n".join(parts[: paragraphs + 1])[:_LEAD_MAX_CHARS]
@@ -183,9 +183,9 @@ def _article_blocks(
 ) -> tuple[sparse.csr_matrix, tuple[TfidfVectorizer, sparse.csr_matrix] | None]:
     """The article features and the fitted word TF-IDF (vectoriser, matrix) they contain."""
     n = len(texts)
-    leads = [_lead(t, lead_paragraphs) for t in texts] if lead_paragraphs > 0 else []
+    leads = [article_lead(t, lead_paragraphs) for t in texts] if lead_paragraphs > 0 else []
     blocks: list[sparse.csr_matrix] = []
-    words = fit_tfidf(texts, analyzer="word", tokenizer=_words, token_pattern=None,
+    words = fit_tfidf(texts, analyzer="word", tokenizer=article_words, token_pattern=None,
                       stop_words="english")
     anchors = fit_tfidf(texts, analyzer=_anchor_tokens)
     for fitted, weight in ((words, 1.0), (anchors, name_weight)):
@@ -279,7 +279,7 @@ class EventGrouper:
 
     def leads(self, texts: Sequence[str]) -> list[str]:
         """Each article's title + lead, the text ``lead_embeddings`` should embed."""
-        return [_lead(t, self.lead_paragraphs) for t in texts]
+        return [article_lead(t, self.lead_paragraphs) for t in texts]
 
     def needs_leads(self, languages: Sequence[str]) -> bool:
         """Whether ``fit`` would use lead embeddings: two or more known languages."""
@@ -448,113 +448,3 @@ def _average_linkage(graph: sparse.csr_matrix, threshold: float) -> np.ndarray:
                 lo, hi = (a, c) if a < c else (c, a)
                 heapq.heappush(heap, (-avg, lo, hi, version[lo], version[hi]))
     return number_by_first_appearance([find_root(parent, i) for i in range(n)])
-
-
-def event_labels(
-    texts: Sequence[str], titles: Sequence[str], labels: Sequence[int] | np.ndarray,
-    fitted: tuple[TfidfVectorizer, sparse.csr_matrix] | None = None,
-    languages: Sequence[str] | None = None, outlets: Sequence[str] | None = None,
-) -> dict[int, str]:
-    """A readable label per event: the title of its most central article.
-
-    The central article is the titled one whose TF-IDF row is closest to the event's mean row
-    (ties: the first). When no article of the event has a title, the label is the event's three
-    most distinctive terms (highest mean TF-IDF weight), joined by " / ".
-
-    With ``languages`` and ``outlets``, an event in several languages is labelled in the
-    language most of its *outlets* write in (:func:`label_language`), and the central article
-    is taken among the articles in that language, so one prolific outlet does not name the
-    event in its language by weight of numbers.
-
-    Args:
-        texts: the texts given to ``EventGrouper.fit``.
-        titles: one title per article ("" where none).
-        labels: ``EventGrouper.labels_``.
-        fitted: ``EventGrouper.words_`` when the grouper ran (its TF-IDF is reused, not
-            fitted again); None fits it here.
-        languages: each article's language ("" where unknown).
-        outlets: each article's outlet.
-
-    Returns:
-        ``{event number: label}`` for every event in ``labels``.
-    """
-    labels = np.asarray(labels)
-    if not (len(texts) == len(titles) == len(labels)):
-        raise ValueError(f"{len(texts)} texts, {len(titles)} titles, {len(labels)} labels differ")
-    if fitted is None:
-        fitted = fit_tfidf(texts, analyzer="word", tokenizer=_words, token_pattern=None,
-                           stop_words="english")
-    matrix = normalize(fitted[1]).tocsr() if fitted is not None else None
-    terms = fitted[0].get_feature_names_out() if fitted is not None else np.array([])
-    result: dict[int, str] = {}
-    for event in sorted(set(labels.tolist())):
-        members = np.flatnonzero(labels == event)
-        if languages is not None and outlets is not None:
-            langs = [languages[i] for i in members.tolist()]
-            chosen = label_language(langs, [outlets[i] for i in members.tolist()])
-            members = members[[lang == chosen for lang in langs]]
-        titled = np.array([bool((titles[i] or "").strip()) for i in members.tolist()])
-        central = int(members[int(np.argmax(titled))])
-        centre = np.zeros(0)
-        if matrix is not None:
-            centre = np.asarray(matrix[members].mean(axis=0)).ravel()
-            scores = np.asarray(matrix[members] @ centre).ravel()
-            if titled.any():
-                scores = np.where(titled, scores, -np.inf)
-            central = int(members[int(np.argmax(scores))])
-        title = (titles[central] or "").strip()
-        if title:
-            result[event] = title
-        elif centre.any():
-            best = np.argsort(-centre, kind="stable")[:3]
-            result[event] = " / ".join(str(terms[i]) for i in best if centre[i] > 0)
-        else:
-            first_line = (texts[central] or "").strip().split("\n", 1)[0][:80]
-            result[event] = first_line or f"event {event}"
-    return result
-
-
-def label_language(languages: Sequence[str], outlets: Sequence[str]) -> str:
-    """The language an event is labelled in: the one the most outlets write in (ties: the one
-    with more articles, then the first article's). Unknown ("") counts only when nothing else
-    is known."""
-    known = [(lang, o) for lang, o in zip(languages, outlets, strict=True) if lang]
-    if not known:
-        return languages[0]
-    first: dict[str, int] = {}
-    for k, (lang, _) in enumerate(known):
-        first.setdefault(lang, k)
-    outlet_count = {lang: len({o for lg, o in known if lg == lang}) for lang in first}
-    article_count = {lang: sum(1 for lg, _ in known if lg == lang) for lang in first}
-    return min(first, key=lambda lang: (-outlet_count[lang], -article_count[lang], first[lang]))
-
-
-def b_cubed(
-    pred: Sequence[object] | np.ndarray, gold: Sequence[object] | np.ndarray,
-) -> tuple[float, float, float]:
-    """B-cubed precision, recall and F1 of a predicted grouping against gold groups.
-
-    For each item, precision is the share of its predicted group that shares its gold group,
-    recall the share of its gold group that shares its predicted group; both are averaged over
-    items (Bagga and Baldwin 1998).
-
-    Returns:
-        ``(precision, recall, f1)``; ``(0.0, 0.0, 0.0)`` for empty input.
-    """
-    pred_ids = number_by_first_appearance(list(pred))
-    gold_ids = number_by_first_appearance(list(gold))
-    if len(pred_ids) != len(gold_ids):
-        raise ValueError(f"pred has {len(pred_ids)} items, gold {len(gold_ids)}")
-    if len(pred_ids) == 0:
-        return 0.0, 0.0, 0.0
-    joint = sparse.coo_matrix(
-        (np.ones(len(pred_ids)), (pred_ids, gold_ids)),
-    ).tocsr()
-    joint.sum_duplicates()
-    overlap = np.asarray(joint[pred_ids, gold_ids]).ravel()
-    pred_sizes = np.bincount(pred_ids)[pred_ids]
-    gold_sizes = np.bincount(gold_ids)[gold_ids]
-    precision = float(np.mean(overlap / pred_sizes))
-    recall = float(np.mean(overlap / gold_sizes))
-    f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-    return precision, recall, f1
