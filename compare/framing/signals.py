@@ -82,7 +82,7 @@ class FramingSettings:
     min_term_count: int = 2  # a term must occur this often in the side that uses it more
     ngram_max: int = 2  # unigrams and bigrams
     # Prior mass as a share of the words compared (alpha_0 = prior_weight * n, shaped like the
-    # event's counts); set where a term only one outlet uses reaches its highest z (analytic).
+    # event's counts); where a one-outlet term reaches its highest z (docs/evaluation.md#framing).
     prior_weight: float = 0.2
     min_topic_words: int = 30  # an outlet needs this many words in a topic to be compared
     min_pair_similarity: float = 0.5  # alignments below this are not read for substitutions
