@@ -151,6 +151,7 @@ def test_sts_dev_read_through_the_wide_encoder(other: str, monkeypatch) -> None:
     assert rho >= 0.65  # the cross-language floor of the multilingual encoder's own gate
 
 
+@pytest.mark.real  # the real encoders
 def test_same_fact_embeds_with_e5_only_the_texts_of_pairs_that_read_it(monkeypatch) -> None:
     import compare.embed.embedders as embed
     from compare.embed.scales import WIDE_ENCODER
