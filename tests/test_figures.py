@@ -29,3 +29,10 @@ def test_a_figure_only_one_outlet_states_is_unique():
     assert list(rows["outlet"]) == ["Opinion"]
     assert rows.loc[0, "kind"] == "unique_figure" and rows.loc[0, "topic_id"] == "t"
     assert rows.loc[0, "topic_label"].startswith("14,000 civilians: Almost 14,000")
+
+
+def test_spelled_counts_are_the_ones_the_details_read() -> None:
+    # One table of spelled-out numbers for figures and for the details' counts; the longer
+    # word wins ("sixteen" is not "six").
+    assert [f.value for f in find_figures("Sixteen people were killed.")] == [16.0]
+    assert [f.value for f in find_figures("Forty soldiers and six medics.")] == [40.0, 6.0]

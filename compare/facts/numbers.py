@@ -6,7 +6,7 @@ distinctive figure (14,000 civilians killed, where another outlet reports 8 kill
 a topic with other outlets and still be a claim only it makes. This module finds such figures:
 a number with the word it counts, compared by value across the event's outlets.
 
-Limits: regular expressions, English only; spelled-out numbers are read up to "twenty" and the
+Limits: regular expressions, English only; spelled-out numbers are read from "two" to "ninety" and the
 round words (hundred, thousand, million, billion); dates, years and clock times are skipped.
 """
 from __future__ import annotations
@@ -17,15 +17,15 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from compare.text.details import ENGLISH_MONTHS
+from compare.text.details import ENGLISH_MONTHS, SPELLED_NUMBERS
 
-_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-          "dozens": 24, "hundreds": 200, "thousands": 2000}
+# Spelled-out counts as the details read them, and the vague plurals as rough figures.
+_WORDS = {**SPELLED_NUMBERS, "dozens": 24, "hundreds": 200, "thousands": 2000}
+_WORD_ALT = "|".join(sorted(_WORDS, key=len, reverse=True))  # "sixteen" before "six"
 _SCALE = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _MONTHS = "|".join(name for names in ENGLISH_MONTHS.values() for name in names)
 _FIGURE = re.compile(
-    rf"(?<![\w.,/:-])(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?|{'|'.join(_WORDS)})"
+    rf"(?<![\w.,/:-])(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?|{_WORD_ALT})"
     rf"(?:\s+(?P<scale>{'|'.join(_SCALE)}))?"
     r"(?P<pct>\s*(?:%|percent|per cent))?"
     rf"(?:\s+(?P<noun>(?!(?:{_MONTHS})\b)[a-z][a-z-]+))?",

@@ -95,12 +95,12 @@ _COUNTED = re.compile(r"\s?(%|[^\W\d_]+)")
 # number word counts the word after it like a written figure. Only the counts read them (what
 # ``relation`` compares in one language), not the verifier's numbers and figures. "One" is
 # left out ("no one knows", "one of the"), and so are the other languages' inflected forms.
-_SPELLED = {word: value for value, word in enumerate(
+SPELLED_NUMBERS = {word: value for value, word in enumerate(
     ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
      "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
      "twenty"], start=2)} | {word: 10 * k for k, word in enumerate(
          ["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=3)}
-_SPELLED_NUMBER = re.compile(rf"\b(?:{'|'.join(_SPELLED)})\b(?![-‐‑])", re.IGNORECASE)
+_SPELLED_NUMBER = re.compile(rf"\b(?:{'|'.join(SPELLED_NUMBERS)})\b(?![-‐‑])", re.IGNORECASE)
 # A rank is no count ("the No. 2 job").
 _RANK = re.compile(r"(?:\bNo\.|#|№)\s?$")
 # Recorded in each run's parameters: a change in what the details read changes the run.
@@ -283,7 +283,8 @@ def passage_details(text: str, language: str = "") -> PassageDetails:
     figures = {n for n in numbers if not _YEAR.match(n) and n not in days}
     counted = [(m, value) for m, value in written if value in figures]
     if language in ("en", ""):
-        counted += [(m, str(_SPELLED[m.group().lower()])) for m in _SPELLED_NUMBER.finditer(text)]
+        counted += [(m, str(SPELLED_NUMBERS[m.group().lower()]))
+                    for m in _SPELLED_NUMBER.finditer(text)]
     counts = set()
     for m, value in counted:
         thing = _COUNTED.match(text, m.end())
