@@ -33,8 +33,9 @@ pytestmark = pytest.mark.real
 AP_FLOOR = 0.60  # measured 0.627 (e5 cosine 0.641): docs/evaluation.md#claims-gold
 SAME_LANGUAGE_PRECISION_FLOOR = 0.77  # measured 0.793: docs/evaluation.md#claims-gold
 SAME_LANGUAGE_RECALL_FLOOR = 0.33  # measured 0.359: docs/evaluation.md#claims-gold
-# measured 1.000 (4 links, all right): one wrong link fails it; docs/evaluation.md#claims-gold
-CROSS_LANGUAGE_PRECISION_FLOOR = 0.97
+# measured 1.000 on 4 links: too few to pin closer, one wrong link in five still passes
+# (docs/evaluation.md#claims-gold)
+CROSS_LANGUAGE_PRECISION_FLOOR = 0.75
 # measured 0.143 (4 of 28): one link fewer fails it; docs/evaluation.md#claims-gold
 CROSS_LANGUAGE_RECALL_FLOOR = 0.12
 PRODUCT_LINK_SHARE_FLOOR = 0.75  # measured 0.783 (36 of 46): docs/evaluation.md#claims-gold
