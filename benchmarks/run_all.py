@@ -1,5 +1,5 @@
-"""Run every benchmark in turn (collect, compare, match, analyze, dashboard, framing, embed) and
-print each table.
+"""Run every benchmark in turn (collect, compare, match, analyze, dashboard, framing, embed,
+claims) and print each table.
 
 By default each runs with quick settings; ``--full`` runs each script with its own defaults
 instead (bench_compare then takes several minutes: the real model at 10k passages).
@@ -30,6 +30,7 @@ QUICK = {
     "bench_dashboard.py": ["--articles", "300", "--repeat", "1"],
     "bench_framing.py": [],
     "bench_embed.py": ["--n", "1000", "--repeat", "1"],
+    "bench_claims.py": ["--fold", "test"],
 }
 
 
