@@ -106,7 +106,7 @@ _RANK = re.compile(r"(?:\bNo\.|#|№)\s?$")
 # Recorded in each run's parameters: a change in what the details read changes the run.
 DETAILS_VERSION = ("day-ranges;apostrophes;subjects;counts;negation-scope;"
                    "month-between-numbers;mixed-quotes;spelled-counts;translated-figures;"
-                   "numbered-dates")
+                   "numbered-dates;spelled-figures")
 # Negation words per language (the lexical core: particles, "never", "without", "no one").
 NEGATIONS = frozenset({
     # English
