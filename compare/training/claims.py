@@ -136,6 +136,48 @@ def read_claims(path: str | Path, fold: str | None = None, source: str | None = 
     return pairs
 
 
+ROUND3 = Path(__file__).with_name("data") / "claims-round3.jsonl"
+
+
+def read_labelled_pool(path: str | Path = ROUND3, data: str | Path = "../shared/data", *,
+                       usable: bool = True) -> list[ClaimPair]:
+    """The pairs labelled in the project (``compare/training/data``, train fold only), their
+    texts read from ``data``: the file holds each side's article and offsets, never the text
+    (the datasets' licence keeps their texts out of the repository).
+
+    Raises:
+        CompareError: the file or a dataset is absent, or a span no longer matches its
+            article (the dataset changed since labelling).
+    """
+    from compare.training.pool import read_records
+
+    path, data = Path(path), Path(data)
+    if not path.is_file():
+        raise CompareError(f"{path} is absent")
+    texts: dict[str, dict[str, str]] = {}
+    pairs = []
+    with path.open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    for row in rows:
+        dataset = row["dataset"]
+        if dataset not in texts:
+            try:
+                texts[dataset] = {r["id"]: r["text"] for r in read_records(data, dataset)}
+            except OSError as exc:
+                raise CompareError(f"dataset {dataset} is absent under {data}: {exc}") from exc
+        sides = []
+        for side in (row["a"], row["b"]):
+            article = texts[dataset].get(side["article_id"])
+            if article is None or side["char_end"] > len(article):
+                raise CompareError(f"{path}: pair {row['pair_id']} names a passage of "
+                                   f"{side['article_id']} that {data} does not hold")
+            sides.append({**side, "text": article[side["char_start"]:side["char_end"]]})
+        pair = ClaimPair.from_dict({**row, "a": sides[0], "b": sides[1]})
+        if pair.usable or not usable:
+            pairs.append(pair)
+    return pairs
+
+
 def score_same_fact(pairs: Sequence[ClaimPair]) -> np.ndarray:
     """``compare.same_fact`` on each pair's two texts, with their recorded languages.
 
