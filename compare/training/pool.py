@@ -2,6 +2,7 @@
 
     python -m compare.training.pool --dataset basil|istanbul|ukraine|newswcl50 --anchors N
         --seed S --out /work/tmp/pool/NAME.jsonl [--data ../shared/data] [--cache pool.db]
+        [--top-share 0.5] [--exclude compare/training/data/claims-round3.jsonl ...]
 
 The recipe of ``claims/README.md`` ("Sampled pairs"), so new pairs are comparable with the gold:
 
@@ -13,11 +14,14 @@ The recipe of ``claims/README.md`` ("Sampled pairs"), so new pairs are comparabl
   retrievers ranks in its top ``TOP_K``: MiniLM (both sides English), the multilingual USE,
   multilingual-e5-small (a side not English), TF-IDF over transliterated character n-grams.
   ``retrieved_by`` holds the cosine of each retriever that retrieved the pair.
-- Half the anchors are drawn uniformly (``random``), half from the quarter of anchors whose best
-  candidate is most similar (``top``: USE's best cosine, the one retriever reading every pair).
-- Never a pair already in ``claims/pairs.jsonl`` (either order), never a passage already used
-  as a gold anchor as an anchor, never a ``test``-fold event (BASIL, NewsWCL50) or an Istanbul
-  anchor article of the ``test`` fold. Every new pair is ``train``.
+- ``--top-share`` of the anchors (half by default, the gold's first round; its second round drew
+  three quarters) come from the quarter of anchors whose best candidate is most similar
+  (``top``: USE's best cosine, the one retriever reading every pair), the rest uniformly
+  (``random``).
+- Never a pair already in ``claims/pairs.jsonl`` or in an ``--exclude`` file of labelled pairs
+  (either order), never a passage already used as their anchor as an anchor, never a
+  ``test``-fold event (BASIL, NewsWCL50) or an Istanbul anchor article of the ``test`` fold.
+  Every new pair is ``train``.
 
 Events: BASIL and NewsWCL50 by their ``event_id``; Istanbul is one event (the coverage file, the
 seed article and the ukraine slice, as in the gold); the Kremlin and president.gov.ua releases
@@ -34,8 +38,8 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -115,6 +119,21 @@ def read_gold(path: Path, dataset: str) -> Gold:
         test_events = set()
     return Gold(frozenset(pairs), frozenset(anchors), frozenset(test_events),
                 frozenset(test_articles) if dataset == "istanbul" else frozenset())
+
+
+def exclude_labelled(gold: Gold, paths: Sequence[Path], dataset: str) -> Gold:
+    """``gold`` also ruling out the pairs of labelled pool files (``compare/training/data``,
+    sides as article offsets without texts) by their two spans, and their ``dataset`` anchors
+    (side ``a``) as anchors: the treatment the gold's own pairs get."""
+    pairs, anchors = set(gold.pairs), set(gold.anchors)
+    for path in paths:
+        for row in _jsonl(path):
+            keys = [f"{row[s]['article_id']}:{row[s]['char_start']}:{row[s]['char_end']}"
+                    for s in "ab"]
+            pairs.add(frozenset(keys))
+            if row["dataset"] == dataset and row["source"] == "sampled":
+                anchors.add(keys[0])
+    return replace(gold, pairs=frozenset(pairs), anchors=frozenset(anchors))
 
 
 # ---------------------------------------------------------------------------- records
@@ -300,11 +319,11 @@ def event_anchors(spans: list[Span], sims: dict[str, np.ndarray], gold: Gold,
     return anchors
 
 
-def draw_anchors(anchors: list[Anchor], n: int, rng: np.random.Generator
-                 ) -> list[tuple[str, Anchor]]:
-    """``n`` anchors: half uniformly (``random``), half from the TOP_SHARE of anchors whose
-    best candidate is most similar (``top``), never one twice."""
-    n_top = n // 2
+def draw_anchors(anchors: list[Anchor], n: int, rng: np.random.Generator,
+                 top_share: float = 0.5) -> list[tuple[str, Anchor]]:
+    """``n`` anchors: ``top_share`` of them (rounded down) from the TOP_SHARE of anchors whose
+    best candidate is most similar (``top``), the rest uniformly (``random``), never one twice."""
+    n_top = int(n * top_share)
     picked = rng.choice(len(anchors), size=min(n - n_top, len(anchors)), replace=False)
     ranked = np.argsort([-a.best for a in anchors], kind="stable")
     taken = set(picked.tolist())
@@ -345,9 +364,18 @@ def pair_rows(dataset: str, drawn: Iterable[tuple[str, Anchor]], gold: Gold
 
 
 def build_pool(data: Path, dataset: str, n_anchors: int, seed: int,
-               cache: Path | None = None) -> list[dict[str, Any]]:
-    """Candidate pairs of ``dataset`` from ``n_anchors`` anchors drawn with ``seed``."""
-    gold = read_gold(data / "claims" / "pairs.jsonl", dataset)
+               cache: Path | None = None, *, top_share: float = 0.5,
+               exclude: Sequence[Path] = ()) -> list[dict[str, Any]]:
+    """Candidate pairs of ``dataset`` from ``n_anchors`` anchors drawn with ``seed``,
+    ``top_share`` of them ``top``, none repeating the gold or the labelled files ``exclude``.
+
+    Raises:
+        ValueError: ``top_share`` is outside [0, 1].
+    """
+    if not 0 <= top_share <= 1:
+        raise ValueError(f"top_share {top_share} is not a share: give a number in [0, 1]")
+    gold = exclude_labelled(read_gold(data / "claims" / "pairs.jsonl", dataset), exclude,
+                            dataset)
     events = event_spans(read_records(data, dataset), gold)
     encoders = make_encoders(cache)
     rng = np.random.default_rng(seed)
@@ -356,7 +384,7 @@ def build_pool(data: Path, dataset: str, n_anchors: int, seed: int,
         spans = events[event]
         anchors += event_anchors(spans, event_similarities(spans, encoders), gold, rng)
     log.info("%s: %d events, %d possible anchors", dataset, len(events), len(anchors))
-    return pair_rows(dataset, draw_anchors(anchors, n_anchors, rng), gold)
+    return pair_rows(dataset, draw_anchors(anchors, n_anchors, rng, top_share), gold)
 
 
 # ---------------------------------------------------------------------------- chunks
@@ -399,6 +427,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="the pool file (JSONL), or the chunks' folder with --chunks")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--cache", type=Path, default=None, help="store file caching vectors")
+    parser.add_argument("--top-share", type=float, default=0.5,
+                        help="share of anchors drawn from the top quarter (0.5; gold round 2: 0.75)")
+    parser.add_argument("--exclude", type=Path, nargs="+", default=[],
+                        help="labelled pair files whose pairs and anchors are not drawn again")
     parser.add_argument("--chunks", type=Path, nargs="+", default=None,
                         help="pool files to shuffle into labelling chunks instead")
     args = parser.parse_args(argv)
@@ -408,7 +440,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.dataset is None:
         parser.error("--dataset is required (or --chunks)")
-    rows = build_pool(args.data, args.dataset, args.anchors, args.seed, args.cache)
+    if not 0 <= args.top_share <= 1:
+        parser.error(f"--top-share {args.top_share} is not a share: give a number in [0, 1]")
+    missing = [str(p) for p in args.exclude if not p.is_file()]
+    if missing:
+        parser.error(f"--exclude: {', '.join(missing)} not found")
+    rows = build_pool(args.data, args.dataset, args.anchors, args.seed, args.cache,
+                      top_share=args.top_share, exclude=args.exclude)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     _write(args.out, rows)
     log.info("%s: %d pairs written to %s", args.dataset, len(rows), args.out)
