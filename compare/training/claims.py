@@ -136,13 +136,14 @@ def read_claims(path: str | Path, fold: str | None = None, source: str | None = 
     return pairs
 
 
-ROUND3 = Path(__file__).with_name("data") / "claims-round3.jsonl"
+LABELLED = tuple(sorted((Path(__file__).with_name("data")).glob("pairs-draw*.jsonl")))
 
 
-def read_labelled_pool(path: str | Path = ROUND3, data: str | Path = "../shared/data", *,
+def read_labelled_pool(paths: Sequence[str | Path] = LABELLED,
+                       data: str | Path = "../shared/data", *,
                        usable: bool = True) -> list[ClaimPair]:
     """The pairs labelled in the project (``compare/training/data``, train fold only), their
-    texts read from ``data``: the file holds each side's article and offsets, never the text
+    texts read from ``data``: the files hold each side's article and offsets, never the text
     (the datasets' licence keeps their texts out of the repository).
 
     Raises:
@@ -151,14 +152,16 @@ def read_labelled_pool(path: str | Path = ROUND3, data: str | Path = "../shared/
     """
     from compare.training.pool import read_records
 
-    path, data = Path(path), Path(data)
-    if not path.is_file():
-        raise CompareError(f"{path} is absent")
+    data = Path(data)
     texts: dict[str, dict[str, str]] = {}
     pairs = []
-    with path.open(encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
-    for row in rows:
+    rows = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise CompareError(f"{path} is absent")
+        with path.open(encoding="utf-8") as fh:
+            rows += [(path, json.loads(line)) for line in fh if line.strip()]
+    for path, row in rows:
         dataset = row["dataset"]
         if dataset not in texts:
             try:
