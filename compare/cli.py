@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from compare.errors import CompareError
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, os_reason
 from corpus.store import DEFAULT_STORE, STORE_ENV, Store
 
 app = typer.Typer(
@@ -181,6 +181,10 @@ def main() -> None:
         app(standalone_mode=True)
     except (CorpusError, CompareError) as exc:
         err.print(f"parallax: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except OSError as exc:  # a path the file system refuses, met where no check names it
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"parallax: {where}{os_reason(exc)}", markup=False, highlight=False)
         sys.exit(1)
 
 

@@ -21,7 +21,7 @@ from rich.console import Console
 from compare.embed import embed_texts, make_embedder
 from compare.errors import CompareError
 from corpus.collect import CollectSettings, EventScope, collect
-from corpus.errors import SourceError
+from corpus.errors import SourceError, os_reason
 from corpus.fetch import FetchSettings
 from corpus.records import CollectReport, one_line
 from corpus.sources import read_html_file, read_text_file
@@ -74,9 +74,12 @@ def collect_sources(store: Store, sources: Sequence[str], *, keywords: Sequence[
     """``collect`` with the CLI's options turned into settings."""
     matcher = None
     if seed is not None:
-        if not seed.exists():
-            raise SourceError(f"seed article {seed} not found")
-        _, matcher = seed_matcher(seed)
+        try:
+            if not seed.exists():
+                raise SourceError(f"seed article {seed} not found")
+            _, matcher = seed_matcher(seed)
+        except OSError as exc:
+            raise SourceError(f"cannot read seed article {seed}: {os_reason(exc)}") from exc
     settings = CollectSettings(
         fetch=FetchSettings(allow_private=allow_private),
         scope=EventScope(keywords=tuple(keywords), since=since, until=until),

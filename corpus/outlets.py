@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from corpus.errors import SourceError
+from corpus.errors import SourceError, os_reason
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,14 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     rows = {r["outlet"]: r for r in _starter_rows()}
     user = registry_path(path)
     if user is not None:
-        if not user.exists():
-            raise SourceError(f"outlet registry {user} not found; pass an existing CSV or TOML")
-        for row in _read_rows(user):
+        try:
+            if not user.exists():
+                raise SourceError(f"outlet registry {user} not found; pass an existing CSV or "
+                                  "TOML")
+            user_rows = _read_rows(user)
+        except OSError as exc:
+            raise SourceError(f"cannot read outlet registry {user}: {os_reason(exc)}") from exc
+        for row in user_rows:
             rows[row["outlet"]] = {**rows.get(row["outlet"], {}), **row}
     frame = pd.DataFrame(list(rows.values())).fillna("")
     if "display_name" in frame:

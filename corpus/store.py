@@ -22,7 +22,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from corpus.errors import StoreError
+from corpus.errors import StoreError, os_reason
 from corpus.records import Article, ItemOutcome
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,11 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, readonly: bool = False):
         self.path = resolve_store_path(path)
         self.readonly = readonly
-        if readonly and not self.path.exists():
+        try:
+            missing = readonly and not self.path.exists()
+        except OSError as exc:  # a name too long, a folder without permission
+            raise StoreError(f"cannot open store {self.path}: {os_reason(exc)}") from exc
+        if missing:
             raise StoreError(
                 f"no store at {self.path}: run `parallax collect SOURCE --store {self.path}` first"
             )
@@ -163,7 +167,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}{_hint(exc)}") from exc
         except OSError as exc:
-            raise StoreError(f"cannot create store {self.path}: {exc.strerror or exc}") from exc
+            raise StoreError(f"cannot create store {self.path}: {os_reason(exc)}") from exc
         self._db.row_factory = sqlite3.Row
 
     def _connect_readonly(self) -> sqlite3.Connection:
