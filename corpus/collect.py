@@ -33,6 +33,7 @@ from corpus.sources import (
     iter_jsonl,
     list_folder,
     read_html_file,
+    read_local,
     read_text_file,
     read_url_list,
 )
@@ -210,7 +211,8 @@ class Collector:
             else:
                 yield from self._from_url_list(path, depth)
         elif suffix in FEED_SUFFIXES:
-            yield from self._from_document(path.read_bytes(), str(path), str(path), depth)
+            yield from self._from_document(read_local(path, self.settings.max_file_bytes),
+                                           str(path), str(path), depth)
         elif suffix in HTML_SUFFIXES:
             yield self._local_page(path)
         elif suffix in TEXT_SUFFIXES and is_url_list(path):

@@ -9,6 +9,7 @@ the packaged starter registry, its rows winning.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import os
 import tomllib
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from corpus.errors import SourceError, os_reason
+from corpus.sources import read_local
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +30,10 @@ REGISTRY_ENV = "PARALLAX_OUTLETS"
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
+    # Read through the bounded reader: a registry that is a FIFO or a device fails at once.
+    text = read_local(path).decode("utf-8", errors="replace")
     if path.suffix.lower() == ".toml":
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
         rows = []
         for name, fields in data.get("outlets", data).items():
             row = {"outlet": name, **{k: str(v) for k, v in fields.items()}}
@@ -37,8 +41,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
                 row["domains"] = " ".join(fields["domains"])
             rows.append(row)
         return rows
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     if rows and "outlet" not in rows[0]:
         raise SourceError(f"outlet registry {path} needs an 'outlet' column")
     return rows
