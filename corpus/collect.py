@@ -262,7 +262,7 @@ class Collector:
                        content_type: str = "", fetched: object = None
                        ) -> Iterator[Draft | ItemOutcome]:
         from corpus.extract import extract_page
-        from corpus.feeds import is_feed, is_opml, parse_feed, parse_opml
+        from corpus.feeds import is_feed, is_opml, parse_opml, read_feed
 
         opml = is_opml(body)
         if opml or is_feed(body):
@@ -270,14 +270,16 @@ class Collector:
                 yield ItemOutcome(source, "failed", "feed", "feeds nested too deep; not followed")
                 return
             try:
-                links = parse_opml(body) if opml else [e.url for e in parse_feed(body, url)]
+                links = parse_opml(body) if opml else [e.url for e in read_feed(body, url)]
             except FeedError as exc:
                 yield ItemOutcome(source, "failed", "feed", str(exc))
                 return
             if not links:
                 yield ItemOutcome(source, "failed", "feed", "feed lists no entries with links")
-            for link in links:
-                yield from self._items_of_link(link, depth + 1)
+            for n, link in enumerate(links, 1):
+                # An entry without a usable link is named by its place in the feed, as a
+                # record is by its line: many can share one link ("javascript:void(0)").
+                yield from self._items_of_link(link, depth + 1, f"{source}#{n}")
             return
         if fetched is None:
             yield ItemOutcome(source, "failed", "read", "not a feed or OPML document")
@@ -296,10 +298,11 @@ class Collector:
                       "content_type": content_type, "body": body},
         )
 
-    def _items_of_link(self, link: str, depth: int) -> Iterator[Draft | ItemOutcome]:
+    def _items_of_link(self, link: str, depth: int, label: str) -> Iterator[Draft | ItemOutcome]:
         if not re.match(r"^https?://", link, re.IGNORECASE):
-            yield ItemOutcome(link or "(empty link)", "failed", "feed",
-                              "feed entry link is not an http(s) URL")
+            reason = f"feed entry link {link[:200]!r} is not an http(s) URL" if link.strip() \
+                else "feed entry has no link"
+            yield ItemOutcome(label, "failed", "feed", reason)
             return
         yield from self._from_url(link, depth)
 

@@ -79,3 +79,36 @@ def test_f2_f3_fifos_and_devices_are_refused_in_one_line_each(tmp_path: Path) ->
     assert sorted(failed["source"]) == sorted(
         str(p) for p in (fifo, zero, folder / "g.jsonl", folder / "y.html"))
 
+
+def _rss(links: list[str]) -> bytes:
+    items = "".join(f"<item><title>Entry {n}</title>" + (f"<link>{link}</link>" if link else "")
+                    + "</item>" for n, link in enumerate(links, 1))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>'
+            f"{items}</channel></rss>").encode()
+
+
+def test_f4_feed_entries_without_an_http_link_are_failed_items(tmp_path: Path,
+                                                               http_server: str) -> None:
+    """F4: entries linking to ftp:, javascript:, file: or nothing were dropped with only a
+    WARNING each; status did not list them and --strict exited 0."""
+    bad = ["ftp://files.example/a", "javascript:alert(1)", "file:///etc/passwd", ""]
+    bad += ["javascript:void(0)"] * 50
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(_rss([f"{http_server}/meridian-herald.html", *bad]))
+    db = str(tmp_path / "s.db")
+    done = subprocess.run([sys.executable, "-m", "compare.cli", "collect", str(feed), "--store",
+                           db, "--allow-private", "--strict"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 stored" in done.stdout and f"{len(bad)} failed" in done.stdout
+    assert "WARNING" not in done.stderr
+    lines = failure_lines(done.stderr)
+    assert len(lines) == len(bad)
+    assert any(f"{feed}#2 [feed]" in ln and "ftp://files.example/a" in ln for ln in lines)
+    assert any(f"{feed}#5 [feed]" in ln and "no link" in ln for ln in lines)
+    status = subprocess.run([sys.executable, "-m", "compare.cli", "status", "--store", db],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert f"{len(bad)} failed items:" in status.stdout
+    listed = [ln for ln in status.stdout.splitlines() if ln.startswith(f"  {feed}#")]
+    assert len(listed) == len(bad)
+
