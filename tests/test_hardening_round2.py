@@ -6,12 +6,22 @@ it is), with generous margins: the bounds are the issue's, not benchmarks.
 """
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import struct
 import subprocess
 import sys
+import threading
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
+from corpus.errors import FetchError
+from corpus.fetch import FetchSettings, HttpFetcher
 from corpus.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,4 +121,84 @@ def test_f4_feed_entries_without_an_http_link_are_failed_items(tmp_path: Path,
     assert f"{len(bad)} failed items:" in status.stdout
     listed = [ln for ln in status.stdout.splitlines() if ln.startswith(f"  {feed}#")]
     assert len(listed) == len(bad)
+
+
+def _gzip_of_zeros(megabytes: int) -> bytes:
+    """A valid gzip member of ``megabytes`` MiB of zeros, built without compressing them: each
+    MiB is flushed to a byte boundary with a reset window, so every MiB compresses the same."""
+    block = b"\0" * (1 << 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    one = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    end = deflate.flush(zlib.Z_FINISH)
+    crc = 0
+    for _ in range(megabytes):
+        crc = zlib.crc32(block, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + one * megabytes + end + struct.pack("<II", crc, (megabytes << 20) % 2**32)
+
+
+@pytest.fixture(scope="module")
+def bomb_server() -> Iterator[str]:
+    """A loopback server answering with compression bombs (1 GiB of zeros once decoded)."""
+    single = _gzip_of_zeros(1024)  # about 1 MB on the wire
+    double = gzip.compress(single)  # about 2.5 kB on the wire, as in the issue
+    page = b"<html><body><article><p>" + b"A sentence of the page. " * 40 + b"</p></article>"
+    routes = {
+        "/double.html": ("gzip, gzip", double),
+        "/triple.html": ("gzip, gzip, gzip", gzip.compress(double)),
+        "/single.html": ("gzip", single),
+        "/fine.html": ("gzip, gzip", gzip.compress(gzip.compress(page))),
+        "/deflate.html": ("deflate", zlib.compress(page)),
+        "/brotli.html": ("br", b"not really brotli"),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            encoding, body = routes.get(self.path, ("", b""))
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            if encoding:
+                self.send_header("Content-Encoding", encoding)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_f1_stacked_gzip_bombs_stop_at_the_cap(tmp_path: Path, bomb_server: str) -> None:
+    """F1: 1,831 bytes of ``gzip, gzip`` peaked at 2.28 GB before "page larger than 10 MB
+    cap": the cap was checked after each decoded chunk, and stacked encodings multiply."""
+    urls = [f"{bomb_server}/{name}.html" for name in ("double", "triple", "single")]
+    run = measured("collect", *urls, "--store", str(tmp_path / "s.db"), "--allow-private")
+    assert run["rc"] == 0, run["err"]
+    assert run["peak_mb"] < 600 and run["seconds"] < 60, (run["peak_mb"], run["seconds"])
+    lines = failure_lines(run["err"])
+    assert len(lines) == 3, run["err"]
+    (double,), (triple,), (single,) = ([ln for ln in lines if url + " " in ln] for url in urls)
+    assert "page larger than 10 MB cap" in double and "page larger than 10 MB cap" in single
+    assert "3 stacked content encodings" in triple
+
+
+def test_f1_honest_encodings_still_decode(bomb_server: str) -> None:
+    settings = FetchSettings(timeout_s=5, retries=0, per_host_interval_s=0, allow_private=True,
+                             respect_robots=False)
+    with HttpFetcher(settings) as fetcher:
+        for name in ("fine", "deflate"):
+            body = fetcher.get(f"{bomb_server}/{name}.html").body
+            assert body.startswith(b"<html>") and body.count(b"A sentence") == 40
+        with pytest.raises(FetchError, match="content encoding 'br' is not supported"):
+            fetcher.get(f"{bomb_server}/brotli.html")
 
