@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+import numpy as np
+
 from corpus.dedupe import NEAR_THRESHOLD, NearDuplicateIndex, content_hash, minhash_signature
 from corpus.errors import CorpusError, ExtractError, FeedError, FetchError, SourceError
 from corpus.fetch import Fetched, FetchSettings, HttpFetcher, wayback_url
@@ -147,6 +149,7 @@ class Collector:
         self.seed_matcher = seed_matcher
         self.resolver: OutletResolver = default_resolver(settings.registry or None)
         self.near = NearDuplicateIndex(settings.near_duplicate_threshold)
+        self._near_seq = store.last_seq()  # the index holds every original up to this one
         self.near.extend(store.minhashes())
         self.items: list[ItemOutcome] = []
         self.run_id = ""
@@ -336,12 +339,7 @@ class Collector:
         skip = self.settings.scope.reason_to_skip(draft, self.seed_matcher)
         if skip:
             return ItemOutcome(draft.source, "out_of_scope", "scope", skip, aid)
-        duplicate_of, kind, signature = self.store.find_by_hash(digest), "exact", None
-        if not duplicate_of:
-            signature = minhash_signature(text)
-            if signature is not None:
-                duplicate_of, _ = self.near.original_of(signature)
-                kind = "near"
+        signature = minhash_signature(text)  # before the write lock, which waits for no one
         metadata = dict(draft.metadata)
         if draft.outlet and outlet != draft.outlet:
             metadata["outlet_given"] = draft.outlet
@@ -353,18 +351,39 @@ class Collector:
             published=normalise_date(draft.published),
             language=article_language(draft.language, draft.title, text),
             author=draft.author, site_name=draft.site_name or host_of(draft.url),
-            origin=draft.origin, content_hash=digest, duplicate_of=duplicate_of,
-            duplicate_kind=kind if duplicate_of else "", collected_at=now_iso(),
+            origin=draft.origin, content_hash=digest, collected_at=now_iso(),
             metadata=metadata,
         )
-        if not self.store.add_article(article, minhash=signature, raw_page=draft.raw_page):
+        stored = self.store.add_article(article, minhash=signature, raw_page=draft.raw_page,
+                                        original_of=lambda: self._original_of(digest, signature))
+        if stored is None:
             return ItemOutcome(draft.source, "unchanged", "store", "already in the store", aid)
-        if signature is not None and not duplicate_of:
+        if signature is not None and not stored.duplicate_of:
             self.near.add(aid, signature)
-        if duplicate_of:
+        if stored.duplicate_of:
             return ItemOutcome(draft.source, "duplicate", "dedupe",
-                               f"{kind} duplicate of article {duplicate_of}; kept and linked", aid)
+                               f"{stored.duplicate_kind} duplicate of article "
+                               f"{stored.duplicate_of}; kept and linked", aid)
         return ItemOutcome(draft.source, "stored", "store", "", aid)
+
+    def _original_of(self, digest: str, signature: np.ndarray | None) -> tuple[str, str]:
+        """The original a text duplicates and how (``"exact"``, ``"near"``), or ``("", "")``.
+
+        Runs inside the store's write transaction, so what it reads cannot change before the
+        article is written: originals stored meanwhile by another collection into the same
+        store are found, and first added to the near-duplicate index.
+        """
+        exact = self.store.find_by_hash(digest)
+        if exact:
+            return exact, "exact"
+        if signature is None:
+            return "", ""
+        seq = self.store.last_seq()
+        if seq > self._near_seq:
+            self.near.extend(self.store.minhashes(after_seq=self._near_seq))
+            self._near_seq = seq
+        near, _ = self.near.original_of(signature)
+        return (near, "near") if near else ("", "")
 
 
 def _worth_archive(reason: str) -> bool:

@@ -202,3 +202,73 @@ def test_f1_honest_encodings_still_decode(bomb_server: str) -> None:
         with pytest.raises(FetchError, match="content encoding 'br' is not supported"):
             fetcher.get(f"{bomb_server}/brotli.html")
 
+
+# Two processes start collecting at the same moment: each marks itself ready in a folder and
+# waits (bounded) for the other before collecting its source into the shared store.
+_COLLECT_AT_ONCE = r"""
+import sys, time
+from pathlib import Path
+from corpus.collect import collect
+from corpus.store import Store
+source, store, ready, name = sys.argv[1:5]
+(Path(ready) / name).touch()
+deadline = time.monotonic() + 60
+while len(list(Path(ready).iterdir())) < 2 and time.monotonic() < deadline:
+    time.sleep(0.005)
+with Store(store) as db:
+    collect([source], db)
+"""
+
+
+def _dup_sources(folder: Path) -> list[Path]:
+    """dupX and dupY: Y repeats 150 of X's texts word for word and 150 with the end reworded,
+    each under its own id, in the same order, so two runs at once meet each pair together."""
+    import random
+
+    rng = random.Random(26)
+    vocabulary = [f"{rng.choice('bcdfgklmnprstvz')}{rng.choice('aeiou')}{n}" for n in range(5000)]
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(120)) for _ in range(300)]
+    paths = []
+    for side in ("X", "Y"):
+        rows = []
+        for n, text in enumerate(texts):
+            if side == "Y" and n >= 150:  # a near copy: the last five words rewritten
+                text = " ".join(text.split()[:-5] + ["reworded", "ending", "of", "the", "copy"])
+            rows.append({"id": f"{side}{n}", "outlet": f"Outlet {side}", "title": f"Story {n}",
+                         "text": text})
+        paths.append(folder / f"dup{side}.jsonl")
+        paths[-1].write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return paths
+
+
+def _links(db: Path) -> dict[str, int]:
+    with Store(db, readonly=True) as store:
+        articles = store.articles()
+    kinds = [a.duplicate_kind for a in articles if a.duplicate_of]
+    return {"articles": len(articles), "exact": kinds.count("exact"), "near": kinds.count("near")}
+
+
+def test_f5_two_collects_at_once_link_every_duplicate(tmp_path: Path) -> None:
+    """F5: dupX and dupY collected at once kept 43-89 of 150 exact links and no near link: the
+    hash lookup ran outside the write transaction and each run loaded the near-duplicate
+    index once. Sequential and concurrent collections must link the same 300."""
+    x, y = _dup_sources(tmp_path)
+    one_after_other = tmp_path / "seq.db"
+    for source in (x, y):
+        with Store(one_after_other) as store:
+            from corpus.collect import collect
+
+            collect([str(source)], store)
+    at_once = tmp_path / "once.db"
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    runs = [subprocess.Popen([sys.executable, "-c", _COLLECT_AT_ONCE, str(source), str(at_once),
+                              str(ready), source.stem], cwd=ROOT, stderr=subprocess.PIPE)
+            for source in (x, y)]
+    for run in runs:
+        _, err = run.communicate(timeout=240)
+        assert run.returncode == 0, err.decode()
+    expected = {"articles": 600, "exact": 150, "near": 150}
+    assert _links(one_after_other) == expected
+    assert _links(at_once) == expected
+
