@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,7 @@ from corpus.fetch import Fetched, FetchSettings, HttpFetcher, wayback_url
 from corpus.ids import article_id, article_key, canonical_url
 from corpus.language import article_language
 from corpus.outlets import OutletResolver, default_resolver, host_of
-from corpus.records import Article, CollectReport, ItemOutcome
+from corpus.records import Article, CollectReport, ItemOutcome, one_line
 from corpus.sources import (
     FEED_SUFFIXES,
     HTML_SUFFIXES,
@@ -161,7 +163,8 @@ class Collector:
         return self._fetcher
 
     # -- the run -----------------------------------------------------------------------------
-    def run(self, sources: Sequence[str], progress: bool = False) -> CollectReport:
+    def run(self, sources: Sequence[str], progress: bool = False,
+            on_item: Callable[[ItemOutcome], None] | None = None) -> CollectReport:
         params = {"sources": list(sources), "scope": self.settings.scope.__dict__,
                   "near_duplicate_threshold": self.settings.near_duplicate_threshold}
         self.run_id = self.store.start_run("collect", params)
@@ -173,6 +176,8 @@ class Collector:
                     self.store.record_item(self.run_id, outcome)
                     self.items.append(outcome)
                     ticker.advance(outcome)
+                    if on_item is not None:
+                        on_item(outcome)
         report = CollectReport(self.run_id, tuple(self.items))
         self.store.finish_run(self.run_id, {o: report.count(o) for o in (
             "stored", "duplicate", "unchanged", "out_of_scope", "failed")})
@@ -393,27 +398,40 @@ def _worth_archive(reason: str) -> bool:
 
 
 class _Ticker:
-    """A progress bar counting items, shown only when asked for (never in library logs)."""
+    """A progress line on stderr (items done, stored, duplicates, failed, the rate), shown
+    only when asked for (never in library logs)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._progress: Any = None
         self._task: Any = None
+        self._counts: Counter[str] = Counter()
+        self._start = time.monotonic()
 
     def __enter__(self) -> Self:
         if self.enabled:
-            from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn
 
-            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                      MofNCompleteColumn(), transient=True)
+            # Sources are shown as written: no rich markup in them is interpreted.
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}",
+                                                                  markup=False),
+                                      console=Console(stderr=True), transient=True)
             self._progress.__enter__()
-            self._task = self._progress.add_task("Collecting", total=None)
+            self._task = self._progress.add_task(self._line(""), total=None)
         return self
 
+    def _line(self, source: str) -> str:
+        done = sum(self._counts.values())
+        rate = done / max(time.monotonic() - self._start, 1e-6)
+        counts = ", ".join(f"{self._counts[key]:,} {name}" for key, name in (
+            ("stored", "stored"), ("duplicate", "duplicates"), ("failed", "failed")))
+        return f"Collecting  {done:,} done: {counts}, {rate:.1f} items/s  {one_line(source[-60:])}"
+
     def advance(self, item: ItemOutcome) -> None:
+        self._counts[item.outcome] += 1
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, advance=1,
-                                  description=f"Collecting  {item.source[-60:]}")
+            self._progress.update(self._task, description=self._line(item.source))
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
@@ -428,6 +446,7 @@ def collect(
     fetcher: HttpFetcher | None = None,
     seed_matcher: SeedMatcher | None = None,
     progress: bool = False,
+    on_item: Callable[[ItemOutcome], None] | None = None,
 ) -> CollectReport:
     """Collect every source into the store; one bad item never stops the run.
 
@@ -438,10 +457,12 @@ def collect(
         settings: collection settings; defaults when None.
         fetcher: the fetcher to use (tests pass one with ``allow_private=True``).
         seed_matcher: scores a text's similarity to a seed article, for event scoping.
-        progress: show a progress bar on the terminal.
+        progress: show a progress line on the terminal (stderr).
+        on_item: called with each item's outcome as soon as it is recorded (the CLI prints
+            failures as they happen).
 
     Returns:
         A report with every item's outcome, also recorded in the store.
     """
     collector = Collector(store, settings or CollectSettings(), fetcher, seed_matcher)
-    return collector.run(list(sources), progress=progress)
+    return collector.run(list(sources), progress=progress, on_item=on_item)

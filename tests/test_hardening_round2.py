@@ -272,3 +272,125 @@ def test_f5_two_collects_at_once_link_every_duplicate(tmp_path: Path) -> None:
     assert _links(one_after_other) == expected
     assert _links(at_once) == expected
 
+
+def test_status_lists_each_source_once_with_its_latest_outcome(tmp_path: Path) -> None:
+    """Also seen in issue 26: status listed a URL's failure again for every run that
+    retried it; a failure mended by a later run was still listed."""
+    from compare.workflows import describe_store
+    from corpus.records import ItemOutcome
+
+    url = "https://news.example/a"
+    with Store(tmp_path / "s.db") as store:
+        for n, items in enumerate((
+            [ItemOutcome(url, "failed", "fetch", "HTTP 503 Service Unavailable"),
+             ItemOutcome("b.txt", "failed", "read", "no such file or folder: b.txt")],
+            [ItemOutcome(url, "failed", "fetch", "timed out after 20s waiting for the server"),
+             ItemOutcome("b.txt", "stored", "store", "", "b1")],
+            [ItemOutcome("c.jsonl#2", "failed", "read", "line is not valid JSON")],
+        )):
+            run = store.start_run("collect", {}, run_id=f"collect-{n}")
+            for item in items:
+                store.record_item(run, item)
+            store.finish_run(run, {})
+        shown = describe_store(store).split("\n\n")[-1].splitlines()
+    assert shown == ["2 failed items:",
+                     f"  {url} [fetch]: timed out after 20s waiting for the server",
+                     "  c.jsonl#2 [read]: line is not valid JSON"]
+
+
+@pytest.fixture
+def holding_server() -> Iterator[tuple[str, threading.Event]]:
+    """A loopback server whose /hold answers only once the test lets it (at most 25 s)."""
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/hold":
+                release.wait(timeout=25)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", release
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_collect_shows_each_failure_as_it_happens(tmp_path: Path,
+                                                  holding_server: tuple[str, threading.Event]
+                                                  ) -> None:
+    """Also seen in issue 26: collect printed failures only when it finished, so a long run
+    showed nothing and a stopped one nothing at all."""
+    import queue
+
+    url, release = holding_server
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{broken\n", encoding="utf-8")
+    run = subprocess.Popen([sys.executable, "-m", "compare.cli", "collect", str(bad),
+                            f"{url}/hold", "--store", str(tmp_path / "s.db"), "--allow-private"],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(ln) for ln in run.stderr or ()],
+                              daemon=True)
+    reader.start()
+    try:
+        first = lines.get(timeout=20)  # while the second source is still being fetched
+        assert first.startswith(f"failed  {bad}#1 [read]"), first
+        assert run.poll() is None
+    finally:
+        release.set()
+        run.communicate(timeout=60)
+    reader.join(timeout=10)
+    rest = []
+    while not lines.empty():
+        rest.append(lines.get())
+    assert any(ln.startswith(f"failed  {url}/hold [fetch]: HTTP 404") for ln in rest), rest
+
+
+def test_collect_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    """Collection progress on the terminal: items done, stored, failed and the rate."""
+    import pty
+    import select
+    import time
+
+    records = tmp_path / "r.jsonl"
+    records.write_text("".join(json.dumps({"id": f"r{n}", "outlet": "Alpha",
+                                           "text": f"Story number {n}."}) + "\n"
+                               for n in range(3)) + "{broken\n", encoding="utf-8")
+    master, terminal = pty.openpty()
+    run = subprocess.Popen([sys.executable, "-m", "compare.cli", "collect", str(records),
+                            "--store", str(tmp_path / "s.db")], cwd=ROOT, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=terminal,
+                           env={**os.environ, "TERM": "xterm", "COLUMNS": "120"})
+    os.close(terminal)
+    shown = b""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1)
+        if not ready:
+            if run.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal's other end closed: the run is over
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    run.communicate(timeout=60)
+    text = shown.decode("utf-8", errors="replace")
+    assert "4 done" in text and "3 stored" in text and "1 failed" in text, text
+    assert "items/s" in text, text
