@@ -344,7 +344,7 @@ class Collector:
         skip = self.settings.scope.reason_to_skip(draft, self.seed_matcher)
         if skip:
             return ItemOutcome(draft.source, "out_of_scope", "scope", skip, aid)
-        signature = minhash_signature(text)  # before the write lock, which waits for no one
+        signature = minhash_signature(text)  # here, so no other collection waits for it
         metadata = dict(draft.metadata)
         if draft.outlet and outlet != draft.outlet:
             metadata["outlet_given"] = draft.outlet
