@@ -1,7 +1,8 @@
 """Long fuzzing run of every parser that reads outside input, with Hypothesis.
 
 Each target is one property of ``tests/test_fuzz_properties.py`` (the same checks as the test
-suite, with fresh random examples instead of the suite's fixed ones), plus ``collect``, which
+suite, with fresh random examples instead of the suite's fixed ones: among them stacked content
+encodings, special files and long paths), plus ``collect``, which
 sends fuzzed feed, OPML, JSONL, CSV, text and HTML files through a whole collection into a real
 store. Targets share the ``--minutes`` budget equally. Every call runs under a wall-clock bound
 (``--call-seconds``): a call that outlives it is a finding ("stalled"). A finding is any
@@ -136,6 +137,14 @@ def targets() -> list[Target]:
                                                       "text/html; charset=utf-7"]))),
         Target("passage offsets", inner(props.test_passage_offsets_are_always_exact),
                (fs.article_texts(),)),
+        Target("stacked content encodings",
+               inner(props.test_stacked_encodings_decode_in_bounded_pieces_or_fail_cleanly),
+               (fs.encoded_bodies(),)),
+        Target("special files (collect)",
+               inner(props.test_special_files_fail_as_one_item_each_and_never_hang),
+               (fs.special_files(),)),
+        Target("long paths", inner(props.test_long_paths_are_one_error_never_an_os_error),
+               (fs.long_paths(),)),
         Target("collect (whole runs)", _collect_check, (_FILES,)),
     ]
 

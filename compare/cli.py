@@ -14,7 +14,8 @@ import typer
 from rich.console import Console
 
 from compare.errors import CompareError
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, os_reason
+from corpus.records import ItemOutcome
 from corpus.store import DEFAULT_STORE, STORE_ENV, Store
 
 app = typer.Typer(
@@ -58,16 +59,19 @@ def collect(
     from compare.workflows import collect_sources
 
     _logging(verbose)
+
+    def show(item: ItemOutcome) -> None:  # as it happens: a long or stopped run shows them too
+        # Plain print: while the progress line is up, rich shows what is printed above it.
+        if item.outcome == "failed" or verbose:
+            print(item.line(), file=sys.stderr if item.outcome == "failed" else sys.stdout,
+                  flush=True)
+
     with Store(store) as db:
         report = collect_sources(
             db, sources, keywords=keyword or [], since=since, until=until, seed=seed,
             outlet=outlet, registry=registry, allow_private=allow_private, wayback=wayback,
-            progress=sys.stderr.isatty(),
+            progress=sys.stderr.isatty(), on_item=show,
         )
-        for item in report.items:
-            if item.outcome == "failed" or verbose:
-                (err if item.outcome == "failed" else out).print(item.line(), markup=False,
-                                                                 highlight=False)
         out.print(f"Collected into {db.path}: {report.summary()}.", markup=False)
         if report.failures:
             out.print(f"See every failure with: parallax status --store {db.path}", markup=False)
@@ -181,6 +185,10 @@ def main() -> None:
         app(standalone_mode=True)
     except (CorpusError, CompareError) as exc:
         err.print(f"parallax: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except OSError as exc:  # a path the file system refuses, met where no check names it
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"parallax: {where}{os_reason(exc)}", markup=False, highlight=False)
         sys.exit(1)
 
 

@@ -16,14 +16,15 @@ from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 
 from compare.embed.embedders import embed_texts, make_embedder
 from compare.errors import CompareError
 from corpus.collect import CollectSettings, EventScope, collect
-from corpus.errors import SourceError
+from corpus.errors import SourceError, os_reason
 from corpus.fetch import FetchSettings
-from corpus.records import CollectReport, one_line
+from corpus.records import CollectReport, ItemOutcome, one_line
 from corpus.sources import read_html_file, read_text_file
 from corpus.store import STORE_ENV, Store
 
@@ -69,20 +70,24 @@ def collect_sources(store: Store, sources: Sequence[str], *, keywords: Sequence[
                     since: str = "", until: str = "", seed: Path | None = None,
                     outlet: str = "", registry: Path | None = None,
                     allow_private: bool = False, wayback: bool = False,
-                    progress: bool = False) -> CollectReport:
+                    progress: bool = False,
+                    on_item: Callable[[ItemOutcome], None] | None = None) -> CollectReport:
     """``collect`` with the CLI's options turned into settings."""
     matcher = None
     if seed is not None:
-        if not seed.exists():
-            raise SourceError(f"seed article {seed} not found")
-        _, matcher = seed_matcher(seed)
+        try:
+            if not seed.exists():
+                raise SourceError(f"seed article {seed} not found")
+            _, matcher = seed_matcher(seed)
+        except OSError as exc:
+            raise SourceError(f"cannot read seed article {seed}: {os_reason(exc)}") from exc
     settings = CollectSettings(
         fetch=FetchSettings(allow_private=allow_private),
         scope=EventScope(keywords=tuple(keywords), since=since, until=until),
         outlet=outlet, registry=str(registry or ""), wayback_fallback=wayback,
     )
     return collect(sources, store, settings, seed_matcher=matcher,  # type: ignore[arg-type]
-                   progress=progress)
+                   progress=progress, on_item=on_item)
 
 
 # How `parallax status` names the counts of a collection run, in this order.
@@ -103,9 +108,10 @@ def _run_summary(summary: dict[str, object] | None) -> str:
 def describe_store(store: Store) -> str:
     """A readable summary of a store: articles per outlet, runs, failures with reasons.
 
-    Three blocks separated by a blank line: articles per outlet; runs; every failed item on
-    its own line (``  source [stage]: reason``, control characters escaped so that a file
-    name or reason holding a line break cannot run two failures together).
+    Three blocks separated by a blank line: articles per outlet; runs; every source whose
+    latest outcome is a failure, once, on its own line (``  source [stage]: reason``, control
+    characters escaped so that a file name or reason holding a line break cannot run two
+    failures together).
     """
     articles = store.articles()
     noun = "article" if len(articles) == 1 else "articles"
@@ -122,12 +128,23 @@ def describe_store(store: Store) -> str:
         lines += ["", "Runs:"]
         lines += [f"  {run['run_id']} ({run['kind']}): {_run_summary(run['summary'])}"
                   for run in runs]
-    failed = store.items(outcome="failed")
+    failed = latest_outcomes(store, runs)
+    failed = failed[failed["outcome"] == "failed"]
     if len(failed):
         lines += ["", f"{len(failed)} failed items:"]
         lines += [f"  {one_line(r.source)} [{r.stage}]: {one_line(r.reason)}"
                   for r in failed.itertuples()]
     return "\n".join(lines)
+
+
+def latest_outcomes(store: Store, runs: Sequence[dict[str, object]]) -> pd.DataFrame:
+    """Each source's outcome in the last run that read it (in run order, then item order):
+    a URL retried by three runs is one row, and a failure mended by a later run is gone."""
+    items = store.items()
+    order = {run["run_id"]: n for n, run in enumerate(runs)}
+    items["_run"] = items["run_id"].map(order).fillna(-1)
+    items = items.sort_values(["_run", "seq"], kind="stable")
+    return items.drop_duplicates("source", keep="last").drop(columns="_run")
 
 
 def demo_urls() -> list[str]:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
+
+import numpy as np
 
 from corpus.dedupe import NEAR_THRESHOLD, NearDuplicateIndex, content_hash, minhash_signature
 from corpus.errors import CorpusError, ExtractError, FeedError, FetchError, SourceError
@@ -19,7 +23,7 @@ from corpus.fetch import Fetched, Fetcher, FetchSettings, HttpFetcher, wayback_u
 from corpus.ids import article_id, article_key, canonical_url
 from corpus.language import article_language
 from corpus.outlets import OutletResolver, default_resolver, host_of
-from corpus.records import Article, CollectReport, ItemOutcome
+from corpus.records import Article, CollectReport, ItemOutcome, one_line
 from corpus.sources import (
     FEED_SUFFIXES,
     HTML_SUFFIXES,
@@ -33,6 +37,7 @@ from corpus.sources import (
     iter_jsonl,
     list_folder,
     read_html_file,
+    read_local,
     read_text_file,
     read_url_list,
 )
@@ -146,6 +151,7 @@ class Collector:
         self.seed_matcher = seed_matcher
         self.resolver: OutletResolver = default_resolver(settings.registry or None)
         self.near = NearDuplicateIndex(settings.near_duplicate_threshold)
+        self._near_seq = store.last_seq()  # the index holds every original up to this one
         self.near.extend(store.minhashes())
         self.items: list[ItemOutcome] = []
         self.run_id = ""
@@ -157,7 +163,8 @@ class Collector:
         return self._fetcher
 
     # -- the run -----------------------------------------------------------------------------
-    def run(self, sources: Sequence[str], progress: bool = False) -> CollectReport:
+    def run(self, sources: Sequence[str], progress: bool = False,
+            on_item: Callable[[ItemOutcome], None] | None = None) -> CollectReport:
         params = {"sources": list(sources), "scope": self.settings.scope.__dict__,
                   "near_duplicate_threshold": self.settings.near_duplicate_threshold}
         self.run_id = self.store.start_run("collect", params)
@@ -169,6 +176,8 @@ class Collector:
                     self.store.record_item(self.run_id, outcome)
                     self.items.append(outcome)
                     ticker.advance(outcome)
+                    if on_item is not None:
+                        on_item(outcome)
         report = CollectReport(self.run_id, tuple(self.items))
         self.store.finish_run(self.run_id, {o: report.count(o) for o in (
             "stored", "duplicate", "unchanged", "out_of_scope", "failed")})
@@ -210,7 +219,8 @@ class Collector:
             else:
                 yield from self._from_url_list(path, depth)
         elif suffix in FEED_SUFFIXES:
-            yield from self._from_document(path.read_bytes(), str(path), str(path), depth)
+            yield from self._from_document(read_local(path, self.settings.max_file_bytes),
+                                           str(path), str(path), depth)
         elif suffix in HTML_SUFFIXES:
             yield self._local_page(path)
         elif suffix in TEXT_SUFFIXES and is_url_list(path):
@@ -260,7 +270,7 @@ class Collector:
                        content_type: str = "", fetched: object = None
                        ) -> Iterator[Draft | ItemOutcome]:
         from corpus.extract import extract_page
-        from corpus.feeds import is_feed, is_opml, parse_feed, parse_opml
+        from corpus.feeds import is_feed, is_opml, parse_opml, read_feed
 
         opml = is_opml(body)
         if opml or is_feed(body):
@@ -268,14 +278,16 @@ class Collector:
                 yield ItemOutcome(source, "failed", "feed", "feeds nested too deep; not followed")
                 return
             try:
-                links = parse_opml(body) if opml else [e.url for e in parse_feed(body, url)]
+                links = parse_opml(body) if opml else [e.url for e in read_feed(body, url)]
             except FeedError as exc:
                 yield ItemOutcome(source, "failed", "feed", str(exc))
                 return
             if not links:
                 yield ItemOutcome(source, "failed", "feed", "feed lists no entries with links")
-            for link in links:
-                yield from self._items_of_link(link, depth + 1)
+            for n, link in enumerate(links, 1):
+                # An entry without a usable link is named by its place in the feed, as a
+                # record is by its line: many can share one link ("javascript:void(0)").
+                yield from self._items_of_link(link, depth + 1, f"{source}#{n}")
             return
         if fetched is None:
             yield ItemOutcome(source, "failed", "read", "not a feed or OPML document")
@@ -294,10 +306,11 @@ class Collector:
                       "content_type": content_type, "body": body},
         )
 
-    def _items_of_link(self, link: str, depth: int) -> Iterator[Draft | ItemOutcome]:
+    def _items_of_link(self, link: str, depth: int, label: str) -> Iterator[Draft | ItemOutcome]:
         if not re.match(r"^https?://", link, re.IGNORECASE):
-            yield ItemOutcome(link or "(empty link)", "failed", "feed",
-                              "feed entry link is not an http(s) URL")
+            reason = f"feed entry link {link[:200]!r} is not an http(s) URL" if link.strip() \
+                else "feed entry has no link"
+            yield ItemOutcome(label, "failed", "feed", reason)
             return
         yield from self._from_url(link, depth)
 
@@ -331,12 +344,7 @@ class Collector:
         skip = self.settings.scope.reason_to_skip(draft, self.seed_matcher)
         if skip:
             return ItemOutcome(draft.source, "out_of_scope", "scope", skip, aid)
-        duplicate_of, kind, signature = self.store.find_by_hash(digest), "exact", None
-        if not duplicate_of:
-            signature = minhash_signature(text)
-            if signature is not None:
-                duplicate_of, _ = self.near.original_of(signature)
-                kind = "near"
+        signature = minhash_signature(text)  # here, so no other collection waits for it
         metadata = dict(draft.metadata)
         if draft.outlet and outlet != draft.outlet:
             metadata["outlet_given"] = draft.outlet
@@ -348,18 +356,39 @@ class Collector:
             published=normalise_date(draft.published),
             language=article_language(draft.language, draft.title, text),
             author=draft.author, site_name=draft.site_name or host_of(draft.url),
-            origin=draft.origin, content_hash=digest, duplicate_of=duplicate_of,
-            duplicate_kind=kind if duplicate_of else "", collected_at=now_iso(),
+            origin=draft.origin, content_hash=digest, collected_at=now_iso(),
             metadata=metadata,
         )
-        if not self.store.add_article(article, minhash=signature, raw_page=draft.raw_page):
+        stored = self.store.add_article(article, minhash=signature, raw_page=draft.raw_page,
+                                        original_of=lambda: self._original_of(digest, signature))
+        if stored is None:
             return ItemOutcome(draft.source, "unchanged", "store", "already in the store", aid)
-        if signature is not None and not duplicate_of:
+        if signature is not None and not stored.duplicate_of:
             self.near.add(aid, signature)
-        if duplicate_of:
+        if stored.duplicate_of:
             return ItemOutcome(draft.source, "duplicate", "dedupe",
-                               f"{kind} duplicate of article {duplicate_of}; kept and linked", aid)
+                               f"{stored.duplicate_kind} duplicate of article "
+                               f"{stored.duplicate_of}; kept and linked", aid)
         return ItemOutcome(draft.source, "stored", "store", "", aid)
+
+    def _original_of(self, digest: str, signature: np.ndarray | None) -> tuple[str, str]:
+        """The original a text duplicates and how (``"exact"``, ``"near"``), or ``("", "")``.
+
+        Runs inside the store's write transaction, so what it reads cannot change before the
+        article is written: originals stored meanwhile by another collection into the same
+        store are found, and first added to the near-duplicate index.
+        """
+        exact = self.store.find_by_hash(digest)
+        if exact:
+            return exact, "exact"
+        if signature is None:
+            return "", ""
+        seq = self.store.last_seq()
+        if seq > self._near_seq:
+            self.near.extend(self.store.minhashes(after_seq=self._near_seq))
+            self._near_seq = seq
+        near, _ = self.near.original_of(signature)
+        return (near, "near") if near else ("", "")
 
 
 def _worth_archive(reason: str) -> bool:
@@ -369,27 +398,40 @@ def _worth_archive(reason: str) -> bool:
 
 
 class _Ticker:
-    """A progress bar counting items, shown only when asked for (never in library logs)."""
+    """A progress line on stderr (items done, stored, duplicates, failed, the rate), shown
+    only when asked for (never in library logs)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._progress: Any = None
         self._task: Any = None
+        self._counts: Counter[str] = Counter()
+        self._start = time.monotonic()
 
     def __enter__(self) -> Self:
         if self.enabled:
-            from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn
 
-            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                      MofNCompleteColumn(), transient=True)
+            # Sources are shown as written: no rich markup in them is interpreted.
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}",
+                                                                  markup=False),
+                                      console=Console(stderr=True), transient=True)
             self._progress.__enter__()
-            self._task = self._progress.add_task("Collecting", total=None)
+            self._task = self._progress.add_task(self._line(""), total=None)
         return self
 
+    def _line(self, source: str) -> str:
+        done = sum(self._counts.values())
+        rate = done / max(time.monotonic() - self._start, 1e-6)
+        counts = ", ".join(f"{self._counts[key]:,} {name}" for key, name in (
+            ("stored", "stored"), ("duplicate", "duplicates"), ("failed", "failed")))
+        return f"Collecting  {done:,} done: {counts}, {rate:.1f} items/s  {one_line(source[-60:])}"
+
     def advance(self, item: ItemOutcome) -> None:
+        self._counts[item.outcome] += 1
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, advance=1,
-                                  description=f"Collecting  {item.source[-60:]}")
+            self._progress.update(self._task, description=self._line(item.source))
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
@@ -404,6 +446,7 @@ def collect(
     fetcher: Fetcher | None = None,
     seed_matcher: SeedMatcher | None = None,
     progress: bool = False,
+    on_item: Callable[[ItemOutcome], None] | None = None,
 ) -> CollectReport:
     """Collect every source into the store; one bad item never stops the run.
 
@@ -414,10 +457,12 @@ def collect(
         settings: collection settings; defaults when None.
         fetcher: the fetcher to use (tests pass one with ``allow_private=True``).
         seed_matcher: scores a text's similarity to a seed article, for event scoping.
-        progress: show a progress bar on the terminal.
+        progress: show a progress line on the terminal (stderr).
+        on_item: called with each item's outcome as soon as it is recorded (the CLI prints
+            failures as they happen).
 
     Returns:
         A report with every item's outcome, also recorded in the store.
     """
     collector = Collector(store, settings or CollectSettings(), fetcher, seed_matcher)
-    return collector.run(list(sources), progress=progress)
+    return collector.run(list(sources), progress=progress, on_item=on_item)

@@ -1,6 +1,8 @@
 """Exceptions of the corpus package. Messages say which input, what went wrong, how to fix it."""
 from __future__ import annotations
 
+import errno
+
 
 class CorpusError(Exception):
     """Base class for every error the corpus package raises on purpose."""
@@ -29,3 +31,11 @@ class SourceError(CorpusError):
 
 class StoreError(CorpusError):
     """The store on disk cannot be opened or written."""
+
+
+def os_reason(exc: OSError) -> str:
+    """What a file system error means, in words, with what to do where that is clear."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return ("a file or folder name in the path is too long for the file system (over 255 "
+                "bytes): choose a shorter path")
+    return exc.strerror or str(exc)

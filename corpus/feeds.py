@@ -128,25 +128,24 @@ def _scheme(link: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def _entries(parsed: Any, url: str) -> tuple[list[FeedEntry], int]:
-    """The entries with an http(s) link, and how many were skipped for lacking one."""
+def is_http_link(link: str) -> bool:
+    """Whether a feed entry's link is an http(s) URL (the only kind Parallax fetches)."""
+    return _scheme(link) in ("http", "https")
+
+
+def _entries(parsed: Any, url: str) -> list[FeedEntry]:
+    """Every entry, in feed order, whatever its link (http(s), another scheme or none)."""
     entries: list[FeedEntry] = []
-    skipped = 0
     for raw in parsed.entries:
         link = _link(url, raw)
-        if _scheme(link) not in ("http", "https"):
-            skipped += 1
-            log.warning("feed %s: skipping entry %r with no http(s) link (%r)",
-                        url, raw.get("title", ""), link)
-            continue
-        summary = _plain_text(raw.get("summary") or "")
+        summary = _plain_text(raw.get("summary") or "") if is_http_link(link) else ""
         entries.append(FeedEntry(
             url=link,
             title=" ".join((raw.get("title") or "").split()),
             published=_iso_date(raw),
             summary=summary[:_SUMMARY_CHARS],
         ))
-    return entries, skipped
+    return entries
 
 
 def _feedparser(data: bytes, url: str) -> Any:
@@ -161,11 +160,47 @@ def _feedparser(data: bytes, url: str) -> Any:
                         f"{exc})") from exc
 
 
-def parse_feed(data: bytes, url: str, *, timeout_s: float = PARSE_TIMEOUT_S) -> list[FeedEntry]:
-    """The entries of an RSS/Atom feed, with relative links resolved against ``url``.
+def read_feed(data: bytes, url: str, *, timeout_s: float = PARSE_TIMEOUT_S) -> list[FeedEntry]:
+    """Every entry of an RSS/Atom feed, in feed order, whatever its link: collection records
+    an entry without an http(s) link (``is_http_link``) as a failed item instead of losing it.
 
-    Broken feeds are parsed leniently: if any entries can be recovered they are returned (the
-    problem is logged); only entries linking to http(s) pages are kept, others are logged.
+    Relative links are resolved against ``url``; broken feeds are parsed leniently: if any
+    entries can be recovered they are returned (the problem is logged).
+
+    Raises:
+        FeedError: entity declarations, not a feed, too slow to parse, or no entry linking to
+            an http(s) page could be recovered.
+    """
+    text = _checked_text(data, "feed")
+    if not text.strip():
+        raise FeedError("feed is empty (0 bytes of XML)")
+    with time_limit(timeout_s, FeedError):
+        # The content type is fixed so feedparser judges the XML itself, not a missing header;
+        # the charset is the one the checked text was re-encoded in. No base URL is given:
+        # links are made absolute here (``_link``), because feedparser turns a link it cannot
+        # join (a malformed URL) into "" and the entry would be lost without a word.
+        parsed = _feedparser(as_utf8(text), url)
+        entries = _entries(parsed, url)
+    usable = sum(is_http_link(e.url) for e in entries)
+    if parsed.bozo and usable:
+        log.warning("feed %s is broken (%s); recovered %d entries", url,
+                    _describe_bozo(parsed), usable)
+    if usable:
+        return entries
+    if entries:
+        raise FeedError(f"none of the feed's {len(entries)} entries links to an http(s) page")
+    if not parsed.get("version") and root_tag(text[:_SNIFF_BYTES]) not in _FEED_ROOTS:
+        raise FeedError("not an RSS or Atom feed (no <rss>, <feed> or <rdf:RDF> root element)")
+    if parsed.bozo:
+        raise FeedError(f"unreadable feed, no entries could be recovered: "
+                        f"{_describe_bozo(parsed)}")
+    raise FeedError("feed has no entries")
+
+
+def parse_feed(data: bytes, url: str, *, timeout_s: float = PARSE_TIMEOUT_S) -> list[FeedEntry]:
+    """The entries of an RSS/Atom feed that link to http(s) pages, in feed order.
+
+    As ``read_feed``; entries without an http(s) link are left out, said in one log line.
 
     Args:
         data: the feed document's raw bytes.
@@ -179,29 +214,14 @@ def parse_feed(data: bytes, url: str, *, timeout_s: float = PARSE_TIMEOUT_S) -> 
         FeedError: entity declarations, not a feed, too slow to parse, or no usable entry
             could be recovered.
     """
-    text = _checked_text(data, "feed")
-    if not text.strip():
-        raise FeedError("feed is empty (0 bytes of XML)")
-    with time_limit(timeout_s, FeedError):
-        # The content type is fixed so feedparser judges the XML itself, not a missing header;
-        # the charset is the one the checked text was re-encoded in. No base URL is given:
-        # links are made absolute here (``_link``), because feedparser turns a link it cannot
-        # join (a malformed URL) into "" and the entry would be lost without a word.
-        parsed = _feedparser(as_utf8(text), url)
-        entries, skipped = _entries(parsed, url)
-    if parsed.bozo and entries:
-        log.warning("feed %s is broken (%s); recovered %d entries", url,
-                    _describe_bozo(parsed), len(entries))
-    if entries:
-        return entries
-    if skipped:
-        raise FeedError(f"none of the feed's {skipped} entries links to an http(s) page")
-    if not parsed.get("version") and root_tag(text[:_SNIFF_BYTES]) not in _FEED_ROOTS:
-        raise FeedError("not an RSS or Atom feed (no <rss>, <feed> or <rdf:RDF> root element)")
-    if parsed.bozo:
-        raise FeedError(f"unreadable feed, no entries could be recovered: "
-                        f"{_describe_bozo(parsed)}")
-    raise FeedError("feed has no entries")
+    entries = read_feed(data, url, timeout_s=timeout_s)
+    usable = [e for e in entries if is_http_link(e.url)]
+    if len(usable) < len(entries):
+        first = next(e for e in entries if not is_http_link(e.url))
+        more = len(entries) - len(usable) - 1
+        log.warning("feed %s: skipping entry %r with no http(s) link (%r)%s", url, first.title,
+                    first.url, f" and {more} more" if more else "")
+    return usable
 
 
 def parse_opml(data: bytes, *, timeout_s: float = PARSE_TIMEOUT_S) -> list[str]:
@@ -234,4 +254,5 @@ def parse_opml(data: bytes, *, timeout_s: float = PARSE_TIMEOUT_S) -> list[str]:
     return urls
 
 
-__all__ = ["FeedEntry", "is_feed", "is_opml", "parse_feed", "parse_opml"]
+__all__ = ["FeedEntry", "is_feed", "is_http_link", "is_opml", "parse_feed", "parse_opml",
+           "read_feed"]

@@ -12,7 +12,8 @@
   checks (scheme, address, robots.txt, rate limit); a URL seen twice is a redirect loop;
 * robots.txt is honoured (fetched through this same safe path, cached per host);
 * consecutive requests to one host are at least ``per_host_interval_s`` apart;
-* the body is streamed and abandoned past ``max_bytes``; a response must finish within
+* the body is streamed and abandoned past ``max_bytes``, decoded in bounded steps (at most two
+  stacked gzip/deflate encodings, ``corpus._encoding``); a response must finish within
   ``RESPONSE_DEADLINE_FACTOR * timeout_s`` so a server trickling bytes cannot hold a worker;
 * connect errors, HTTP 5xx and 429 are retried with exponential backoff; nothing else is.
 
@@ -37,6 +38,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from corpus._encoding import ACCEPT_ENCODING, EncodingProblem, decoded
 from corpus.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -266,7 +268,8 @@ class HttpFetcher:
             trust_env=False,
             verify=verify,
             limits=httpx.Limits(max_keepalive_connections=0),
-            headers={"User-Agent": self.settings.user_agent, "Accept": _ACCEPT},
+            headers={"User-Agent": self.settings.user_agent, "Accept": _ACCEPT,
+                     "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     def close(self) -> None:
@@ -400,7 +403,9 @@ class HttpFetcher:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_bytes():
+            # The raw bytes, decoded here in bounded steps (corpus._encoding), never by httpx.
+            for chunk in decoded(response.iter_raw(), response.headers.get("content-encoding",
+                                                                            "")):
                 size += len(chunk)
                 chunks.append(chunk)
                 if size > max_bytes:
@@ -410,6 +415,8 @@ class HttpFetcher:
                 if time.monotonic() > deadline:
                     raise FetchError(url, "server too slow: page not received within "
                                      f"{RESPONSE_DEADLINE_FACTOR * self.settings.timeout_s:g}s")
+        except EncodingProblem as exc:
+            raise FetchError(url, f"page cannot be decoded: {exc}") from exc
         except httpx.TimeoutException as exc:
             raise FetchError(url, f"timed out after {self.settings.timeout_s:g}s "
                              "while reading the page") from exc

@@ -9,6 +9,7 @@ the packaged starter registry, its rows winning.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import os
 import tomllib
@@ -20,7 +21,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from corpus.errors import SourceError
+from corpus.errors import SourceError, os_reason
+from corpus.sources import read_local
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +30,10 @@ REGISTRY_ENV = "PARALLAX_OUTLETS"
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
+    # Read through the bounded reader: a registry that is a FIFO or a device fails at once.
+    text = read_local(path).decode("utf-8", errors="replace")
     if path.suffix.lower() == ".toml":
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
         rows = []
         for name, fields in data.get("outlets", data).items():
             row = {"outlet": name, **{k: str(v) for k, v in fields.items()}}
@@ -37,8 +41,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
                 row["domains"] = " ".join(fields["domains"])
             rows.append(row)
         return rows
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     if rows and "outlet" not in rows[0]:
         raise SourceError(f"outlet registry {path} needs an 'outlet' column")
     return rows
@@ -60,9 +63,14 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     rows = {r["outlet"]: r for r in _starter_rows()}
     user = registry_path(path)
     if user is not None:
-        if not user.exists():
-            raise SourceError(f"outlet registry {user} not found; pass an existing CSV or TOML")
-        for row in _read_rows(user):
+        try:
+            if not user.exists():
+                raise SourceError(f"outlet registry {user} not found; pass an existing CSV or "
+                                  "TOML")
+            user_rows = _read_rows(user)
+        except OSError as exc:
+            raise SourceError(f"cannot read outlet registry {user}: {os_reason(exc)}") from exc
+        for row in user_rows:
             rows[row["outlet"]] = {**rows.get(row["outlet"], {}), **row}
     frame = pd.DataFrame(list(rows.values())).fillna("")
     if "display_name" in frame:

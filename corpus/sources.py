@@ -9,14 +9,16 @@ import codecs
 import csv
 import json
 import logging
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from corpus.dedupe import content_hash
-from corpus.errors import ExtractError, SourceError
+from corpus.errors import ExtractError, SourceError, os_reason
 from corpus.records import ItemOutcome
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,56 @@ def _pick(record: dict[str, Any], name: str) -> tuple[str, str]:
     return "", ""
 
 
+def _kind_of(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISDIR, "a folder"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def open_local(path: Path) -> BinaryIO:
+    """Open a local file for reading; anything but a regular file is refused, never read.
+
+    Opened without blocking, so a FIFO with no writer cannot hold the run, then checked on the
+    open descriptor itself (a symlink is judged by what it points to, and a file swapped after
+    a check is still caught): a device such as /dev/zero would read without end.
+
+    Raises:
+        SourceError: not a regular file (FIFO, device, socket, folder).
+        OSError: the file cannot be opened (missing, no permission, a name too long).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise SourceError(f"{path} is {_kind_of(mode)}, not a regular file: Parallax reads "
+                              "regular files only (save the data to a file first)")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_local(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular local file, never more than ``max_bytes`` (None: its size when
+    opened, so a file growing while it is read cannot run on).
+
+    Raises:
+        SourceError: not a regular file, or larger than ``max_bytes``.
+        OSError: the file cannot be opened or read.
+    """
+    with open_local(path) as handle:
+        bound = os.fstat(handle.fileno()).st_size if max_bytes is None else max_bytes
+        data = handle.read(bound + 1)
+    if len(data) > bound:
+        if max_bytes is None:
+            raise SourceError(f"{path} grew while it was read; read it again once it is "
+                              "complete")
+        raise SourceError(f"file is over the {max_bytes / 1e6:.0f} MB cap for one page")
+    return data
+
+
 def draft_from_record(record: dict[str, Any], source: str, origin: str) -> Draft:
     """Map one record (``id, outlet, url, title, published, text`` or aliases) to a Draft.
 
@@ -114,7 +166,7 @@ def iter_jsonl(path: Path) -> Iterator[Draft | ItemOutcome]:
         yield from _iter_json_file(path)
         return
     found = False
-    with path.open("rb") as handle:
+    with open_local(path) as handle:
         for n, raw in enumerate(handle, 1):
             if not raw.strip():
                 continue
@@ -138,7 +190,7 @@ def _jsonl_line(raw: bytes, n: int, path: Path) -> Draft | ItemOutcome:
 
 
 def _iter_json_file(path: Path) -> Iterator[Draft | ItemOutcome]:
-    raw = path.read_bytes()
+    raw = read_local(path)
     if not raw.strip():
         yield ItemOutcome(str(path), "failed", "read", NO_RECORDS)
         return
@@ -222,7 +274,7 @@ def decode_text(raw: bytes) -> tuple[str, str]:
 
 
 def _read_text(path: Path, quiet: bool = False) -> str:
-    text, encoding = decode_text(path.read_bytes())
+    text, encoding = decode_text(read_local(path))
     if encoding not in ("utf-8", "utf-8-sig") and not quiet:
         log.warning("%s is not UTF-8: read as %s (detected)", path, encoding)
     return text
@@ -288,7 +340,7 @@ def read_text_file(path: Path, outlet: str = "") -> Draft:
     Raises:
         SourceError: the file is empty or not decodable text.
     """
-    raw = path.read_bytes()
+    raw = read_local(path)
     if b"\x00" in raw[:4096] and not raw.startswith(tuple(bom for bom, _ in _BOMS)):
         raise SourceError("file looks binary, not text")
     text, encoding = decode_text(raw)
@@ -316,7 +368,7 @@ def read_html_file(path: Path, outlet: str = "") -> Draft:
     """
     from corpus.extract import extract_page
 
-    body = path.read_bytes()
+    body = read_local(path)
     extracted = extract_page(body, url="", content_type="text/html")
     return Draft(
         source=str(path), url=extracted.url, title=extracted.title, text=extracted.text,
@@ -336,21 +388,30 @@ _NOT_ARTICLES = re.compile(r"^(readme|license|licence|provenance|changelog|notic
 def list_folder(path: Path) -> list[Path]:
     """The files of a folder that Parallax can read, recursively, in a stable order.
 
-    Hidden files and dataset paperwork (README, LICENSE, PROVENANCE...) are skipped.
+    Hidden files and dataset paperwork (README, LICENSE, PROVENANCE...) are skipped. Anything
+    else named like a source is listed even when it is not a regular file (a FIFO, a link to a
+    device), so that reading it fails as one item with its reason, never silently.
     """
     known = HTML_SUFFIXES | TEXT_SUFFIXES | RECORD_SUFFIXES | FEED_SUFFIXES
     return sorted(
         p for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in known and not p.name.startswith(".")
-        and not _NOT_ARTICLES.match(p.name)
+        if p.suffix.lower() in known and not p.name.startswith(".")
+        and not _NOT_ARTICLES.match(p.name) and not p.is_dir()
     )
 
 
 def ensure_readable(path: Path, max_bytes: int) -> None:
-    """Raise SourceError when a file is missing, unreadable or over the size cap."""
-    if not path.exists():
-        raise SourceError(f"no such file or folder: {path}")
-    size = path.stat().st_size
+    """Raise SourceError when a file is missing, not a regular file or over the size cap."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        raise SourceError(f"no such file or folder: {path}") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read: {os_reason(exc)}") from exc
+    if not stat.S_ISREG(found.st_mode):
+        raise SourceError(f"{_kind_of(found.st_mode)}, not a regular file: Parallax reads "
+                          "regular files only (save the data to a file first)")
+    size = found.st_size
     if path.suffix.lower() not in RECORD_SUFFIXES and size > max_bytes:
         raise SourceError(
             f"file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB cap for one page"
@@ -359,6 +420,6 @@ def ensure_readable(path: Path, max_bytes: int) -> None:
 
 __all__ = [
     "Draft", "ExtractError", "csv_kind", "draft_from_record", "ensure_readable", "is_url_list",
-    "iter_csv_records", "iter_jsonl", "list_folder", "read_html_file", "read_text_file",
-    "read_url_list",
+    "iter_csv_records", "iter_jsonl", "list_folder", "open_local", "read_html_file",
+    "read_local", "read_text_file", "read_url_list",
 ]

@@ -12,7 +12,7 @@ import logging
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from corpus.errors import StoreError
+from corpus.errors import StoreError, os_reason
 from corpus.records import Article, ItemOutcome
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS articles (
     seq INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_seq ON articles(seq);
 CREATE TABLE IF NOT EXISTS minhashes (
     article_id TEXT PRIMARY KEY REFERENCES articles(article_id),
     signature BLOB NOT NULL
@@ -154,7 +155,11 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, readonly: bool = False):
         self.path = resolve_store_path(path)
         self.readonly = readonly
-        if readonly and not self.path.exists():
+        try:
+            missing = readonly and not self.path.exists()
+        except OSError as exc:  # a name too long, a folder without permission
+            raise StoreError(f"cannot open store {self.path}: {os_reason(exc)}") from exc
+        if missing:
             raise StoreError(
                 f"no store at {self.path}: run `parallax collect SOURCE --store {self.path}` first"
             )
@@ -163,7 +168,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}{_hint(exc)}") from exc
         except OSError as exc:
-            raise StoreError(f"cannot create store {self.path}: {exc.strerror or exc}") from exc
+            raise StoreError(f"cannot create store {self.path}: {os_reason(exc)}") from exc
         self._db.row_factory = sqlite3.Row
 
     def _connect_readonly(self) -> sqlite3.Connection:
@@ -229,25 +234,37 @@ class Store:
         *,
         minhash: np.ndarray | None = None,
         raw_page: dict[str, Any] | None = None,
-    ) -> bool:
+        original_of: Callable[[], tuple[str, str]] | None = None,
+    ) -> Article | None:
         """Store one article with its near-duplicate signature and raw page, atomically.
 
-        Returns False (and changes nothing) when an article with this id is already stored:
-        stored articles are never overwritten.
+        Args:
+            original_of: called inside the write transaction, returns the ``duplicate_of`` and
+                ``duplicate_kind`` to store (``("", "")`` for an original). Deciding there,
+                with the write lock held, means two collections into one store at once
+                cannot both take the same text for an original.
+
+        Returns:
+            The article as stored; None (and nothing changed) when an article with this id is
+            already stored: stored articles are never overwritten.
         """
-        row = article.to_dict()
-        row["metadata"] = json.dumps(row["metadata"], ensure_ascii=False, sort_keys=True)
-        row["collected_at"] = row["collected_at"] or now_iso()
         cols = ", ".join(_ARTICLE_COLUMNS)
         marks = ", ".join("?" for _ in _ARTICLE_COLUMNS)
         with self.transaction() as db:
+            if original_of is not None:
+                duplicate_of, kind = original_of()
+                article = article.replace(duplicate_of=duplicate_of,
+                                          duplicate_kind=kind if duplicate_of else "")
+            row = article.to_dict()
+            row["metadata"] = json.dumps(row["metadata"], ensure_ascii=False, sort_keys=True)
+            row["collected_at"] = row["collected_at"] or now_iso()
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles").fetchone()[0]
             cur = db.execute(
                 f"INSERT OR IGNORE INTO articles ({cols}, seq) VALUES ({marks}, ?)",
                 [row[c] for c in _ARTICLE_COLUMNS] + [seq],
             )
             if cur.rowcount == 0:
-                return False
+                return None
             if minhash is not None:
                 db.execute(
                     "INSERT OR REPLACE INTO minhashes VALUES (?, ?)",
@@ -255,7 +272,7 @@ class Store:
                 )
             if raw_page is not None:
                 self._put_raw_page(db, raw_page)
-        return True
+        return article
 
     def articles(self) -> list[Article]:
         """Every stored article, in the order it was stored."""
@@ -279,11 +296,18 @@ class Store:
         )
         return str(rows[0][0]) if rows else ""
 
-    def minhashes(self) -> Iterator[tuple[str, np.ndarray]]:
-        """(article_id, signature) of every stored original, for near-duplicate lookup."""
+    def last_seq(self) -> int:
+        """The storage number of the most recently stored article (0 when there is none)."""
+        rows = self._query("SELECT COALESCE(MAX(seq), 0) FROM articles")
+        return int(rows[0][0]) if rows else 0
+
+    def minhashes(self, after_seq: int = 0) -> Iterator[tuple[str, np.ndarray]]:
+        """(article_id, signature) of every stored original, for near-duplicate lookup; only
+        those stored after ``after_seq`` (see ``last_seq``) when given."""
         rows = self._query(
             "SELECT m.article_id, m.signature FROM minhashes m JOIN articles a "
-            "USING (article_id) WHERE a.duplicate_of = '' ORDER BY a.seq"
+            "USING (article_id) WHERE a.duplicate_of = '' AND a.seq > ? ORDER BY a.seq",
+            (after_seq,),
         )
         for r in rows:
             yield str(r[0]), np.frombuffer(r[1], dtype=np.uint64)

@@ -8,6 +8,7 @@ is said in one line; reading a link never raises.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
@@ -16,6 +17,9 @@ PARAMS = ("event", "outlets", "view", "fact", "classroom", "differ", "single")
 MAX_OUTLETS = 5
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 _QUOTE_CHARS = 60
+# ASCII digits only: str.isdigit() also passes "²" and "٣", which int() refuses or reads; nine
+# digits keep far below int()'s limit on digits and above any event's number of facts.
+_FACT_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def _fact(params: Mapping[str, str], problems: list[str]) -> int:
     raw = params.get("fact", "").strip()
     if not raw:
         return 1
-    if raw.isdigit() and int(raw) >= 1:
+    if _FACT_NUMBER.fullmatch(raw) and int(raw) >= 1:
         return int(raw)
     problems.append(f"fact {_quoted(raw)} is not a fact number (showing fact 1)")
     return 1

@@ -1,9 +1,11 @@
 """Hypothesis strategies for hostile input, shared by the property tests and the long fuzzing run
 (``benchmarks/fuzz_parsers.py``): XML-ish documents in many encodings, JSON Lines and CSV
-files, URLs, article texts."""
+files, URLs, article texts, stacked content encodings, special files and long paths."""
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 
 from hypothesis import strategies as st
 
@@ -195,3 +197,62 @@ def html_documents(draw: st.DrawFn) -> bytes:
     text = "".join(draw(st.lists(piece, max_size=60)))
     encoding = draw(st.sampled_from(["utf-8", "utf-16", "cp1251", "latin-1", "utf-7"]))
     return text.encode(encoding, errors="replace")
+
+
+def _encode(data: bytes, kind: str) -> bytes:
+    if kind in ("gzip", "x-gzip"):
+        return gzip.compress(data, compresslevel=1, mtime=0)
+    if kind == "deflate":
+        return zlib.compress(data, 1)
+    return zlib.compress(data, 1)[2:-4]  # raw deflate, sent as "deflate" by some servers
+
+
+@st.composite
+def encoded_bodies(draw: st.DrawFn) -> tuple[bytes, str, bytes, bool]:
+    """(body, Content-Encoding header, bytes sent, whether the bytes are intact): 0-4 stacked
+    gzip/deflate layers over small bodies or up to 8 MiB of zeros (a bomb), with the header
+    sometimes naming other or unknown encodings, and the bytes sometimes cut or mutated."""
+    body = draw(st.one_of(st.binary(max_size=2000),
+                          st.integers(1, 8).map(lambda n: b"\0" * (n << 20))))
+    sent, names = body, []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["gzip", "x-gzip", "deflate", "raw-deflate"]))
+        sent = _encode(sent, kind)
+        names.append("deflate" if kind == "raw-deflate" else kind)
+    intact = True
+    if draw(st.booleans()):  # a name that changes nothing, an unknown one, or a false claim
+        extra = draw(st.sampled_from(["identity", " ", "br", "compress", "zstd", "GZIP",
+                                      "gzip;q=1", "\x00", "x" * 300]))
+        names.insert(draw(st.integers(0, len(names))), extra)
+        intact = extra != "GZIP"
+    header = draw(st.sampled_from([", ", ",", " , "])).join(names)
+    if sent and draw(st.integers(0, 3)) == 0:
+        cut = draw(st.integers(0, len(sent) - 1))
+        sent, intact = sent[:cut] + bytes([sent[cut] ^ draw(st.integers(1, 255))]) + \
+            sent[cut + 1:] if draw(st.booleans()) else sent[:cut], False
+    return body, header, sent, intact
+
+
+# Kinds of entries a source or folder can be: the ones that are not regular files must each
+# fail as one item (FIFO, device, loop, dangling link), never hang or read without end.
+SPECIAL_KINDS = ("regular", "fifo", "dev-zero", "dev-null", "dev-urandom", "loop", "dangling",
+                 "folder")
+SOURCE_SUFFIXES = (".txt", ".md", ".html", ".jsonl", ".json", ".csv", ".xml", ".opml", ".rss")
+
+
+@st.composite
+def special_files(draw: st.DrawFn) -> list[tuple[str, str, bool]]:
+    """Up to five (kind, suffix, inside a folder) entries to lay out as collection sources."""
+    entry = st.tuples(st.sampled_from(SPECIAL_KINDS), st.sampled_from(SOURCE_SUFFIXES),
+                      st.booleans())
+    return draw(st.lists(entry, min_size=1, max_size=5))
+
+
+@st.composite
+def long_paths(draw: st.DrawFn) -> list[str]:
+    """Path components, some over the 255-byte name limit (in ASCII or in multi-byte letters),
+    and sometimes so many that the whole path passes PATH_MAX (4096 bytes)."""
+    letters = st.sampled_from(["a", "é", "文", "𝔞", "-", ".", " "])
+    part = st.integers(1, 300).flatmap(lambda n: st.lists(letters, min_size=n, max_size=n)
+                                       ).map("".join).filter(lambda p: p.strip(". "))
+    return draw(st.lists(part, min_size=1, max_size=20))

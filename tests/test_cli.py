@@ -97,3 +97,23 @@ def test_demo_offline_says_so_in_one_line(tmp_path):
     assert done.returncode == 2
     (line,) = done.stdout.strip().splitlines()
     assert line.startswith("Offline") and "parallax demo --source DIR" in line
+
+
+def test_paths_with_a_name_over_255_bytes_are_one_line(tmp_path, records):
+    """Issue 26 F6: a name the file system refuses (ENAMETOOLONG) is a user mistake, said in
+    one line with exit 1, wherever the path is given; a 250-byte --out fails through its
+    sidecar's name the same way."""
+    db = str(tmp_path / "s.db")
+    parallax("collect", str(records), "--store", db)
+    long = str(tmp_path / ("a" * 300))
+    for args in (("status", "--store", long + ".db"),
+                 ("export", "articles", "--store", db, "--out", long + ".csv"),
+                 ("export", "articles", "--store", db, "--out", str(tmp_path / ("b" * 246)) + ".csv"),
+                 ("collect", str(records), "--store", db, "--registry", long + ".csv"),
+                 ("collect", str(records), "--store", db, "--seed", long + ".txt")):
+        done = parallax(*args)
+        assert done.returncode == 1, args
+        assert "Traceback" not in done.stderr, args
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith("parallax: ") and "too long" in line, (args, line)
+    assert not list(tmp_path.glob("b*"))  # nothing half written beside the long --out

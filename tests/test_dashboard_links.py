@@ -78,6 +78,9 @@ def test_the_url_follows_what_is_shown(store_path: Path,
     ({"view": "nonsense", "fact": "x7"}, "there is no view &#39;nonsense&#39;"),
     ({"fact": "99", "classroom": "1"}, "fact 99 does not exist, these outlets share 6"),
     ({"classroom": "maybe"}, "classroom &#39;maybe&#39; is not 1 or 0"),
+    # Issue 26 F7: a superscript two passes str.isdigit(); 5,000 nines pass int()'s digit limit.
+    ({"fact": "\u00b2"}, "fact &#39;\u00b2&#39; is not a fact number"),
+    ({"fact": "9" * 5000}, "9999…&#39; is not a fact number"),
 ])
 def test_a_broken_link_falls_back_with_one_notice(store_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
@@ -121,6 +124,17 @@ def test_read_link_never_raises() -> None:
                                     **read)  # type: ignore[arg-type]
     assert state.outlets == ("B", "D") and "'A' is not an outlet" in notice
     assert notice.count("This link") == 1 and "\n" not in notice
+
+
+def test_odd_fact_numbers_fall_back_to_fact_one_with_one_notice() -> None:
+    """Issue 26 F7: digits that are not ASCII, and numbers too long for int(), are refused."""
+    read = {"events": ["ev1"], "outlets_of": lambda e: ["A", "B"],
+            "default_outlets": lambda e: ["A", "B"], "views": ["side-by-side"],
+            "default_view": "side-by-side"}
+    for raw in ("\u00b2", "\u0663", "\uff17", "9" * 5000, "1" * 30):
+        state, notice = links.read_link({"fact": raw}, **read)  # type: ignore[arg-type]
+        assert state.fact == 1
+        assert "is not a fact number" in notice and "\n" not in notice and len(notice) < 200
 
 
 def test_link_encodes_names() -> None:

@@ -3,24 +3,30 @@
 For any input: feed and OPML sniffing and parsing raise nothing but FeedError, never expand an
 entity and return within a time bound; record readers raise nothing but corpus errors and
 account for every line; URL handling never raises unexpectedly; page extraction raises nothing
-but ExtractError; passage offsets are exact.
+but ExtractError; passage offsets are exact; stacked content encodings decode in bounded
+pieces; special files and long paths fail as one item or one error, never hang or raise OSError.
 Examples are derandomised so the suite is repeatable; ``benchmarks/fuzz_parsers.py`` runs the
 same properties for minutes with fresh examples.
 """
 from __future__ import annotations
 
 import ipaddress
+import os
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 from fuzz_strategies import (
     EXPANDED,
     article_texts,
     csv_files,
+    encoded_bodies,
     feed_documents,
     html_documents,
     jsonl_files,
+    long_paths,
+    special_files,
     urls,
     xml_documents,
 )
@@ -222,3 +228,111 @@ def test_page_extraction_raises_only_extract_error(body: bytes, content_type: st
         assert str(exc) and "\n" not in str(exc)
     else:
         assert len(page.text.split()) >= 40 and page.url == "https://a.example/x"
+
+
+# -- content encodings ---------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(encoded_bodies())
+def test_stacked_encodings_decode_in_bounded_pieces_or_fail_cleanly(
+        case: tuple[bytes, str, bytes, bool]) -> None:
+    from corpus._encoding import STEP, EncodingProblem, decoded
+
+    body, header, sent, intact = case
+    cap = 1 << 20
+    pieces: list[bytes] = []
+    tracemalloc.start()
+    try:
+        size = 0
+        for piece in decoded((sent[i:i + 4096] for i in range(0, len(sent), 4096)), header):
+            assert len(piece) <= STEP
+            pieces.append(piece)
+            size += len(piece)
+            if size > cap:
+                break
+        peak = tracemalloc.get_traced_memory()[1]
+    except EncodingProblem as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    finally:
+        tracemalloc.stop()
+    # What was kept, one network chunk and a step per layer: never the whole body at once.
+    assert peak < size + len(sent) + 8 * STEP + (1 << 20), (peak, size)
+    if intact and size <= cap:
+        assert b"".join(pieces) == body
+
+
+# -- special files and long paths ----------------------------------------------------------------
+def _lay_out(folder: Path, n: int, kind: str, suffix: str) -> Path:
+    path = folder / f"s{n}{suffix}"
+    if kind == "regular":
+        path.write_text("A title\n\nSome text of an article.\n", encoding="utf-8")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind.startswith("dev-"):
+        path.symlink_to(f"/dev/{kind[4:]}")
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    elif kind == "dangling":
+        path.symlink_to(folder / "nowhere")
+    else:
+        path.mkdir()
+    return path
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(special_files())
+def test_special_files_fail_as_one_item_each_and_never_hang(
+        entries: list[tuple[str, str, bool]]) -> None:
+    from corpus.collect import collect
+    from corpus.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        top, inner = Path(tmp) / "top", Path(tmp) / "top" / "inner"
+        inner.mkdir(parents=True)
+        sources = []
+        for n, (kind, suffix, nested) in enumerate(entries):
+            path = _lay_out(inner if nested else top, n, kind, suffix)
+            if not nested:
+                sources.append(str(path))
+        with Store(Path(tmp) / "s.db") as store:
+            start = time.monotonic()
+            report = collect([*sources, str(inner)], store)
+            # A FIFO blocked for ever and /dev/zero read without end (issue 26); a whole run,
+            # with its first use of the language model, gets more than one parser call.
+            assert time.monotonic() - start < 5 * BOUND_S
+            assert len(store.items(run_id=report.run_id)) == len(report.items)
+    for item in report.items:
+        assert "\n" not in item.line() and "internal error" not in item.reason, item.line()
+    for (kind, _, nested), source in zip((e for e in entries if not e[2]), sources,
+                                         strict=True):
+        mine = [i for i in report.items if i.source == source or i.source.startswith(source)]
+        if kind in ("fifo", "dev-zero", "dev-null", "dev-urandom"):
+            assert [i.reason for i in mine if "not a regular file" in i.reason], mine
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(long_paths())
+def test_long_paths_are_one_error_never_an_os_error(parts: list[str]) -> None:
+    from compare._outfiles import check_targets, sidecar_path
+    from compare.errors import CompareError
+    from corpus.collect import collect
+    from corpus.outlets import load_registry
+    from corpus.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp).joinpath(*parts)
+        with Store(Path(tmp) / "s.db") as store:
+            (item,) = collect([str(path)], store).items
+            assert item.outcome == "failed" and "internal error" not in item.reason
+            try:
+                check_targets([path, sidecar_path(path)], store.path, force=False)
+            except CompareError as exc:
+                assert "\n" not in str(exc)
+        for call in (lambda: Store(path, readonly=True), lambda: load_registry(path)):
+            try:
+                call()
+            except CorpusError as exc:
+                assert "\n" not in str(exc)

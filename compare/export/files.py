@@ -49,6 +49,7 @@ def check_targets(paths: Sequence[Path], store: Path, *, force: bool) -> None:
         CompareError: the first refusal, naming the path and what to do.
     """
     for path in paths:
+        _check_name(path)
         refuse_store(path, store)
         if path.is_symlink():
             if not force:
@@ -120,6 +121,17 @@ def _is_store(path: Path, store: Path) -> bool:
         if (other.st_dev, other.st_ino) == (seen.st_dev, seen.st_ino):
             return True
     return False
+
+
+def _check_name(path: Path) -> None:
+    """Refuse a path the file system cannot even look up (a name over 255 bytes, a folder
+    without permission), before the checks below meet the same error as a traceback."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # a new file, or a path inside a file (_check_folder says so)
+    except OSError as exc:
+        raise _file_error(path, exc) from exc
 
 
 def _check_folder(path: Path) -> None:
