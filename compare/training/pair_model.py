@@ -16,11 +16,21 @@ share of its events (sampled and product-link pairs; ``same``/``contains`` = 1),
 rest skipped) in EN-EN, RU-RU, DE-DE and the translated EN-RU, EN-DE combinations. The held-out
 events choose the threshold (best F1); the test fold is read once, by ``evaluate``.
 
+``--with-labelled-pool`` adds the pairs labelled in the project
+(:func:`compare.training.claims.read_labelled_pool`, train fold only), weighted as the shared
+gold's, and holds out whole groups of both (:func:`split_claims_by_group`): events for BASIL
+and NewsWCL50, anchor articles for Istanbul (one event, split so in its test fold too), so that
+the threshold is chosen on cross-language pairs as well. ``--length-batches`` batches pairs of
+similar length (less padding); ``--decay-by-time`` lets the learning rate reach zero when the
+time budget runs out before the data does.
+
 Commands (artifacts under ``--out``, nothing into the repository)::
 
     python -m compare.training.pair_model probe              # pairs/s, train and inference
     python -m compare.training.pair_model train              # sized for ~2 pairs/s, 33 min
     python -m compare.training.pair_model evaluate           # the test fold, once
+    python -m compare.training.pair_model train --out /work/tmp/pairmodel2 \\
+        --with-labelled-pool --length-batches --decay-by-time   # the second try
 """
 from __future__ import annotations
 
@@ -38,7 +48,14 @@ from typing import Any
 
 import numpy as np
 
-from compare.training.claims import ClaimPair, evaluate, read_claims
+from compare.training.claims import (
+    LABELLED,
+    SAMPLED_DATASETS,
+    ClaimPair,
+    evaluate,
+    read_claims,
+    read_labelled_pool,
+)
 from compare.training.verifier import read_msrp, read_sts
 
 log = logging.getLogger(__name__)
@@ -51,6 +68,8 @@ LORA_ALPHA = 16
 LORA_LAYERS = 6               # top layers with adapters (of 12)
 CLAIMS_WEIGHT = 3.0           # in-domain pairs weigh this much more than MSRP/STS pairs
 HELD_OUT_SHARE = 0.2          # share of the claims train events kept for the threshold
+POOL_HELD_OUT_SHARE = 0.15    # share of each dataset's groups kept with the labelled pool
+LENGTH_WINDOW = 32            # batches per window sorted by length (--length-batches)
 STS_SAME, STS_DIFFERENT = 4.0, 2.0
 STS_COMBOS = (("en", "en"), ("ru", "ru"), ("de", "de"), ("en", "ru"), ("en", "de"))
 SEED = 13
@@ -195,6 +214,63 @@ def split_claims_by_event(pairs: Sequence[ClaimPair], share: float = HELD_OUT_SH
     return fit, out
 
 
+def read_anchor_articles(paths: Sequence[Path]) -> dict[str, str]:
+    """``pair_id`` -> the article of side ``a`` (the anchor's) of each pair in ``paths`` (claims
+    ``pairs.jsonl`` and the labelled pool's files; :class:`ClaimPair` does not keep it)."""
+    anchors = {}
+    for path in paths:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    anchors[str(row["pair_id"])] = str(row["a"]["article_id"])
+    return anchors
+
+
+def claims_group(pair: ClaimPair, anchors: dict[str, str]) -> tuple[str, str]:
+    """The unit held out whole: the anchor article for Istanbul's sampled pairs (one event, its
+    test fold is split by anchor article), else the (dataset, event)."""
+    if pair.dataset == "istanbul":
+        return pair.dataset, anchors[pair.pair_id]
+    return pair.dataset.removesuffix("-links"), pair.event_id
+
+
+def split_claims_by_group(pairs: Sequence[ClaimPair], anchors: dict[str, str],
+                          share: float = POOL_HELD_OUT_SHARE, seed: int = SEED
+                          ) -> tuple[list[ClaimPair], list[ClaimPair]]:
+    """(fit, held-out): in each dataset of the test fold's kinds (BASIL, NewsWCL50, Istanbul
+    and their product links) a seeded ``share`` of its groups (:func:`claims_group`) is held out
+    whole, at least one where the dataset has two or more; the other datasets (the
+    presidencies' releases) are all fitted on."""
+    by_dataset: dict[str, set[tuple[str, str]]] = {}
+    for p in pairs:
+        if p.dataset.removesuffix("-links") in SAMPLED_DATASETS:
+            by_dataset.setdefault(p.dataset, set()).add(claims_group(p, anchors))
+    held: set[tuple[str, str]] = set()
+    for dataset in sorted(by_dataset):
+        groups = sorted(by_dataset[dataset])
+        random.Random(f"{seed}-{dataset}").shuffle(groups)
+        count = max(round(share * len(groups)), 1 if len(groups) > 1 else 0)
+        held.update(groups[:count])
+    fit = [p for p in pairs if claims_group(p, anchors) not in held]
+    out = [p for p in pairs if claims_group(p, anchors) in held]
+    return fit, out
+
+
+def batch_by_length(pairs: Sequence[TrainPair], batch_size: int, window: int = LENGTH_WINDOW,
+                    seed: int = SEED) -> list[TrainPair]:
+    """``pairs`` reordered so that each batch holds pairs of similar length (by characters):
+    each window of ``window`` batches is sorted by length and cut into batches, and the batches
+    are shuffled. Less padding, the same pairs."""
+    size = batch_size * window
+    batches: list[list[TrainPair]] = []
+    for start in range(0, len(pairs), size):
+        part = sorted(pairs[start:start + size], key=lambda p: len(p.text_a) + len(p.text_b))
+        batches += [part[k:k + batch_size] for k in range(0, len(part), batch_size)]
+    random.Random(seed).shuffle(batches)
+    return [p for batch in batches for p in batch]
+
+
 def training_pairs(claims: Sequence[ClaimPair], data: Path, msrp: int, sts_per_combo: int,
                    seed: int = SEED) -> list[TrainPair]:
     """Claims pairs (all given), a seeded sample of ``msrp`` MSRP train pairs and of
@@ -214,20 +290,26 @@ def training_pairs(claims: Sequence[ClaimPair], data: Path, msrp: int, sts_per_c
     return out
 
 
-def file_hashes(data: Path) -> dict[str, str]:
-    """sha256 of each data file the model reads."""
+def file_hashes(data: Path, pool: bool = False) -> dict[str, str]:
+    """sha256 of each data file the model reads (with ``pool``, the labelled pool's files too;
+    their texts come from the datasets, which :func:`read_labelled_pool` checks span by span)."""
     names = ["claims/pairs.jsonl", "msrp/msr_paraphrase_train.txt",
              *(f"stsb/stsb-{lang}-train.csv" for lang in ("en", "ru", "de"))]
-    return {n: hashlib.sha256((data / n).read_bytes()).hexdigest() for n in names}
+    hashes = {n: hashlib.sha256((data / n).read_bytes()).hexdigest() for n in names}
+    if pool:
+        hashes.update({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in LABELLED})
+    return hashes
 
 
 # ---------------------------------------------------------------------------- training
 
 
 def train_pair_model(model: Any, pairs: Sequence[TrainPair], seconds: float, batch_size: int = 16,
-                     lr: float = 1e-3) -> dict[str, Any]:
+                     lr: float = 1e-3, decay_by_time: bool = False) -> dict[str, Any]:
     """One pass of weighted binary cross-entropy (AdamW, linear warm-up and decay), stopped
-    early when ``seconds`` run out; the side order of each pair drawn at random.
+    early when ``seconds`` run out; the side order of each pair drawn at random. With
+    ``decay_by_time`` the decay follows whichever of steps and seconds is further along, so the
+    rate reaches zero by the time budget's end.
 
     Returns:
         ``{"steps", "pairs_seen", "seconds", "pairs_per_s", "stopped_early"}``.
@@ -239,9 +321,14 @@ def train_pair_model(model: Any, pairs: Sequence[TrainPair], seconds: float, bat
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     steps = math.ceil(len(pairs) / batch_size)
     warm = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
-    tok, start, seen, running = model.tokenizer, time.monotonic(), 0, 0.0
+    start = time.monotonic()
+
+    def factor(s: int) -> float:
+        done = max(s, steps * (time.monotonic() - start) / seconds) if decay_by_time else s
+        return min((s + 1) / warm, max(0.0, (steps - done) / max(1, steps - warm)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    tok, seen, running = model.tokenizer, 0, 0.0
     model.train()
     for step in range(steps):
         chunk = pairs[step * batch_size:(step + 1) * batch_size]
@@ -261,8 +348,8 @@ def train_pair_model(model: Any, pairs: Sequence[TrainPair], seconds: float, bat
         running = 0.95 * running + 0.05 * value if step else value
         elapsed = time.monotonic() - start
         if step % 10 == 0 or step == steps - 1:
-            log.info("step %d/%d pairs %d loss %.4f %.1f s %.2f pairs/s", step + 1, steps, seen,
-                     running, elapsed, seen / elapsed)
+            log.info("step %d/%d pairs %d loss %.4f %.1f s %.2f pairs/s lr %.2e", step + 1, steps,
+                     seen, running, elapsed, seen / elapsed, sched.get_last_lr()[0])
         if elapsed > seconds:
             log.warning("time budget spent at step %d of %d", step + 1, steps)
             break
@@ -300,34 +387,73 @@ def probe(data: Path, seconds: float = 30.0) -> dict[str, float]:
             "infer_pairs_per_s": round(n / (time.monotonic() - start), 2)}
 
 
-def train_command(data: Path, out: Path, minutes: float, msrp: int, sts: int) -> dict[str, Any]:
+def _claims_counts(pairs: Sequence[ClaimPair], pool_ids: set[str]) -> dict[str, int]:
+    """Pairs, same-fact pairs and cross-language pairs by origin (gold or pool) and dataset."""
+    counts: dict[str, int] = {}
+    for p in pairs:
+        name = f"{'pool' if p.pair_id in pool_ids else 'gold'}:{p.dataset}"
+        cross = p.language_kind == "cross"
+        keys = [name, *[f"{name}:same_fact"] * p.is_same_fact, *[f"{name}:cross"] * cross,
+                *[f"{name}:cross_same_fact"] * (cross and p.is_same_fact)]
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def train_command(data: Path, out: Path, minutes: float, msrp: int, sts: int,
+                  with_pool: bool = False, length_batches: bool = False,
+                  decay_by_time: bool = False) -> dict[str, Any]:
     """Train on the claims train fold less its held-out events plus MSRP/STS, choose the
-    threshold on the held-out events, save the adapter, head and figures under ``out``."""
+    threshold on the held-out events, save the adapter, head and figures under ``out``.
+
+    With ``with_pool`` the labelled pool joins the claims train fold, and whole groups of both
+    are held out (:func:`split_claims_by_group`) instead of a share of all events.
+    """
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
-    claims = read_claims(data / "claims" / "pairs.jsonl", fold="train")
-    fit, held = split_claims_by_event(claims)
+    gold_path = data / "claims" / "pairs.jsonl"
+    claims = read_claims(gold_path, fold="train")
+    pool_ids: set[str] = set()
+    if with_pool:
+        pool = read_labelled_pool(LABELLED, data)
+        pool_ids = {p.pair_id for p in pool}
+        claims += pool
+        fit, held = split_claims_by_group(claims, read_anchor_articles([gold_path, *LABELLED]))
+    else:
+        fit, held = split_claims_by_event(claims)
     pairs = training_pairs(fit, data, msrp=msrp, sts_per_combo=sts)
+    batch_size = 16
+    if length_batches:
+        pairs = batch_by_length(pairs, batch_size)
     counts: dict[str, int] = {}
     for p in pairs:
         counts[p.source] = counts.get(p.source, 0) + 1
+    fit_counts, held_counts = _claims_counts(fit, pool_ids), _claims_counts(held, pool_ids)
     log.info("training pairs %s, held-out claims pairs %d", counts, len(held))
+    log.info("fit claims %s", fit_counts)
+    log.info("held-out claims %s", held_counts)
     model = build_pair_model()
-    run = train_pair_model(model, pairs, seconds=minutes * 60)
+    run = train_pair_model(model, pairs, seconds=minutes * 60, batch_size=batch_size,
+                           decay_by_time=decay_by_time)
+    torch.save(trainable_state(model), out / "adapter.pt")
     start = time.monotonic()
     scores = score_pairs(model, [(p.text_a, p.text_b) for p in held])
     infer = len(held) / (time.monotonic() - start)
     sampled = [k for k, p in enumerate(held) if p.source == "sampled"]
     gold = np.array([held[k].is_same_fact for k in sampled])
     threshold = best_f1_threshold(gold, scores[sampled])
-    torch.save(trainable_state(model), out / "adapter.pt")
+    np.save(out / "held_out_scores.npy", scores)
     meta = {"counts": counts, "held_out_pairs": len(held), "run": run,
             "infer_pairs_per_s": round(infer, 2), "threshold": threshold,
-            "held_out": evaluate(held, scores, threshold), "hashes": file_hashes(data),
+            "held_out": evaluate(held, scores, threshold), "hashes": file_hashes(data, with_pool),
+            "claims_fit": fit_counts, "claims_held_out": held_counts,
             "config": {"lora_rank": LORA_RANK, "lora_alpha": LORA_ALPHA,
                        "lora_layers": LORA_LAYERS, "max_side_tokens": MAX_SIDE_TOKENS,
-                       "claims_weight": CLAIMS_WEIGHT, "seed": SEED}}
+                       "claims_weight": CLAIMS_WEIGHT, "seed": SEED, "msrp": msrp,
+                       "sts_per_combo": sts, "minutes": minutes, "with_labelled_pool": with_pool,
+                       "held_out_share": POOL_HELD_OUT_SHARE if with_pool else HELD_OUT_SHARE,
+                       "length_batches": length_batches, "decay_by_time": decay_by_time}}
     (out / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return meta
 
@@ -367,6 +493,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--msrp", type=int, default=700, help="MSRP train pairs sampled")
     parser.add_argument("--sts", type=int, default=330, help="STS-B pairs per combination")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--with-labelled-pool", action="store_true",
+                        help="add the project's labelled pairs; hold out groups of every dataset")
+    parser.add_argument("--length-batches", action="store_true",
+                        help="batch pairs of similar length (less padding)")
+    parser.add_argument("--decay-by-time", action="store_true",
+                        help="let the learning rate reach zero at the end of --minutes")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
@@ -375,7 +507,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "probe":
         result: dict[str, Any] = probe(args.data)
     elif args.command == "train":
-        result = train_command(args.data, args.out, args.minutes, args.msrp, args.sts)
+        result = train_command(args.data, args.out, args.minutes, args.msrp, args.sts,
+                               args.with_labelled_pool, args.length_batches, args.decay_by_time)
     else:
         result = evaluate_command(args.data, args.out)
     print(json.dumps(result, indent=1))
