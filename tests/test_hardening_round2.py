@@ -15,6 +15,7 @@ import sys
 import threading
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -137,6 +138,22 @@ def _gzip_of_zeros(megabytes: int) -> bytes:
     return header + one * megabytes + end + struct.pack("<II", crc, (megabytes << 20) % 2**32)
 
 
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A quiet loopback server running ``handler`` in a thread; yields its base URL."""
+    handler.log_message = lambda self, *args: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def bomb_server() -> Iterator[str]:
     """A loopback server answering with compression bombs (1 GiB of zeros once decoded)."""
@@ -163,19 +180,8 @@ def bomb_server() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with _serving(Handler) as url:
+        yield url
 
 
 def test_f1_stacked_gzip_bombs_stop_at_the_cap(tmp_path: Path, bomb_server: str) -> None:
@@ -311,20 +317,11 @@ def holding_server() -> Iterator[tuple[str, threading.Event]]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", release
-    finally:
-        release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with _serving(Handler) as url:
+        try:
+            yield url, release
+        finally:
+            release.set()
 
 
 def test_collect_shows_each_failure_as_it_happens(tmp_path: Path,
@@ -339,7 +336,7 @@ def test_collect_shows_each_failure_as_it_happens(tmp_path: Path,
     bad.write_text("{broken\n", encoding="utf-8")
     run = subprocess.Popen([sys.executable, "-m", "compare.cli", "collect", str(bad),
                             f"{url}/hold", "--store", str(tmp_path / "s.db"), "--allow-private"],
-                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(ln) for ln in run.stderr or ()],
                               daemon=True)
@@ -350,7 +347,7 @@ def test_collect_shows_each_failure_as_it_happens(tmp_path: Path,
         assert run.poll() is None
     finally:
         release.set()
-        run.communicate(timeout=60)
+        run.wait(timeout=60)  # stderr is the reader's alone: communicate() would take lines
     reader.join(timeout=10)
     rest = []
     while not lines.empty():
