@@ -31,6 +31,14 @@ Commands (artifacts under ``--out``, nothing into the repository)::
     python -m compare.training.pair_model evaluate           # the test fold, once
     python -m compare.training.pair_model train --out /work/tmp/pairmodel2 \\
         --with-labelled-pool --length-batches --decay-by-time   # the second try
+    python -m compare.training.pair_model evaluate-blend --out /work/tmp/pairmodel2
+
+``evaluate-blend`` (after ``evaluate``; no model is run) blends the saved pair-model scores
+with the plain e5 cosine: both are put on one scale by the held-out pairs (the pair model's
+logit and the cosine, each z-scored by the held-out sampled pairs' mean and deviation), the
+blend is ``w * pair + (1 - w) * cosine`` with ``w`` in {0, 0.1, ..., 1} chosen by held-out AP,
+once for all pairs and once per language kind (same, cross), and every scorer links from the
+threshold of its best held-out F1. The test fold is read only for the figures.
 """
 from __future__ import annotations
 
@@ -481,12 +489,112 @@ def evaluate_command(data: Path, out: Path) -> dict[str, Any]:
     return result
 
 
+BLEND_WEIGHTS = tuple(k / 10 for k in range(11))
+
+
+def held_out_claims(data: Path, with_pool: bool) -> list[ClaimPair]:
+    """The held-out claims pairs of :func:`train_command`, in its order (the order of its
+    ``held_out_scores.npy``)."""
+    gold_path = data / "claims" / "pairs.jsonl"
+    claims = read_claims(gold_path, fold="train")
+    if with_pool:
+        claims += read_labelled_pool(LABELLED, data)
+        return split_claims_by_group(claims, read_anchor_articles([gold_path, *LABELLED]))[1]
+    return split_claims_by_event(claims)[1]
+
+
+def _logit(probs: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(probs, dtype=np.float64), 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
+def _zscore(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``values`` less the mean of ``reference``, over its standard deviation."""
+    return (values - reference.mean()) / (reference.std() or 1.0)
+
+
+def choose_blend_weight(gold: np.ndarray, pair: np.ndarray, cosine: np.ndarray,
+                        weights: Sequence[float] = BLEND_WEIGHTS) -> tuple[float, dict[str, float]]:
+    """The weight ``w`` whose ``w * pair + (1 - w) * cosine`` has the best AP on ``gold`` (ties:
+    the first in ``weights``), and the AP of each weight."""
+    from sklearn.metrics import average_precision_score
+
+    aps = {f"{w:.1f}": float(average_precision_score(gold, w * pair + (1 - w) * cosine))
+           for w in weights}
+    best = max(aps.values())
+    return next(w for w in weights if aps[f"{w:.1f}"] == best), aps
+
+
+def evaluate_blend_command(data: Path, out: Path) -> dict[str, Any]:
+    """Blend the saved pair-model scores (``held_out_scores.npy``, ``test_scores.npy``) with the
+    e5 cosine: weights and thresholds chosen on the held-out pairs, figures on the test fold.
+    The cosines' vectors are kept in ``out / "e5-cosine.store"``; the result goes to
+    ``out / "blend.json"``.
+
+    Raises:
+        ValueError: the data files changed since training, or the saved scores do not match
+            the pairs in number.
+    """
+    from compare.training.claims import score_e5_cosine
+
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    with_pool = bool(meta["config"]["with_labelled_pool"])
+    if file_hashes(data, with_pool) != meta["hashes"]:
+        raise ValueError("the data files differ from those the model was trained on")
+    held = held_out_claims(data, with_pool)
+    test = read_claims(data / "claims" / "pairs.jsonl", fold="test")
+    pair_held = np.load(out / "held_out_scores.npy")
+    pair_test = np.load(out / "test_scores.npy")
+    if pair_held.shape != (len(held),) or pair_test.shape != (len(test),):
+        raise ValueError(f"saved scores {pair_held.shape}, {pair_test.shape} do not match "
+                         f"{len(held)} held-out and {len(test)} test pairs")
+    cache = out / "e5-cosine.store"
+    cos_held, cos_test = score_e5_cosine(held, cache=cache), score_e5_cosine(test, cache=cache)
+    np.save(out / "e5_cosine_held_out.npy", cos_held)
+    np.save(out / "e5_cosine_test.npy", cos_test)
+
+    rows = np.array([p.source == "sampled" and p.usable for p in held])
+    gold = np.array([p.is_same_fact for p in held])[rows]
+    kinds_held = np.array([p.language_kind for p in held])
+    kinds_test = np.array([p.language_kind for p in test])
+    ref_pair, ref_cos = _logit(pair_held)[rows], cos_held[rows]
+    z = {"held": (_zscore(_logit(pair_held), ref_pair), _zscore(cos_held, ref_cos)),
+         "test": (_zscore(_logit(pair_test), ref_pair), _zscore(cos_test, ref_cos))}
+
+    weight, grid = choose_blend_weight(gold, z["held"][0][rows], z["held"][1][rows])
+    kind_weights: dict[str, float] = {}
+    kind_grids: dict[str, dict[str, float]] = {}
+    for kind in ("same", "cross"):
+        sel = kinds_held[rows] == kind
+        kind_weights[kind], kind_grids[kind] = choose_blend_weight(
+            gold[sel], z["held"][0][rows][sel], z["held"][1][rows][sel])
+
+    def blends(part: str, kinds: np.ndarray) -> dict[str, np.ndarray]:
+        zp, zc = z[part]
+        w_kind = np.array([kind_weights[k] for k in kinds])
+        return {"blend": weight * zp + (1 - weight) * zc,
+                "blend_by_language": w_kind * zp + (1 - w_kind) * zc}
+
+    scores_held = {"pair_model": pair_held, "e5_cosine": cos_held, **blends("held", kinds_held)}
+    scores_test = {"pair_model": pair_test, "e5_cosine": cos_test, **blends("test", kinds_test)}
+    result: dict[str, Any] = {"weight": weight, "weights_by_language": kind_weights,
+                              "held_out_ap_by_weight": grid,
+                              "held_out_ap_by_weight_and_language": kind_grids,
+                              "held_out": {}, "test": {}}
+    for name, values in scores_held.items():
+        threshold = best_f1_threshold(gold, values[rows])
+        result["held_out"][name] = evaluate(held, values, threshold)
+        result["test"][name] = evaluate(test, scores_test[name], threshold)
+    (out / "blend.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """``probe``, ``train`` or ``evaluate`` (see the module docstring)."""
+    """``probe``, ``train``, ``evaluate`` or ``evaluate-blend`` (see the module docstring)."""
     import torch
 
     parser = argparse.ArgumentParser(prog="python -m compare.training.pair_model")
-    parser.add_argument("command", choices=("probe", "train", "evaluate"))
+    parser.add_argument("command", choices=("probe", "train", "evaluate", "evaluate-blend"))
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--minutes", type=float, default=33.0, help="training time budget")
@@ -509,8 +617,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "train":
         result = train_command(args.data, args.out, args.minutes, args.msrp, args.sts,
                                args.with_labelled_pool, args.length_batches, args.decay_by_time)
-    else:
+    elif args.command == "evaluate":
         result = evaluate_command(args.data, args.out)
+    else:
+        result = evaluate_blend_command(args.data, args.out)
     print(json.dumps(result, indent=1))
 
 
