@@ -48,7 +48,7 @@ from compare.facts.match import SameFactMatcher
 from compare.facts.numbers import unique_figures
 from compare.facts.rows import FactBuilder
 from compare.facts.signals import passage_signals
-from compare.facts.verifier import DETAILS_ASIDE, Verifier, load_verifier, pair_probability
+from compare.facts.verifier import Verifier, load_verifier, pair_probability
 from compare.framing.signals import FramingSettings, framing_signals
 from compare.runs import AnalysisRun, load_run
 from compare.settings import AnalysisSettings, check_params
@@ -136,8 +136,9 @@ def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
         "tokens": TOKENS_VERSION,
         "verifier": {"threshold": verifier.threshold, "closest_floor": verifier.closest_floor,
                      "artifact": verifier.meta.get("sha256", ""),
+                     # the scales candidate retrieval and event grouping still read
                      "wide_to_use": {k: list(v) for k, v in WIDE_TO_USE.items()},
-                     "details_aside": list(DETAILS_ASIDE), "details": DETAILS_VERSION},
+                     "details": DETAILS_VERSION},
     }
 
 

@@ -63,7 +63,7 @@ class AnalysisRun:
             "passages": len(self.frames["passages"]), "topics": len(topics),
             "shared_facts": int((topics["n_outlets"] >= 2).sum()) if len(topics) else 0,
             "alignments": len(pairs),
-            "told_differently": int(in_rows.loc[in_rows["relation"].ne("same"),
+            "told_differently": int(in_rows.loc[~in_rows["relation"].isin(schema.SAME_RELATIONS),
                                                 "topic_id"].nunique()) if len(in_rows) else 0,
             "omissions": int(kinds.get("omitted", 0)),
             "unique_facts": int(kinds.get("unique", 0)),

@@ -49,7 +49,7 @@ TABLES: dict[str, tuple[tuple[str, Kind], ...]] = {
         "status probability:float closest_passage_id"),
     "alignments": _spec(
         "event_id topic_id passage_id_a passage_id_b outlet_a outlet_b similarity:float "
-        "probability:float relation"),
+        "probability:float relation larger"),
     "omissions": _spec(
         "event_id outlet topic_id topic_label kind n_outlets_reporting:int "
         "n_outlets_in_event:int"),
@@ -57,6 +57,9 @@ TABLES: dict[str, tuple[tuple[str, Kind], ...]] = {
         "event_id topic_id outlet signal term value:float z_score:float count:int "
         "passage_ids:json detail"),
 }
+# alignments.relation values that are no difference: the same fact told alike, or inside a
+# longer passage (``larger`` names that side); the others name what differs.
+SAME_RELATIONS = ("same", "contains", "")
 # The tables an analysis run writes, in the order they are written and exported.
 RESULT_TABLES = ("events", "passages", "topics", "coverage", "alignments", "omissions", "framing")
 

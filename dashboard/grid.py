@@ -42,6 +42,9 @@ class Cell:
     # A closest passage at or above the run's threshold is already another fact's cell (a
     # passage lives in one row): the cell says so rather than "not the same fact".
     elsewhere: bool = False
+    # The cell's passage states the fact inside a longer passage: the larger side of a row pair
+    # whose relation is ``contains``.
+    within_longer: bool = False
 
     @property
     def has_passage(self) -> bool:
@@ -125,6 +128,9 @@ def _cell_frame(tables: Mapping[str, pd.DataFrame], event_id: str, threshold: fl
                           "probability": cov["probability"].to_numpy(dtype=float),
                           "passage_id": shown})
     cells["elsewhere"] = (cells["state"] == CLOSEST) & (cells["probability"] >= threshold)
+    cells["within_longer"] = cells["state"].isin([REPORTS, WEAKER]) & pd.Series(
+        list(zip(cells["topic_id"], cells["passage_id"], strict=True))).isin(
+        _longer_passages(tables["alignments"], event_id)).to_numpy()
     pas = tables["passages"]
     pas = pas[pas["event_id"] == event_id][["passage_id", "article_id", "url", "text", "language",
                                             "char_start", "char_end"]]
@@ -141,6 +147,17 @@ def _cell_frame(tables: Mapping[str, pd.DataFrame], event_id: str, threshold: fl
     lost = (cells["state"] != NONE) & (cells["text"] == "")
     cells.loc[lost, "state"] = NONE
     return cells.set_index(["topic_id", "outlet"]).sort_index()
+
+
+def _longer_passages(alignments: pd.DataFrame, event_id: str) -> set[tuple[str, str]]:
+    """(fact, passage) of each passage that is the larger side of a ``contains`` pair of its
+    fact row (runs made before the relation existed have none)."""
+    if "larger" not in alignments:
+        return set()
+    pairs = alignments[(alignments["event_id"] == event_id) & (alignments["topic_id"] != "")
+                       & (alignments["relation"] == "contains")]
+    larger = np.where(pairs["larger"] == "b", pairs["passage_id_b"], pairs["passage_id_a"])
+    return set(zip(pairs["topic_id"], larger, strict=True))
 
 
 def _terms(framing: pd.DataFrame, event_id: str, limit: int = 8) -> dict[str, tuple[str, ...]]:
@@ -184,6 +201,7 @@ def _cells_of(grid: EventGrid, outlets: Sequence[str]) -> pd.DataFrame:
     for col in ("char_start", "char_end"):
         cells[col] = cells[col].fillna(0).astype("int64")
     cells["elsewhere"] = cells["elsewhere"].fillna(False).astype(bool)
+    cells["within_longer"] = cells["within_longer"].fillna(False).astype(bool)
     return cells
 
 
@@ -247,7 +265,8 @@ def _cell(record: Mapping[str, object]) -> Cell:
                 language=str(record["language"]),
                 char_start=int(record["char_start"]),  # type: ignore[call-overload]
                 char_end=int(record["char_end"]),  # type: ignore[call-overload]
-                elsewhere=bool(record["elsewhere"]))
+                elsewhere=bool(record["elsewhere"]),
+                within_longer=bool(record["within_longer"]))
 
 
 def shared_counts(topics: pd.DataFrame, event_id: str) -> pd.Series:

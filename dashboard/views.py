@@ -119,11 +119,15 @@ def cell_html(cell: Cell, outlet_name: str, terms: Sequence[str], n_reporting: i
                        flag=("Closest passage, shown in another fact" if cell.elsewhere else
                              "Closest passage, not the same fact"),
                        footer=f"same-fact probability {p}" if p else "")
+    longer = "within a longer passage" if cell.within_longer else ""
     if cell.state == WEAKER:
         return mk.card(body, css="px-cell px-weaker", language=cell.language,
-                       flag="Weaker link", footer=f"weaker link, probability {p}")
+                       flag="Weaker link", footer=", ".join(
+                           x for x in ("weaker link", longer, f"probability {p}") if x))
     foot = (f"same fact, probability {p}" if p else
             "only this outlet reports it" if n_reporting == 1 else "")
+    if longer:
+        foot = f"reports it, {longer}" + (f" · {foot}" if foot else "")
     return mk.card(body, language=cell.language, footer=foot)
 
 

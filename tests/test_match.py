@@ -82,30 +82,39 @@ def test_the_specific_vector_leaves_out_what_the_event_shares():
     assert not few.specific[n:].any()
 
 
-def test_a_translated_pair_is_capped_by_the_translation_head():
-    from compare.facts.signals import FEATURES, TRANSLATION_FEATURES
-    from compare.facts.verifier import Verifier, pair_probability
+def test_pair_features_read_each_encoder_only_where_it_reads_the_pair():
+    from compare.facts.signals import FEATURES, pair_features, passage_signals
 
-    fields = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES),
-              "scale": [1.0] * len(FEATURES),
-              "coef": [8.0 if f in ("use", "use_cross") else 0.0 for f in FEATURES],
-              "intercept": -4.0, "threshold": 0.7, "closest_floor": 0.1}
-    head = {"features": list(TRANSLATION_FEATURES),
-            "coef": [6.0 if f == "specific" else 0.0 for f in TRANSLATION_FEATURES],
-            "intercept": -2.0}
-    pooled, capped = Verifier.from_dict(fields), Verifier.from_dict(
-        {**fields, "translation_head": head})
-    signals = _event(20)
-    i = np.arange(20)
-    j_same, j_other = i + 20, np.roll(i, 1) + 20
-    # the whole-vector verifier links both the same claim and a neighbouring one
-    assert (pair_probability(signals, i, j_other, pooled) >= 0.7).all()
-    # the head keeps the same claim and caps its neighbour
-    assert (pair_probability(signals, i, j_same, capped) >= 0.7).all()
-    assert (pair_probability(signals, i, j_other, capped) < 0.5).all()
-    # pairs in one language are not capped
-    np.testing.assert_allclose(pair_probability(signals, i[:10], i[10:], capped),
-                               pair_probability(signals, i[:10], i[10:], pooled))
+    languages = ["en", "en", "ru", "uk", ""]
+    eye = np.eye(5, dtype=np.float32)
+    signals = passage_signals(["a b c"] * 5, languages, eye, minilm=eye, wide=eye)
+    i, j = np.array([0, 0, 0, 4]), np.array([1, 2, 3, 0])
+    f = pair_features(signals, i, j)
+    column = {name: f[:, k] for k, name in enumerate(FEATURES)}
+    # MiniLM: English pairs and an unknown language read as English
+    assert np.isfinite(column["minilm"]).tolist() == [True, False, False, True]
+    # the multilingual encoder does not read Ukrainian; e5 reads every pair when it is there
+    assert np.isfinite(column["use"]).tolist() == [True, True, False, True]
+    assert np.isfinite(column["wide"]).all()
+    assert column["cross"].tolist() == [0.0, 1.0, 1.0, 0.0]
+    plain = passage_signals(["a b c"] * 5, languages, eye)
+    assert np.isnan(pair_features(plain, i, j)[:, FEATURES.index("wide")]).all()
+
+
+def test_the_shipped_trees_reproduce_the_fitted_model():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from compare.facts.verifier import Trees
+    from compare.training.verifier import export_trees
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 4))
+    x[rng.random(x.shape) < 0.2] = np.nan  # missing values take their learned branch
+    y = (np.nan_to_num(x[:, 0]) + np.nan_to_num(x[:, 1]) * np.isnan(x[:, 2]) > 0).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(x, y)
+    trees = Trees.from_dict(export_trees(model))
+    z = trees.log_odds(x)
+    np.testing.assert_allclose(1 / (1 + np.exp(-z)), model.predict_proba(x)[:, 1], rtol=1e-9)
 
 
 def test_a_repeated_text_counts_once_for_the_specific_vector():

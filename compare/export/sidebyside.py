@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from compare import schema
 from compare.errors import CompareError
 from compare.runs import AnalysisRun
 
@@ -107,13 +108,14 @@ def _and(names: Sequence[str]) -> str:
 
 
 def differing_pairs(alignments: pd.DataFrame, event_id: str | None = None) -> pd.DataFrame:
-    """The pairs of a fact row whose passages differ (a relation other than ``same``), of one
+    """The pairs of a fact row whose passages differ (a relation other than ``same`` or
+    ``contains``: one passage stating the fact inside a longer one differs on nothing), of one
     event or of all: ``event_id, topic_id, outlet_a, outlet_b, relation``. The dashboard's row
     and the export's ``told_differently`` both read them."""
     if event_id is not None:
         alignments = alignments[alignments["event_id"] == event_id]
     relation = alignments["relation"].fillna("")
-    pairs = alignments[(alignments["topic_id"] != "") & relation.ne("same") & relation.ne("")]
+    pairs = alignments[(alignments["topic_id"] != "") & ~relation.isin(schema.SAME_RELATIONS)]
     return pairs[["event_id", "topic_id", "outlet_a", "outlet_b", "relation"]].reset_index(
         drop=True)
 

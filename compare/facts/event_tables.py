@@ -16,7 +16,7 @@ import pandas as pd
 from compare.facts.match import SameFactMatcher, best_links, cheap_similarity
 from compare.facts.rows import FactBuilder
 from compare.facts.signals import PassageSignals, content_words
-from compare.text.details import relation
+from compare.text.details import larger_side, relation
 
 Columns = dict[str, np.ndarray]  # one event's passage columns as arrays
 
@@ -221,13 +221,16 @@ def _coverage_row(event_id: str, topic_id: str, outlet: str, row_outlets: dict[s
 
 def _alignment(event_id: str, topic_id: str, a: int, b: int, p: float, passages: Columns,
                signals: PassageSignals) -> dict[str, Any]:
+    kind = relation(signals.details[a], signals.details[b], _overlap(signals, a, b),
+                    signals.languages[a] == signals.languages[b])
     return {"event_id": event_id, "topic_id": topic_id,
             "passage_id_a": passages["passage_id"][a],
             "passage_id_b": passages["passage_id"][b],
             "outlet_a": passages["outlet"][a], "outlet_b": passages["outlet"][b],
             "similarity": _cheap_similarity(signals, a, b), "probability": round(p, 4),
-            "relation": relation(signals.details[a], signals.details[b], _overlap(signals, a, b),
-                                 signals.languages[a] == signals.languages[b])}
+            "relation": kind,
+            "larger": larger_side(signals.details[a], signals.details[b])
+            if kind == "contains" else ""}
 
 
 def _overlap(signals: PassageSignals, a: int, b: int) -> float:

@@ -3,18 +3,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from compare.embed.scales import (
-    MULTILINGUAL_ENCODER,
-    WIDE_ENCODER,
-    needs_wide,
-    reads_minilm,
-    reads_wide,
-)
+from compare.embed.scales import MULTILINGUAL_ENCODER, WIDE_ENCODER, needs_wide, reads_minilm
 from compare.errors import CompareError
-from compare.facts.signals import passage_signals
+from compare.facts.signals import PassageSignals, passage_signals
 from compare.facts.verifier import load_verifier, verify_pairs
 
 
@@ -35,15 +30,14 @@ def same_fact(texts_a: str | Sequence[str], texts_b: str | Sequence[str], *,
             side's language.
 
     Returns:
-        ``(n,)`` float64 probabilities, one per pair. The verifier's threshold for "the same
-        fact" is ``load_verifier().threshold``. A text without a letter or a digit states no
+        ``(n,)`` float64 probabilities, one per pair. The threshold for "the same fact" is
+        :data:`compare.SAME_FACT_THRESHOLD`. A text without a letter or a digit states no
         fact: its pairs get 0.
 
     Raises:
         CompareError: the two sides differ in length, or an item is not a string (a missing
             value of a table column, for one).
     """
-    from compare.embed.embedders import embed_texts, make_embedder
     from corpus.language import detect_languages
 
     side_a, side_b = _texts("texts_a", texts_a), _texts("texts_b", texts_b)
@@ -62,29 +56,7 @@ def same_fact(texts_a: str | Sequence[str], texts_b: str | Sequence[str], *,
     unknown = [k for k, lang in enumerate(given) if lang is None]
     detected = dict(zip(unknown, detect_languages([texts[k] for k in unknown]), strict=True))
     languages = [detected[k] if lang is None else lang for k, lang in enumerate(given)]
-    # embed_texts embeds each distinct text once: one sentence scored against many
-    # (``same_fact([q] * 25, candidates)``) is encoded once per encoder.
-    use = embed_texts(texts, make_embedder(MULTILINGUAL_ENCODER))
-    minilm = None
-    english = np.flatnonzero(reads_minilm(languages))
-    if len(english):
-        main = make_embedder()
-        minilm = np.zeros((len(texts), main.dim), dtype=np.float32)
-        minilm[english] = embed_texts([texts[k] for k in english], main)
-    wide = None
-    if needs_wide(languages):
-        # Only the pairs that read it (a translation, or a language the multilingual encoder
-        # does not cover) need e5, the slowest encoder: the other texts keep zero rows, which
-        # ``multilingual_similarity`` never reads.
-        langs = np.asarray(languages, dtype=object)
-        outside, translated = reads_wide(langs[:n], langs[n:])
-        read = np.flatnonzero(outside | translated)
-        rows = np.union1d(read, n + read)
-        if len(rows):
-            encoder = make_embedder(WIDE_ENCODER)
-            wide = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-            wide[rows] = embed_texts([texts[k] for k in rows], encoder)
-    signals = passage_signals(texts, languages, use, minilm, wide)
+    signals = text_signals(texts, languages)
     pairs = np.column_stack([np.arange(n), n + np.arange(n)])
     probability = verify_pairs(signals, pairs, load_verifier())
     empty = np.array([not _CONTENT.search(t) for t in texts])
@@ -95,6 +67,30 @@ def same_fact(texts_a: str | Sequence[str], texts_b: str | Sequence[str], *,
 # A text states something only if it holds a letter or a digit: two blank texts (or two lines
 # of punctuation) are no fact told twice, though their vectors meet.
 _CONTENT = re.compile(r"[^\W_]")
+
+
+def text_signals(texts: Sequence[str], languages: Sequence[str], store: Any = None
+                 ) -> PassageSignals:
+    """The verifier's signals of ``texts`` read together, as ``analyze`` reads one event's
+    passages: the multilingual encoder on every text, MiniLM on the English ones (and those of
+    unknown language), e5 on every text when the texts need it
+    (:func:`compare.embed.scales.needs_wide`). ``store``: a :class:`corpus.store.Store` keeping
+    the vectors (None: embed again)."""
+    from compare.embed.embedders import embed_texts, make_embedder
+
+    texts = list(texts)
+    # embed_texts embeds each distinct text once: one sentence scored against many
+    # (``same_fact([q] * 25, candidates)``) is encoded once per encoder.
+    use = embed_texts(texts, make_embedder(MULTILINGUAL_ENCODER), store)
+    minilm = None
+    english = np.flatnonzero(reads_minilm(languages))
+    if len(english):
+        main = make_embedder()
+        minilm = np.zeros((len(texts), main.dim), dtype=np.float32)
+        minilm[english] = embed_texts([texts[k] for k in english], main, store)
+    wide = (embed_texts(texts, make_embedder(WIDE_ENCODER), store)
+            if needs_wide(languages) else None)
+    return passage_signals(texts, list(languages), use, minilm, wide)
 
 
 def _texts(name: str, texts: str | Sequence[str]) -> list[str]:

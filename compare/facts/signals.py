@@ -11,7 +11,6 @@ import numpy as np
 from scipy import sparse
 
 from compare.embed.scales import (
-    CROSS_LANGUAGE_SHRINK,
     both_on_use_scale,
     reads_minilm,
     reads_wide,
@@ -23,17 +22,20 @@ from compare.text.details import PassageDetails, indicator_matrix, passage_detai
 from compare.text.tfidf import fit_tfidf
 from corpus.text import ascii_fold, words
 
-FEATURES = ("use", "use_cross", "minilm", "words", "chars", "names", "numbers",
-            "figure_conflict", "date_conflict", "negation_conflict", "length_ratio", "cross")
-MINILM = FEATURES.index("minilm")
+# What the verifier reads of a pair (pair_features). Each encoder's plain cosine, NaN where the
+# encoder does not read the pair (MiniLM: a side not English; the multilingual encoder: a side
+# in a language it was not trained on; e5: an event in one covered language), so the model
+# learns each encoder's own scale and no cosine is mapped onto another's.
+FEATURES = ("use", "minilm", "wide", "use_specific", "wide_specific", "words", "chars",
+            "words_contained", "chars_contained", "names", "numbers", "figure_conflict", "date_conflict", "negation_conflict", "length_ratio",
+            "shorter_words", "longer_words", "cross")
 
-# Translated pairs inside an event: every passage shares the event's subject, so the
-# multilingual cosine is high for any two claims about it and no shared word tells them apart.
-# The translation head reads instead the *specific* cosine, each vector less its language's mean
-# over the event (specific_vectors), which ranked such links best (docs/evaluation.md#languages).
-# A language needs this many distinct passages: fewer say more about themselves than the event.
+# Inside an event every passage shares the event's subject, so any two claims about it have a
+# high cosine; the *specific* cosine reads each vector less its language's mean over the event
+# (specific_vectors), what a pair shares beyond the event's common content (above all across
+# languages, where no word is shared). A language needs this many distinct passages: fewer say
+# more about themselves than the event.
 EVENT_MIN_PASSAGES = 20
-TRANSLATION_FEATURES = ("specific", "names", "numbers", "length_ratio")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class PassageSignals:
     specific: np.ndarray
     has_specific: np.ndarray
     wide: np.ndarray | None = None  # (n, 384) e5, L2-normalised, when needs_wide(languages)
+    wide_specific: np.ndarray | None = None  # (n, 384) the same for e5, when ``wide`` is there
 
 
 def multilingual_similarity(signals: PassageSignals, i: np.ndarray, j: np.ndarray
@@ -120,29 +123,6 @@ def specific_vectors(use: np.ndarray, languages: Sequence[str] | np.ndarray
     return (out / np.maximum(norms, 1e-12)).astype(np.float32), has
 
 
-def translated_in_event(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """The pairs the translation head reads: two known, different languages the multilingual
-    encoder covers, each passage with a specific vector."""
-    langs = signals.languages
-    covered = ~uncovered(langs)
-    return (translated_pairs(langs[i], langs[j]) & covered[i] & covered[j]
-            & signals.has_specific[i] & signals.has_specific[j])
-
-
-def translation_features(signals: PassageSignals, i: np.ndarray, j: np.ndarray,
-                         features: np.ndarray) -> np.ndarray:
-    """The ``(m, len(TRANSLATION_FEATURES))`` head features of the pairs ``(i[k], j[k])``, given
-    their :func:`pair_features`. The specific cosine of a translated pair is divided by
-    :data:`CROSS_LANGUAGE_SHRINK` (the head is fitted on pairs in one language)."""
-    cosine = np.einsum("ij,ij->i", signals.specific[i], signals.specific[j]).astype(np.float64)
-    cosine = np.where(translated_pairs(signals.languages[i], signals.languages[j]),
-                      cosine / CROSS_LANGUAGE_SHRINK, cosine)
-    columns = {"specific": cosine, **{name: features[:, FEATURES.index(name)]
-                                      for name in TRANSLATION_FEATURES[1:]}}
-    return np.column_stack([columns[name] for name in TRANSLATION_FEATURES])
-
-
-
 def content_words(text: str, language: str) -> list[str]:
     """The words of ``text`` that carry content: not stop words of its language, not single
     letters."""
@@ -193,6 +173,7 @@ def passage_signals(texts: Sequence[str], languages: Sequence[str], use: np.ndar
         details=details,
         wide=None if wide is None else np.asarray(wide, dtype=np.float32),
         specific=specific, has_specific=has_specific,
+        wide_specific=None if wide is None else specific_vectors(wide, langs)[0],
     )
 
 
@@ -234,8 +215,13 @@ def _conflict(matrix: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.nda
     return ((counts[i] > 0) & (counts[j] > 0) & (_rowdot(matrix, i, j) == 0)).astype(float)
 
 
+def _cosine(vectors: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", vectors[i], vectors[j]).astype(np.float64)
+
+
 def pair_features(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """The ``(m, len(FEATURES))`` feature matrix of the pairs ``(i[k], j[k])``."""
+    """The ``(m, len(FEATURES))`` feature matrix of the pairs ``(i[k], j[k])``; NaN where a
+    signal does not read the pair (:data:`FEATURES`)."""
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     langs = signals.languages
     # An unknown language ("") is taken to be the other passage's: only a pair of two known,
@@ -243,24 +229,39 @@ def pair_features(signals: PassageSignals, i: np.ndarray, j: np.ndarray) -> np.n
     # be English.
     li, lj = langs[i], langs[j]
     cross = translated_pairs(li, lj).astype(float)
-    use = multilingual_similarity(signals, i, j)
+    off = uncovered(langs)
+    nan = np.full(len(i), np.nan)
+    use = np.where(off[i] | off[j], np.nan, _cosine(signals.use, i, j))
+    minilm = nan.copy()
     english = reads_minilm(li) & reads_minilm(lj)
-    minilm = np.zeros(len(i))
     if signals.minilm is not None and english.any():
         e = np.flatnonzero(english)
-        minilm[e] = np.einsum("ij,ij->i", signals.minilm[i[e]], signals.minilm[j[e]])
+        minilm[e] = _cosine(signals.minilm, i[e], j[e])
+    specific = signals.has_specific[i] & signals.has_specific[j]
+    use_specific = np.where(specific & ~(off[i] | off[j]),
+                            _cosine(signals.specific, i, j), np.nan)
+    wide, wide_specific = nan, nan
+    if signals.wide is not None and signals.wide_specific is not None:
+        wide = _cosine(signals.wide, i, j)
+        wide_specific = np.where(specific, _cosine(signals.wide_specific, i, j), np.nan)
     n_i, n_j = signals.n_words[i], signals.n_words[j]
     columns = {
-        "use": use, "use_cross": use * cross, "minilm": minilm,
+        "use": use, "minilm": minilm, "wide": wide, "use_specific": use_specific,
+        "wide_specific": wide_specific,
         "words": _rowdot(signals.words, i, j) * (1 - cross),
         "chars": _rowdot(signals.chars, i, j),
+        # how much of the shorter passage the longer one holds: a claim stated inside a longer
+        # sentence shares little of the longer one's wording (a low cosine) but most of its own
+        "words_contained": _weighted_share(signals.words, i, j) * (1 - cross),
+        "chars_contained": _weighted_share(signals.chars, i, j),
         "names": _weighted_share(signals.names, i, j),
         "numbers": _share(signals.numbers, i, j),
         "figure_conflict": _conflict(signals.figures, i, j),
         "date_conflict": _conflict(signals.dates, i, j),
         "negation_conflict": (signals.negated[i] != signals.negated[j]).astype(float),
         "length_ratio": np.minimum(n_i, n_j) / np.maximum(np.maximum(n_i, n_j), 1),
+        "shorter_words": np.log1p(np.minimum(n_i, n_j)).astype(np.float64),
+        "longer_words": np.log1p(np.maximum(n_i, n_j)).astype(np.float64),
         "cross": cross,
     }
     return np.column_stack([columns[name] for name in FEATURES])
-
