@@ -473,6 +473,37 @@ def test_a_closest_passage_at_the_threshold_says_it_is_shown_in_another_fact() -
     assert "same-fact probability 0.76" in shown
 
 
+def test_a_cell_stating_the_fact_inside_a_longer_passage_says_so() -> None:
+    from dashboard.grid import REPORTS, WEAKER, Cell
+    from dashboard.views import cell_html
+
+    text = "Russia will cut activity near Kyiv, Medinsky said, and no ceasefire is agreed."
+    longer = Cell("Reuters", REPORTS, 0.81, passage_id="p1", text=text, language="en",
+                  within_longer=True)
+    shown = cell_html(longer, "Reuters", (), 3)
+    assert "reports it, within a longer passage" in shown and "probability 0.81" in shown
+    weaker = cell_html(Cell("Reuters", WEAKER, 0.52, passage_id="p1", text=text, language="en",
+                            within_longer=True), "Reuters", (), 3)
+    assert "within a longer passage" in weaker
+    plain = cell_html(Cell("Reuters", REPORTS, 0.81, passage_id="p1", text=text,
+                           language="en"), "Reuters", (), 3)
+    assert "within a longer passage" not in plain
+
+
+def test_the_larger_side_of_a_contains_pair_is_marked_in_its_row(store_path: Path) -> None:
+    frames, _ = data.load_tables(str(store_path), RUN_ID)
+    pairs = frames["alignments"]
+    row = pairs.index[(pairs["event_id"] == EVENT_ID) & (pairs["topic_id"] != "")][0]
+    marked = pairs.copy()
+    marked.loc[row, ["relation", "larger"]] = ["contains", "b"]
+    grid = gr.event_grid({**frames, "alignments": marked}, EVENT_ID, threshold=0.57)
+    longer = grid.cells[grid.cells["within_longer"]]
+    topic, passage = marked.loc[row, "topic_id"], marked.loc[row, "passage_id_b"]
+    assert set(zip(longer.index.get_level_values("topic_id"), longer["passage_id"],
+                   strict=True)) == {(topic, passage)}
+    assert not gr.event_grid(frames, EVENT_ID, threshold=0.57).cells["within_longer"].any()
+
+
 def test_passage_text_takes_its_own_script_direction() -> None:
     # An Arabic passage beside English ones reads right to left (its full stop at its end).
     arabic = markup.card(markup.escape_text("أعلنت الحكومة الحداد الوطني."), language="ar")

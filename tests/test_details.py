@@ -34,6 +34,25 @@ def test_relation_names_what_differs():
                     passage_details("Ukraine shelled the hospital in Bucha.")) == "actor"
 
 
+def test_a_fact_stated_inside_a_passage_twice_as_long_is_contains():
+    from compare.text.details import larger_side
+
+    short = passage_details("Russia will sharply cut military activity near Kyiv and Chernihiv.")
+    longer = passage_details(
+        "Russia will sharply cut military activity near Kyiv and Chernihiv, its deputy defence "
+        "minister said after the talks, while Ukraine proposed a neutral status with "
+        "international security guarantees.")
+    assert relation(short, longer) == "contains" and larger_side(short, longer) == "b"
+    assert relation(longer, short) == "contains" and larger_side(longer, short) == "a"
+    # a difference is named first: a longer passage with another date is a date conflict
+    dated = passage_details("On 30 March Russia said it would sharply cut military activity "
+                            "near Kyiv and Chernihiv, and Ukraine proposed neutrality.")
+    assert relation(passage_details("On 29 March Russia said it would cut activity."),
+                    dated) == "date"
+    assert relation(short, passage_details(
+        "Russia will sharply reduce its military activity around Kyiv and Chernihiv.")) == "same"
+
+
 def test_a_range_of_days_is_every_day_in_it():
     ranged = passage_details("The next round of talks will take place in Turkey on March 28-30.")
     assert ranged.dates == {"03-28", "03-29", "03-30"} and not ranged.figures

@@ -44,3 +44,14 @@ def test_training_command_answers_from_a_checkout() -> None:
     done = subprocess.run([sys.executable, "-m", "compare.training", "--help"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and "--data" in done.stdout, done.stderr
+
+
+def test_the_same_fact_threshold_is_exported_from_the_shipped_verifier():
+    import compare
+    from compare import SAME_FACT_THRESHOLD
+    from compare.facts.verifier import load_verifier
+
+    assert SAME_FACT_THRESHOLD == load_verifier().threshold and 0 < SAME_FACT_THRESHOLD < 1
+    assert "SAME_FACT_THRESHOLD" in compare.__all__
+    with pytest.raises(AttributeError):
+        compare.NOT_A_NAME  # noqa: B018
