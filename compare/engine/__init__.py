@@ -1,0 +1,140 @@
+"""Where an analysis run's work runs: in this process (``"local"``, the default) or on Ray.
+
+An engine does three kinds of work for ``compare.analyze`` and nothing else; the analysis
+decides what to compute, the engine only where:
+
+- ``split_texts(texts)``: passage spans of each text (per-text work);
+- ``encode_chunks(embedder, chunks)``: vectors of each chunk of texts, one ``encode`` call per
+  chunk, in order (per-text work; the caller owns the embedding cache);
+- ``map_events(compute, jobs, *shared)``: ``compute`` on each event's inputs, a failure of one
+  event recorded with its reason while the others go on (per-event work).
+
+Engines are chosen by name (``make_engine("ray", address=...)``). ``local`` never imports Ray;
+``ray`` needs the ``ray`` extra (``pip install 'parallax-news[ray]'``).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from compare.errors import SettingsError
+from compare.text.passages import passage_spans
+
+if TYPE_CHECKING:
+    from compare.embed.embedders import Embedder
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class EventJob:
+    """The inputs of one event's per-event work: its passages and their rows of each matrix."""
+
+    event_id: str
+    passages: pd.DataFrame
+    use: np.ndarray
+    main: np.ndarray
+    wide: np.ndarray | None
+
+    @property
+    def size(self) -> int:
+        return len(self.passages)
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """What one event's work gave: its result, or None and the reason it failed."""
+
+    event_id: str
+    result: Any = None
+    reason: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.reason)
+
+
+class Engine(Protocol):
+    name: str
+
+    def split_texts(self, texts: dict[str, str]) -> dict[str, list[list[Any]]]: ...
+
+    def encode_chunks(self, embedder: Embedder, chunks: Sequence[Sequence[str]]
+                      ) -> Iterator[np.ndarray]: ...
+
+    def map_events(self, compute: Callable[..., Any], jobs: Sequence[EventJob], *shared: Any,
+                   progress: bool = False) -> list[EventOutcome]: ...
+
+    def close(self) -> None: ...
+
+
+def split_all(texts: dict[str, str]) -> dict[str, list[list[Any]]]:
+    """Passage spans of each text by key, as the passage cache stores them."""
+    return {key: [list(span) for span in passage_spans(text)] for key, text in texts.items()}
+
+
+def run_event(compute: Callable[..., Any], job: EventJob, *shared: Any) -> EventOutcome:
+    """``compute`` on one event; an exception becomes the event's recorded reason, so one bad
+    event never stops the run (the rule collection follows for articles)."""
+    try:
+        return EventOutcome(job.event_id, compute(job.event_id, job.passages, job.use, job.main,
+                                                  job.wide, *shared))
+    except Exception as exc:  # any failure of one event: recorded with its reason, run goes on
+        log.warning("event %s failed: %s: %s", job.event_id, type(exc).__name__, exc)
+        return EventOutcome(job.event_id, reason=f"{type(exc).__name__}: {exc}")
+
+
+class LocalEngine:
+    """Everything in this process, in order: the default, and what the Ray engine must equal."""
+
+    name = "local"
+
+    def split_texts(self, texts: dict[str, str]) -> dict[str, list[list[Any]]]:
+        return split_all(texts)
+
+    def encode_chunks(self, embedder: Embedder, chunks: Sequence[Sequence[str]]
+                      ) -> Iterator[np.ndarray]:
+        return (embedder.encode(list(chunk)) for chunk in chunks)
+
+    def map_events(self, compute: Callable[..., Any], jobs: Sequence[EventJob], *shared: Any,
+                   progress: bool = False) -> list[EventOutcome]:
+        return [run_event(compute, job, *shared) for job in jobs]
+
+    def close(self) -> None:
+        return None
+
+
+def make_engine(name: str | Engine = "local", *, address: str | None = None,
+                settings: dict[str, Any] | None = None, progress: bool = False) -> Engine:
+    """The engine called ``name`` (an engine object is returned as is).
+
+    Args:
+        name: ``"local"`` or ``"ray"``.
+        address: the Ray cluster's address (``"auto"``, ``"ray://head:10001"``); None starts
+            Ray on this machine. Only for ``"ray"``.
+        settings: keyword arguments of ``compare.engine.ray_engine.RaySettings`` (the
+            ``[ray]`` section of ``parallax.toml``).
+        progress: show Ray's progress bars (the ``ray`` engine).
+
+    Raises:
+        SettingsError: an unknown engine, an address without Ray, or Ray not installed.
+    """
+    if not isinstance(name, str):
+        return name
+    if name == "local":
+        if address:
+            raise SettingsError(f"--ray-address {address} needs --engine ray")
+        return LocalEngine()
+    if name == "ray":
+        from compare.engine.ray_engine import RayEngine, RaySettings
+
+        return RayEngine(RaySettings.from_dict(settings or {}), address=address,
+                         progress=progress)
+    raise SettingsError(f"unknown engine '{name}': use one of {', '.join(ENGINES)}")
