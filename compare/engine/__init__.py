@@ -87,7 +87,7 @@ def run_event(compute: Callable[..., Any], job: EventJob, *shared: Any) -> Event
         return EventOutcome(job.event_id, compute(job.event_id, job.passages, job.use, job.main,
                                                   job.wide, *shared))
     except Exception as exc:  # any failure of one event: recorded with its reason, run goes on
-        log.warning("event %s failed: %s: %s", job.event_id, type(exc).__name__, exc)
+        log.exception("event %s failed", job.event_id)
         return EventOutcome(job.event_id, reason=f"{type(exc).__name__}: {exc}")
 
 
