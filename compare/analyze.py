@@ -342,7 +342,7 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
     todo = events[~events["event_id"].isin(reused)]
     with timer.stage("split"):
         passages, split_count = split_cached(store, articles[articles["article_id"].isin(
-            todo["article_id"])], split_texts=engine.split_texts)
+            todo["article_id"])], map_texts=engine.map_texts)
         passages = _with_event_columns(passages, events)
     timer.work.update(events_recomputed=int(todo["event_id"].nunique()),
                       events_reused=len(reused), articles_split=split_count)
@@ -372,7 +372,7 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
         measured = np.flatnonzero(passages["language"].to_numpy() == "en")
         passages["tone"] = np.nan
         passages.loc[passages.index[measured], "tone"] = np.round(
-            tones(store, [texts[i] for i in measured]), 4)
+            tones(store, [texts[i] for i in measured], engine.map_texts), 4)
     with timer.stage("match"):
         new = _per_event(passages, use, main, wide, settings, load_verifier(), engine,
                          timer.failed, progress)

@@ -3,7 +3,8 @@
 An engine does three kinds of work for ``compare.analyze`` and nothing else; the analysis
 decides what to compute, the engine only where:
 
-- ``split_texts(texts)``: passage spans of each text (per-text work);
+- ``map_texts(compute, texts)``: ``compute`` (a list of texts to a list of JSON-like values,
+  one per text: passage spans, tone) on every text, values in order (per-text work);
 - ``encode_chunks(embedder, chunks)``: vectors of each chunk of texts, one ``encode`` call per
   chunk, in order (per-text work; the caller owns the embedding cache);
 - ``map_events(compute, jobs, *shared)``: ``compute`` on each event's inputs, a failure of one
@@ -23,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from compare.errors import SettingsError
-from compare.text.passages import passage_spans
 
 if TYPE_CHECKING:
     from compare.embed.embedders import Embedder
@@ -64,7 +64,8 @@ class EventOutcome:
 class Engine(Protocol):
     name: str
 
-    def split_texts(self, texts: dict[str, str]) -> dict[str, list[list[Any]]]: ...
+    def map_texts(self, compute: Callable[[list[str]], list[Any]], texts: Sequence[str]
+                  ) -> list[Any]: ...
 
     def encode_chunks(self, embedder: Embedder, chunks: Sequence[Sequence[str]]
                       ) -> Iterator[np.ndarray]: ...
@@ -73,11 +74,6 @@ class Engine(Protocol):
                    progress: bool = False) -> list[EventOutcome]: ...
 
     def close(self) -> None: ...
-
-
-def split_all(texts: dict[str, str]) -> dict[str, list[list[Any]]]:
-    """Passage spans of each text by key, as the passage cache stores them."""
-    return {key: [list(span) for span in passage_spans(text)] for key, text in texts.items()}
 
 
 def run_event(compute: Callable[..., Any], job: EventJob, *shared: Any) -> EventOutcome:
@@ -96,8 +92,9 @@ class LocalEngine:
 
     name = "local"
 
-    def split_texts(self, texts: dict[str, str]) -> dict[str, list[list[Any]]]:
-        return split_all(texts)
+    def map_texts(self, compute: Callable[[list[str]], list[Any]], texts: Sequence[str]
+                  ) -> list[Any]:
+        return compute(list(texts))
 
     def encode_chunks(self, embedder: Embedder, chunks: Sequence[Sequence[str]]
                       ) -> Iterator[np.ndarray]:

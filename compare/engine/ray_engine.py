@@ -7,6 +7,7 @@ each event runs the same function on the same inputs.
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from compare.embed.embedders import CHUNK_SIZE
-from compare.engine import EventJob, EventOutcome, run_event, split_all
+from compare.engine import EventJob, EventOutcome, run_event
 from compare.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -35,8 +36,8 @@ class RaySettings:
     encode_batch: int = CHUNK_SIZE
     # Encoder actors per model (None: one per CPU of the cluster, never more than chunks).
     encoders: int | None = None
-    # Texts per split batch: splitting is cheap per text, so batches amortise task overhead.
-    split_batch: int = 256
+    # Texts per batch of the cheap per-text work (splitting, tone): batches amortise overhead.
+    text_batch: int = 256
     # Passages per per-event task: small events travel together, a large one goes alone.
     event_passages: int = 2000
 
@@ -48,7 +49,7 @@ class RaySettings:
             raise SettingsError(f"[ray] has unknown key(s) {', '.join(unknown)}; allowed: "
                                 f"{', '.join(sorted(known))}")
         chosen = cls(**values)
-        for name in ("encode_batch", "split_batch", "event_passages"):
+        for name in ("encode_batch", "text_batch", "event_passages"):
             if int(getattr(chosen, name)) < 1:
                 raise SettingsError(f"[ray] {name} = {getattr(chosen, name)}: use 1 or more")
         return chosen
@@ -75,12 +76,16 @@ class _Encoder:
                                      for v in vectors], dtype=object)}
 
 
-def _split_batch(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    import json
+class _MapTexts:
+    """``compute`` on a batch of texts, its values as JSON (Arrow holds any JSON value)."""
 
-    spans = split_all({str(k): str(t) for k, t in zip(batch["key"], batch["text"], strict=True)})
-    return {"key": batch["key"],
-            "spans": np.array([json.dumps(spans[str(k)]) for k in batch["key"]], dtype=object)}
+    def __init__(self, compute: Callable[[list[str]], list[Any]]) -> None:
+        self.compute = compute
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        values = self.compute([str(t) for t in batch["text"]])
+        return {"row": batch["row"],
+                "value": np.array([json.dumps(v) for v in values], dtype=object)}
 
 
 def _events_task(compute: Callable[..., Any], jobs: list[EventJob], *shared: Any
@@ -112,17 +117,19 @@ class RayEngine:
     def _cpus(self) -> int:
         return max(1, int(self._ray.cluster_resources().get("CPU", 1)))
 
-    def split_texts(self, texts: dict[str, str]) -> dict[str, list[list[Any]]]:
-        import json
-
+    def map_texts(self, compute: Callable[[list[str]], list[Any]], texts: Sequence[str]
+                  ) -> list[Any]:
         if not texts:
-            return {}
+            return []
         data = self._ray.data.from_items(
-            [{"key": k, "text": t} for k, t in texts.items()],
+            [{"row": k, "text": t} for k, t in enumerate(texts)],
             override_num_blocks=min(len(texts), self._cpus() * 4))
-        spans = data.map_batches(_split_batch, batch_size=self.settings.split_batch,
-                                 batch_format="numpy")
-        return {str(row["key"]): json.loads(row["spans"]) for row in spans.iter_rows()}
+        mapped = data.map_batches(_MapTexts(compute), batch_size=self.settings.text_batch,
+                                  batch_format="numpy")
+        values: list[Any] = [None] * len(texts)
+        for row in mapped.iter_rows():
+            values[int(row["row"])] = json.loads(row["value"])
+        return values
 
     def encode_chunks(self, embedder: Embedder, chunks: Sequence[Sequence[str]]
                       ) -> Iterator[np.ndarray]:
