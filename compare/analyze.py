@@ -282,6 +282,7 @@ def analyze(
         finished.stages, finished.work = timer.seconds, {"reused_run": 1}
         return finished
     provenance = _provenance(run_id, articles, settings, encoders)
+    failed_before = _failed_before(store)
     runner = make_engine(engine, address=ray_address, settings=engine_settings,
                          progress=progress)
     try:
@@ -301,11 +302,23 @@ def analyze(
                                      for name in schema.RESULT_TABLES})
         for event_id, reason in sorted(timer.failed.items()):
             store.record_item(run_id, ItemOutcome(event_id, "failed", "facts", reason))
+        # An event that failed before and has its rows now: `parallax status` drops it.
+        for event_id in sorted(failed_before & set(events["event_id"]) - set(timer.failed)):
+            store.record_item(run_id, ItemOutcome(event_id, "stored", "facts"))
         store.finish_run(run_id, run.summary())
     timer.work["events_failed"] = len(timer.failed)
     run.stages, run.work = timer.seconds, timer.work
     log.info("analysis %s: %s", run_id, {k: round(v, 2) for k, v in timer.seconds.items()})
     return run
+
+
+def _failed_before(store: Store) -> set[str]:
+    """The events whose work failed in the latest finished analysis."""
+    latest = store.latest_run("analyze")
+    if latest is None:
+        return set()
+    items = store.items(latest["run_id"], "failed")
+    return set(items.loc[items["stage"] == "facts", "source"])
 
 
 def _finished(store: Store, run_id: str) -> AnalysisRun | None:

@@ -16,7 +16,7 @@ from compare.errors import SettingsError
 from compare.export.writer import EXPORTABLE, table, to_bytes
 from compare.facts.verifier import load_verifier
 from compare.settings import AnalysisSettings
-from compare.workflows import DEMO_SCOPE
+from compare.workflows import DEMO_SCOPE, describe_store
 from corpus.collect import CollectSettings, collect
 from corpus.store import Store
 from tests.analysis_fixture import write_records
@@ -85,6 +85,7 @@ def test_an_event_that_fails_is_recorded_and_the_run_goes_on(tmp_path, monkeypat
         assert (run.passages.loc[run.passages.event_id == quake, "topic_id"] == "").all()
         items = store.items(run.run_id, "failed")
         assert list(items["source"]) == [quake] and list(items["stage"]) == ["facts"]
+        assert f"{quake} [facts]: ValueError: no fact rows for this one" in describe_store(store)
         # A new article makes a new run: the talks are reused, the failed quake is not.
         monkeypatch.setattr(module, "_event_facts", _event_facts)
         later = tmp_path / "later.jsonl"
@@ -96,6 +97,7 @@ def test_an_event_that_fails_is_recorded_and_the_run_goes_on(tmp_path, monkeypat
         again = analyze(store, embedder="hashing:512")
         assert not again.failed_events and quake in set(again.topics["event_id"])
         assert again.work["events_reused"] == 1 and again.work["events_recomputed"] == 2
+        assert "failed items" not in describe_store(store)
 
 
 def _jobs():
