@@ -3,7 +3,8 @@
 Comparing every pair of articles costs ``n * n``; above ``EventGrouper(exact_up_to=...)``
 articles the grouper asks this module for each article's ``candidates`` nearest articles in
 a few dense views (its TF-IDF row randomly projected; its lead embedding when languages are
-mixed) and scores only those pairs exactly. The index is faiss's inverted file (``IVFFlat``,
+mixed), among the articles published close enough in time to be its neighbours at all, and
+scores only those pairs exactly. The index is faiss's inverted file (``IVFFlat``,
 inner product): its k-means is seeded and its search exhaustive within the probed lists, so the
 same input gives the same candidates (HNSW's parallel build does not).
 """
@@ -23,6 +24,8 @@ PROJECTION_DIM = 256
 # neighbour graph).
 LISTS_PER_ROOT = 4
 PROBES = 32
+# Up to this many articles in a search, every one is read (exact, and cheaper than training).
+FLAT_UP_TO = 10_000
 
 
 def project(features: sparse.csr_matrix, dim: int = PROJECTION_DIM) -> np.ndarray:
@@ -36,33 +39,55 @@ def project(features: sparse.csr_matrix, dim: int = PROJECTION_DIM) -> np.ndarra
     return normalize(np.asarray(projected, dtype=np.float32)).astype(np.float32)
 
 
-def nearest(vectors: np.ndarray, k: int) -> np.ndarray:
-    """Each row's ``k`` nearest other rows by inner product, from an inverted-file index:
-    ``(n, k)`` indices, ``-1`` where fewer were found."""
+def nearest(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Each query's ``k`` nearest rows of ``base`` by inner product (an inverted-file index
+    above ``FLAT_UP_TO`` rows): ``(len(queries), k)`` row numbers of ``base``, ``-1`` where
+    fewer were found."""
     import faiss
 
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    n, dim = vectors.shape
-    lists = max(1, min(n // 39, int(LISTS_PER_ROOT * math.sqrt(n))))  # faiss: >= 39 per list
-    quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
-    index.train(vectors)
-    index.add(vectors)
-    index.nprobe = min(PROBES, lists)
-    _, found = index.search(vectors, min(k + 1, n))
-    return np.stack([_without_self(row, i, k) for i, row in enumerate(found)]) if n else \
-        np.zeros((0, k), dtype=np.int64)
+    base = np.ascontiguousarray(base, dtype=np.float32)
+    n, dim = base.shape
+    if n == 0 or len(queries) == 0:
+        return np.full((len(queries), k), -1, dtype=np.int64)
+    if n <= FLAT_UP_TO:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        lists = int(LISTS_PER_ROOT * math.sqrt(n))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists,
+                                   faiss.METRIC_INNER_PRODUCT)
+        index.train(base)
+        index.nprobe = min(PROBES, lists)
+    index.add(base)
+    _, found = index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, n))
+    return np.pad(found, ((0, 0), (0, k - found.shape[1])), constant_values=-1)
 
 
-def _without_self(row: np.ndarray, i: int, k: int) -> np.ndarray:
-    kept = row[row != i][:k]
-    return np.pad(kept, (0, k - len(kept)), constant_values=-1)
+def candidate_pairs(views: list[np.ndarray], k: int, days: np.ndarray, window: float
+                    ) -> np.ndarray:
+    """Each article's ``k`` nearest articles in each view among those published within
+    ``window`` days of it (an undated article: among all, and every article's among the
+    undated too): ``(n, k * len(views))`` indices, ``-1`` for none, for itself and for a repeat.
 
-
-def candidate_pairs(views: list[np.ndarray], k: int) -> np.ndarray:
-    """The union of each view's ``k`` nearest rows: ``(n, k * len(views))`` indices, ``-1``
-    for none and for a repeat of a candidate already listed."""
-    found = np.concatenate([nearest(view, k) for view in views], axis=1)
+    Articles further apart than ``window`` are never neighbours, so each search reads only the
+    articles of three consecutive ``window``-day buckets: a corpus of many months costs what
+    its months cost one by one, and copies of a story months apart take no candidate's place.
+    """
+    n = len(days)
+    found = np.full((n, k * len(views)), -1, dtype=np.int64)
+    undated = np.isnan(days)
+    bucket = np.where(undated, 0, np.floor(np.nan_to_num(days) / window)).astype(np.int64)
+    groups = [(np.flatnonzero(~undated & (bucket == b)),
+               np.flatnonzero(undated | (np.abs(bucket - b) <= 1) & ~undated))
+              for b in np.unique(bucket[~undated])]
+    if undated.any():
+        groups.append((np.flatnonzero(undated), np.arange(n)))
+    for queries, pool in groups:
+        for v, view in enumerate(views):
+            local = nearest(view[pool], view[queries], min(k + 1, len(pool)))
+            near = np.where(local >= 0, pool[np.maximum(local, 0)], -1)
+            near[near == queries[:, None]] = -1  # itself
+            near = -np.sort(-near, axis=1)[:, :k]  # found first, -1 last (rank order is unused)
+            found[queries, v * k : v * k + near.shape[1]] = near
     ordered = np.sort(found, axis=1)
     repeat = np.zeros_like(ordered, dtype=bool)
     repeat[:, 1:] = ordered[:, 1:] == ordered[:, :-1]

@@ -382,7 +382,8 @@ class EventGrouper:
 
         views = [project(features)] + ([emb] if emb is not None else []) + \
             ([cross.leads] if cross is not None else [])
-        found = candidate_pairs(views, min(self.candidates, features.shape[0] - 1))
+        found = candidate_pairs(views, min(self.candidates, features.shape[0] - 1), days,
+                                max(self.max_gap_days, 1.0))
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
