@@ -431,9 +431,10 @@ def _per_event(passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
     alignments: list[dict[str, Any]] = []
     members_of = [(str(e), m.index.to_numpy()) for e, m in
                   passages.groupby("event_id", sort=True)]
-    jobs = [EventJob(e, passages.loc[idx].reset_index(drop=True), use[idx], main[idx],
-                     None if wide is None else wide[idx]) for e, idx in members_of]
-    outcomes = engine.map_events(_event_facts, jobs, settings, verifier, progress=progress)
+    jobs = (EventJob(e, passages.loc[idx].reset_index(drop=True), use[idx], main[idx],
+                     None if wide is None else wide[idx]) for e, idx in members_of)
+    outcomes = engine.map_events(_event_facts, jobs, settings, verifier, progress=progress,
+                                 count=len(members_of))
     for (event_id, idx), outcome in zip(members_of, outcomes, strict=True):
         if outcome.failed:
             failed[event_id] = outcome.reason

@@ -8,7 +8,8 @@ decides what to compute, the engine only where:
 - ``encode_chunks(embedder, chunks)``: vectors of each chunk of texts, one ``encode`` call per
   chunk, in order (per-text work; the caller owns the embedding cache);
 - ``map_events(compute, jobs, *shared)``: ``compute`` on each event's inputs, a failure of one
-  event recorded with its reason while the others go on (per-event work).
+  event recorded with its reason while the others go on (per-event work); ``jobs`` may be a
+  generator, so only the events at work hold copies of their inputs.
 
 Engines are chosen by name (``make_engine("ray", address=...)``). ``local`` never imports Ray;
 ``ray`` needs the ``ray`` extra (``pip install 'parallax-news[ray]'``).
@@ -16,7 +17,7 @@ Engines are chosen by name (``make_engine("ray", address=...)``). ``local`` neve
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -70,8 +71,8 @@ class Engine(Protocol):
     def encode_chunks(self, embedder: Embedder, chunks: Sequence[Sequence[str]]
                       ) -> Iterator[np.ndarray]: ...
 
-    def map_events(self, compute: Callable[..., Any], jobs: Sequence[EventJob], *shared: Any,
-                   progress: bool = False) -> list[EventOutcome]: ...
+    def map_events(self, compute: Callable[..., Any], jobs: Iterable[EventJob], *shared: Any,
+                   progress: bool = False, count: int | None = None) -> list[EventOutcome]: ...
 
     def close(self) -> None: ...
 
@@ -100,8 +101,8 @@ class LocalEngine:
                       ) -> Iterator[np.ndarray]:
         return (embedder.encode(list(chunk)) for chunk in chunks)
 
-    def map_events(self, compute: Callable[..., Any], jobs: Sequence[EventJob], *shared: Any,
-                   progress: bool = False) -> list[EventOutcome]:
+    def map_events(self, compute: Callable[..., Any], jobs: Iterable[EventJob], *shared: Any,
+                   progress: bool = False, count: int | None = None) -> list[EventOutcome]:
         return [run_event(compute, job, *shared) for job in jobs]
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -147,43 +147,57 @@ class RayEngine:
         return (np.frombuffer(row["vectors"], dtype=np.float32).reshape(-1, embedder.dim)
                 for row in encoded.iter_rows())
 
-    def map_events(self, compute: Callable[..., Any], jobs: Sequence[EventJob], *shared: Any,
-                   progress: bool = False) -> list[EventOutcome]:
+    def map_events(self, compute: Callable[..., Any], jobs: Iterable[EventJob], *shared: Any,
+                   progress: bool = False, count: int | None = None) -> list[EventOutcome]:
         ray = self._ray
         task = ray.remote(_events_task)
         shared_refs = [ray.put(s) for s in shared]
-        groups = _groups(jobs, self.settings.event_passages)
-        pending = {task.remote(compute, group, *shared_refs): group for group in groups}
+        # Tasks in flight at most: the driver and the object store hold only their inputs.
+        limit = 2 * self._cpus()
+        order: list[str] = []
+        pending: dict[Any, list[str]] = {}
         done: dict[str, EventOutcome] = {}
-        with _bar(len(jobs), "Events", progress) as advance:
+        with _bar(count or 0, "Events", progress) as advance:
+            for group in _groups(jobs, self.settings.event_passages):
+                while len(pending) >= limit:
+                    advance(self._gather_one(pending, done))
+                ids = [job.event_id for job in group]
+                order += ids
+                pending[task.remote(compute, group, *shared_refs)] = ids
             while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                group = pending.pop(ready[0])
-                try:
-                    outcomes = ray.get(ready[0])
-                except ray.exceptions.RayError as exc:  # the worker died past Ray's retries
-                    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-                    outcomes = [EventOutcome(job.event_id, reason=reason) for job in group]
-                done.update((o.event_id, o) for o in outcomes)
-                advance(len(group))
-        return [done[job.event_id] for job in jobs]
+                advance(self._gather_one(pending, done))
+        return [done[event_id] for event_id in order]
+
+    def _gather_one(self, pending: dict[Any, list[str]], done: dict[str, EventOutcome]) -> int:
+        """Wait for one task; its outcomes go into ``done``. Returns how many events it had."""
+        ray = self._ray
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        ids = pending.pop(ready[0])
+        try:
+            outcomes = ray.get(ready[0])
+        except ray.exceptions.RayError as exc:  # the worker died past Ray's retries
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+            outcomes = [EventOutcome(event_id, reason=reason) for event_id in ids]
+        done.update((o.event_id, o) for o in outcomes)
+        return len(ids)
 
     def close(self) -> None:
         if self._started and self._ray.is_initialized():
             self._ray.shutdown()
 
 
-def _groups(jobs: Sequence[EventJob], passages: int) -> list[list[EventJob]]:
+def _groups(jobs: Iterable[EventJob], passages: int) -> Iterator[list[EventJob]]:
     """Jobs in consecutive groups of about ``passages`` passages (a larger event alone)."""
-    groups: list[list[EventJob]] = []
+    group: list[EventJob] = []
     size = 0
     for job in jobs:
-        if not groups or size + job.size > passages:
-            groups.append([])
-            size = 0
-        groups[-1].append(job)
+        if group and size + job.size > passages:
+            yield group
+            group, size = [], 0
+        group.append(job)
         size += job.size
-    return groups
+    if group:
+        yield group
 
 
 def _bar(total: int, label: str, progress: bool) -> Any:
