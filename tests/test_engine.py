@@ -5,6 +5,9 @@ developer's checkout without it skips these tests, CI (``CI=true``) fails them."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -155,3 +158,21 @@ def test_ray_run_equals_local_run_on_the_istanbul_demo(tmp_path, ray_installed):
                str(need("istanbul/coverage_2022-03-28_31.jsonl"))]
     _assert_same(_both(tmp_path, sources, CollectSettings(scope=DEMO_SCOPE),
                        settings=AnalysisSettings(single_event=True)))
+
+
+def test_the_local_engine_never_imports_ray(tmp_path):
+    records = write_records(tmp_path)
+    code = (
+        "import sys\n"
+        "from compare.analyze import analyze\n"
+        "from corpus.collect import collect\n"
+        "from corpus.store import Store\n"
+        f"store = Store({str(tmp_path / 's.db')!r})\n"
+        f"collect([{str(records)!r}], store)\n"
+        "run = analyze(store, embedder='hashing:512')\n"
+        "assert len(run.topics) > 0\n"
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

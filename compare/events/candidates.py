@@ -11,6 +11,7 @@ same input gives the same candidates (HNSW's parallel build does not).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -49,12 +50,11 @@ def nearest(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     n, dim = base.shape
     if n == 0 or len(queries) == 0:
         return np.full((len(queries), k), -1, dtype=np.int64)
-    if n <= FLAT_UP_TO:
-        index = faiss.IndexFlatIP(dim)
-    else:
+    quantizer = faiss.IndexFlatIP(dim)
+    index: Any = quantizer
+    if n > FLAT_UP_TO:
         lists = int(LISTS_PER_ROOT * math.sqrt(n))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists,
-                                   faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
         index.train(base)
         index.nprobe = min(PROBES, lists)
     index.add(base)
