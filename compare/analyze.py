@@ -40,7 +40,7 @@ from compare.embed.scales import (
     reads_minilm,
     uncovered,
 )
-from compare.engine import Engine, EventJob, make_engine
+from compare.engine import Engine, EventJob, check_engine, make_engine
 from compare.errors import CompareError
 from compare.events.grouper import EventGrouper
 from compare.events.labels import event_labels
@@ -264,6 +264,7 @@ def analyze(
         CompareError: the store holds no articles, or a setting is invalid.
     """
     settings = settings or AnalysisSettings()
+    check_engine(engine, ray_address)
     check_params(FactBuilder, settings.facts, "facts")
     check_params(SameFactMatcher, settings.alignment, "alignment")
     timer = _Stages()

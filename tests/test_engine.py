@@ -176,3 +176,39 @@ def test_the_local_engine_never_imports_ray(tmp_path):
                           cwd=Path(__file__).resolve().parents[1], timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_cli_names_each_failed_event(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import compare.analyze as module
+    from compare.cli import app
+
+    def fails_on_the_quake(event_id, passages, *rest):
+        if passages["text"].str.contains("earthquake").any():
+            raise ValueError("no fact rows for this one")
+        return _event_facts(event_id, passages, *rest)
+
+    store = tmp_path / "s.db"
+    with Store(store) as db:
+        collect([str(write_records(tmp_path))], db)
+    monkeypatch.setattr(module, "_event_facts", fails_on_the_quake)
+    done = CliRunner().invoke(app, ["analyze", "--store", str(store), "--lite"])
+    assert done.exit_code == 0, done.output
+    with Store(store, readonly=True) as db:
+        failed = db.items(outcome="failed")
+    assert len(failed) == 1
+    assert f"failed  event {failed['source'].iloc[0]} [facts]: ValueError: no fact rows " \
+        "for this one" in done.output
+    assert "1 failed (listed below)" in done.output
+
+
+def test_the_cli_refuses_an_unknown_engine_in_one_line(tmp_path):
+    with Store(tmp_path / "s.db") as db:
+        collect([str(write_records(tmp_path))], db)
+    done = subprocess.run([sys.executable, "-m", "compare.cli", "analyze", "--store",
+                           str(tmp_path / "s.db"), "--engine", "spark"], capture_output=True,
+                          text=True, timeout=300, check=False,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 1
+    assert done.stderr.strip() == "parallax: unknown engine 'spark': use one of local, ray"

@@ -126,13 +126,19 @@ def make_engine(name: str | Engine = "local", *, address: str | None = None,
     """
     if not isinstance(name, str):
         return name
+    check_engine(name, address)
     if name == "local":
-        if address:
-            raise SettingsError(f"--ray-address {address} needs --engine ray")
         return LocalEngine()
-    if name == "ray":
-        from compare.engine.ray_engine import RayEngine, RaySettings
+    from compare.engine.ray_engine import RayEngine, RaySettings
 
-        return RayEngine(RaySettings.from_dict(settings or {}), address=address,
-                         progress=progress)
-    raise SettingsError(f"unknown engine '{name}': use one of {', '.join(ENGINES)}")
+    return RayEngine(RaySettings.from_dict(settings or {}), address=address, progress=progress)
+
+
+def check_engine(name: str | Engine, address: str | None = None) -> None:
+    """Raise SettingsError for an unknown engine name, or an address without ``ray``."""
+    if not isinstance(name, str):
+        return
+    if name not in ENGINES:
+        raise SettingsError(f"unknown engine '{name}': use one of {', '.join(ENGINES)}")
+    if name == "local" and address:
+        raise SettingsError(f"--ray-address {address} needs --engine ray")
