@@ -31,7 +31,13 @@ import pandas as pd
 
 from compare import schema
 from compare.cache import detected_languages, tones
-from compare.embed.embedders import ChunkEncoder, Embedder, embed_texts, make_embedder
+from compare.embed.embedders import (
+    CHUNK_SIZE,
+    ChunkEncoder,
+    Embedder,
+    embed_texts,
+    make_embedder,
+)
 from compare.embed.scales import (
     MULTILINGUAL_ENCODER,
     WIDE_ENCODER,
@@ -169,7 +175,8 @@ def articles_frame(articles: list[Article], store: Store | None = None) -> pd.Da
 def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
                  multilingual: Embedder | None = None, store: Store | None = None,
                  report: dict[str, int] | None = None, wide: Embedder | None = None,
-                 encode_chunks: ChunkEncoder | None = None) -> pd.DataFrame:
+                 encode_chunks: ChunkEncoder | None = None, chunk_size: int = CHUNK_SIZE
+                 ) -> pd.DataFrame:
     """The ``events`` table: each article with its event id and label.
 
     With ``multilingual`` (an encoder that reads every language) and articles in two or more
@@ -188,10 +195,10 @@ def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
         leads = wide_leads = None
         if multilingual is not None and grouper.needs_leads(languages):
             leads = embed_texts(grouper.leads(texts), multilingual, store, report=report,
-                                encode_chunks=encode_chunks)
+                                encode_chunks=encode_chunks, chunk_size=chunk_size)
             if wide is not None and uncovered(languages).any():
                 wide_leads = embed_texts(grouper.leads(texts), wide, store, report=report,
-                                         encode_chunks=encode_chunks)
+                                         encode_chunks=encode_chunks, chunk_size=chunk_size)
         grouper.fit(texts, list(articles["published"]), languages=languages,
                     lead_embeddings=leads, wide_lead_embeddings=wide_leads)
         labels = np.asarray(grouper.labels_)
@@ -292,7 +299,8 @@ def analyze(
         with timer.stage("events"):
             events = group_events(articles, settings, encoders.cross_language(), store,
                                   report=timer.work, wide=encoders.wide,
-                                  encode_chunks=runner.encode_chunks)
+                                  encode_chunks=runner.encode_chunks,
+                                  chunk_size=runner.chunk_size)
         frames = _compute(store, articles, events, settings, encoders, provenance, timer,
                           progress, runner)
     finally:
@@ -364,11 +372,13 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
         texts = passages["text"].tolist()
         english = np.flatnonzero(reads_minilm(passages["language"].to_numpy()))
         use = embed_texts(texts, encoders.multilingual, store, progress=progress,
-                          report=timer.work, encode_chunks=engine.encode_chunks)
+                          report=timer.work, encode_chunks=engine.encode_chunks,
+                          chunk_size=engine.chunk_size)
         main = np.zeros((len(texts), encoders.main.dim), dtype=np.float32)
         main[english] = embed_texts([texts[i] for i in english], encoders.main, store,
                                     progress=progress, report=timer.work,
-                                    encode_chunks=engine.encode_chunks)
+                                    encode_chunks=engine.encode_chunks,
+                                    chunk_size=engine.chunk_size)
         # The wide encoder embeds only the events with a passage in a language the
         # multilingual encoder does not cover or with passages in two languages: it is an order
         # of magnitude slower (docs/evaluation.md#benchmarks).
@@ -381,7 +391,8 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
                 wide = np.zeros((len(texts), encoders.wide.dim), dtype=np.float32)
                 wide[rows] = embed_texts([texts[i] for i in rows], encoders.wide, store,
                                          progress=progress, report=timer.work,
-                                         encode_chunks=engine.encode_chunks)
+                                         encode_chunks=engine.encode_chunks,
+                                         chunk_size=engine.chunk_size)
         # VADER reads English only: other languages' tone is "not measured" (NaN), never 0.
         measured = np.flatnonzero(passages["language"].to_numpy() == "en")
         passages["tone"] = np.nan

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from compare.embed.embedders import CHUNK_SIZE
 from compare.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class EventOutcome:
 
 class Engine(Protocol):
     name: str
+    chunk_size: int  # texts per encoder call (the vectors of a text depend on its chunk)
 
     def map_texts(self, compute: Callable[[list[str]], list[Any]], texts: Sequence[str]
                   ) -> list[Any]: ...
@@ -92,6 +94,7 @@ class LocalEngine:
     """Everything in this process, in order: the default, and what the Ray engine must equal."""
 
     name = "local"
+    chunk_size = CHUNK_SIZE
 
     def map_texts(self, compute: Callable[[list[str]], list[Any]], texts: Sequence[str]
                   ) -> list[Any]:

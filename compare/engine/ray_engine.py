@@ -102,6 +102,7 @@ class RayEngine:
     def __init__(self, settings: RaySettings | None = None, *, address: str | None = None,
                  progress: bool = False) -> None:
         self.settings = settings or RaySettings()
+        self.chunk_size = int(self.settings.encode_batch)
         self.progress = progress
         ray = _ray()
         self._started = not ray.is_initialized()
