@@ -31,7 +31,13 @@ import pandas as pd
 
 from compare import schema
 from compare.cache import detected_languages, tones
-from compare.embed.embedders import Embedder, embed_texts, make_embedder
+from compare.embed.embedders import (
+    CHUNK_SIZE,
+    ChunkEncoder,
+    Embedder,
+    embed_texts,
+    make_embedder,
+)
 from compare.embed.scales import (
     MULTILINGUAL_ENCODER,
     WIDE_ENCODER,
@@ -40,6 +46,7 @@ from compare.embed.scales import (
     reads_minilm,
     uncovered,
 )
+from compare.engine import Engine, EventJob, check_engine, make_engine
 from compare.errors import CompareError
 from compare.events.grouper import EventGrouper
 from compare.events.labels import event_labels
@@ -55,7 +62,7 @@ from compare.settings import AnalysisSettings, check_params
 from compare.text.details import DETAILS_VERSION
 from compare.text.passages import split_cached, splitter_key
 from corpus.language import fill_languages, normalise_language
-from corpus.records import Article
+from corpus.records import Article, ItemOutcome
 from corpus.store import Store, now_iso
 from corpus.text import TOKENS_VERSION
 
@@ -105,6 +112,7 @@ class _Stages:
 
     seconds: dict[str, float] = field(default_factory=dict)
     work: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # event id -> why its work failed
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -167,7 +175,8 @@ def articles_frame(articles: list[Article], store: Store | None = None) -> pd.Da
 
 def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
                  multilingual: Embedder | None = None, store: Store | None = None,
-                 report: dict[str, int] | None = None, wide: Embedder | None = None
+                 report: dict[str, int] | None = None, wide: Embedder | None = None,
+                 encode_chunks: ChunkEncoder | None = None, chunk_size: int = CHUNK_SIZE
                  ) -> pd.DataFrame:
     """The ``events`` table: each article with its event id and label.
 
@@ -186,9 +195,11 @@ def group_events(articles: pd.DataFrame, settings: AnalysisSettings,
         languages = list(articles["language"])
         leads = wide_leads = None
         if multilingual is not None and grouper.needs_leads(languages):
-            leads = embed_texts(grouper.leads(texts), multilingual, store, report=report)
+            leads = embed_texts(grouper.leads(texts), multilingual, store, report=report,
+                                encode_chunks=encode_chunks, chunk_size=chunk_size)
             if wide is not None and uncovered(languages).any():
-                wide_leads = embed_texts(grouper.leads(texts), wide, store, report=report)
+                wide_leads = embed_texts(grouper.leads(texts), wide, store, report=report,
+                                         encode_chunks=encode_chunks, chunk_size=chunk_size)
         grouper.fit(texts, list(articles["published"]), languages=languages,
                     lead_embeddings=leads, wide_lead_embeddings=wide_leads)
         labels = np.asarray(grouper.labels_)
@@ -233,6 +244,9 @@ def analyze(
     *,
     embedder: str | Embedder | None = None,
     progress: bool = False,
+    engine: str | Engine = "local",
+    ray_address: str | None = None,
+    engine_settings: dict[str, Any] | None = None,
 ) -> AnalysisRun:
     """Analyse everything collected in the store and save the results in it.
 
@@ -242,15 +256,23 @@ def analyze(
         embedder: the main embedder's name (``"st:all-MiniLM-L6-v2"``, ``"hashing:512"``) or
             object; defaults to ``settings.embedder``.
         progress: show progress bars on the terminal.
+        engine: where the per-text and per-event work runs: ``"local"`` (this process) or
+            ``"ray"`` (``compare.engine``); the run id and every table are the same.
+        ray_address: the Ray cluster to use (``"auto"``, ``"ray://head:10001"``); None starts
+            Ray on this machine.
+        engine_settings: the ``[ray]`` section (``compare.engine.ray_engine.RaySettings``).
 
     Returns:
         The finished run, with one DataFrame per result table; ``run.stages`` holds the
-        seconds per stage and ``run.work`` what was computed and what reused.
+        seconds per stage, ``run.work`` what was computed and what reused, and
+        ``run.failed_events`` each event whose work failed, with the reason (also recorded
+        in the store's items, ``parallax status``).
 
     Raises:
         CompareError: the store holds no articles, or a setting is invalid.
     """
     settings = settings or AnalysisSettings()
+    check_engine(engine, ray_address)
     check_params(FactBuilder, settings.facts, "facts")
     check_params(SameFactMatcher, settings.alignment, "alignment")
     timer = _Stages()
@@ -269,20 +291,44 @@ def analyze(
         finished.stages, finished.work = timer.seconds, {"reused_run": 1}
         return finished
     provenance = _provenance(run_id, articles, settings, encoders)
-    store.start_run("analyze", provenance, run_id=run_id)
-    timer.work["texts_embedded"] = 0
-    with timer.stage("events"):
-        events = group_events(articles, settings, encoders.cross_language(), store,
-                              report=timer.work, wide=encoders.wide)
-    frames = _compute(store, articles, events, settings, encoders, provenance, timer, progress)
-    run = AnalysisRun(run_id, provenance, frames)
+    failed_before = _failed_before(store)
+    runner = make_engine(engine, address=ray_address, settings=engine_settings,
+                         progress=progress)
+    try:
+        store.start_run("analyze", provenance, run_id=run_id)
+        timer.work["texts_embedded"] = 0
+        with timer.stage("events"):
+            events = group_events(articles, settings, encoders.cross_language(), store,
+                                  report=timer.work, wide=encoders.wide,
+                                  encode_chunks=runner.encode_chunks,
+                                  chunk_size=runner.chunk_size)
+        frames = _compute(store, articles, events, settings, encoders, provenance, timer,
+                          progress, runner)
+    finally:
+        runner.close()
+    run = AnalysisRun(run_id, provenance, frames, failed_events=timer.failed)
     with timer.stage("write"):
         store.write_results(run_id, {name: schema.encode(name, frames[name])
                                      for name in schema.RESULT_TABLES})
+        for event_id, reason in sorted(timer.failed.items()):
+            store.record_item(run_id, ItemOutcome(event_id, "failed", "facts", reason))
+        # An event that failed before and has its rows now: `parallax status` drops it.
+        for event_id in sorted(failed_before & set(events["event_id"]) - set(timer.failed)):
+            store.record_item(run_id, ItemOutcome(event_id, "stored", "facts"))
         store.finish_run(run_id, run.summary())
+    timer.work["events_failed"] = len(timer.failed)
     run.stages, run.work = timer.seconds, timer.work
     log.info("analysis %s: %s", run_id, {k: round(v, 2) for k, v in timer.seconds.items()})
     return run
+
+
+def _failed_before(store: Store) -> set[str]:
+    """The events whose work failed in the latest finished analysis."""
+    latest = store.latest_run("analyze")
+    if latest is None:
+        return set()
+    items = store.items(latest["run_id"], "failed")
+    return set(items.loc[items["stage"] == "facts", "source"])
 
 
 def _finished(store: Store, run_id: str) -> AnalysisRun | None:
@@ -307,18 +353,19 @@ def _reusable(store: Store, events: pd.DataFrame, provenance: dict[str, Any]
         return set(), {}, False
     before = event_fingerprints(previous.events)
     same = {e for e, fp in event_fingerprints(events).items() if before.get(e) == fp}
+    same -= set(previous.failed_events)  # their work failed: compute them again
     framing_too = _settings_key(latest["params"]) == _settings_key(provenance)
     return same, previous.frames if same else {}, framing_too
 
 
 def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
              settings: AnalysisSettings, encoders: Encoders, provenance: dict[str, Any],
-             timer: _Stages, progress: bool) -> dict[str, pd.DataFrame]:
+             timer: _Stages, progress: bool, engine: Engine) -> dict[str, pd.DataFrame]:
     reused, previous, framing_too = _reusable(store, events, provenance)
     todo = events[~events["event_id"].isin(reused)]
     with timer.stage("split"):
         passages, split_count = split_cached(store, articles[articles["article_id"].isin(
-            todo["article_id"])])
+            todo["article_id"])], map_texts=engine.map_texts)
         passages = _with_event_columns(passages, events)
     timer.work.update(events_recomputed=int(todo["event_id"].nunique()),
                       events_reused=len(reused), articles_split=split_count)
@@ -326,10 +373,13 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
         texts = passages["text"].tolist()
         english = np.flatnonzero(reads_minilm(passages["language"].to_numpy()))
         use = embed_texts(texts, encoders.multilingual, store, progress=progress,
-                          report=timer.work)
+                          report=timer.work, encode_chunks=engine.encode_chunks,
+                          chunk_size=engine.chunk_size)
         main = np.zeros((len(texts), encoders.main.dim), dtype=np.float32)
         main[english] = embed_texts([texts[i] for i in english], encoders.main, store,
-                                    progress=progress, report=timer.work)
+                                    progress=progress, report=timer.work,
+                                    encode_chunks=engine.encode_chunks,
+                                    chunk_size=engine.chunk_size)
         # The wide encoder embeds only the events with a passage in a language the
         # multilingual encoder does not cover or with passages in two languages: it is an order
         # of magnitude slower (docs/evaluation.md#benchmarks).
@@ -341,14 +391,17 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
             if len(rows):
                 wide = np.zeros((len(texts), encoders.wide.dim), dtype=np.float32)
                 wide[rows] = embed_texts([texts[i] for i in rows], encoders.wide, store,
-                                         progress=progress, report=timer.work)
+                                         progress=progress, report=timer.work,
+                                         encode_chunks=engine.encode_chunks,
+                                         chunk_size=engine.chunk_size)
         # VADER reads English only: other languages' tone is "not measured" (NaN), never 0.
         measured = np.flatnonzero(passages["language"].to_numpy() == "en")
         passages["tone"] = np.nan
         passages.loc[passages.index[measured], "tone"] = np.round(
-            tones(store, [texts[i] for i in measured]), 4)
+            tones(store, [texts[i] for i in measured], engine.map_texts), 4)
     with timer.stage("match"):
-        new = _per_event(passages, use, main, wide, settings, load_verifier())
+        new = _per_event(passages, use, main, wide, settings, load_verifier(), engine,
+                         timer.failed, progress)
     with timer.stage("framing"):
         figures = unique_figures(new["passages"], new["topics"])
         new["omissions"] = pd.concat(
@@ -380,17 +433,26 @@ def _with_event_columns(passages: pd.DataFrame, events: pd.DataFrame) -> pd.Data
 
 
 def _per_event(passages: pd.DataFrame, use: np.ndarray, main: np.ndarray,
-               wide: np.ndarray | None, settings: AnalysisSettings, verifier: Verifier
+               wide: np.ndarray | None, settings: AnalysisSettings, verifier: Verifier,
+               engine: Engine, failed: dict[str, str], progress: bool = False
                ) -> dict[str, pd.DataFrame]:
-    """Fact rows, coverage, alignments and omissions of every event in ``passages``."""
+    """Fact rows, coverage, alignments and omissions of every event in ``passages``, each
+    event's ``_event_facts`` run by ``engine``; an event whose work failed keeps its passages
+    (no fact row) and goes into ``failed`` with the reason."""
     topics: list[dict[str, Any]] = []
     coverage: list[dict[str, Any]] = []
     alignments: list[dict[str, Any]] = []
-    for event_id, members in passages.groupby("event_id", sort=True):
-        idx = members.index.to_numpy()
-        facts = _event_facts(str(event_id), members.reset_index(drop=True), use[idx],
-                             main[idx], None if wide is None else wide[idx], settings,
-                             verifier)
+    members_of = [(str(e), m.index.to_numpy()) for e, m in
+                  passages.groupby("event_id", sort=True)]
+    jobs = (EventJob(e, passages.loc[idx].reset_index(drop=True), use[idx], main[idx],
+                     None if wide is None else wide[idx]) for e, idx in members_of)
+    outcomes = engine.map_events(_event_facts, jobs, settings, verifier, progress=progress,
+                                 count=len(members_of))
+    for (event_id, idx), outcome in zip(members_of, outcomes, strict=True):
+        if outcome.failed:
+            failed[event_id] = outcome.reason
+            continue
+        facts = outcome.result
         passages.loc[idx, "topic_id"] = facts.topic_id
         topics += facts.topics
         coverage += facts.coverage

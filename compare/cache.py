@@ -17,18 +17,30 @@ from corpus.store import Store
 
 
 def cached(store: Store | None, kind: str, texts: Sequence[str],
-           compute: Callable[[list[str]], list[str]]) -> list[str]:
-    """``compute(texts)``, reading what the store has and writing what it lacks."""
+           compute: Callable[[list[str]], list[str]],
+           map_texts: Callable[[Callable[[list[str]], list[str]], list[str]], list[str]]
+           | None = None) -> list[str]:
+    """``compute(texts)``, reading what the store has and writing what it lacks; ``map_texts``
+    (an engine's, ``compare.engine``) runs ``compute`` on the missing texts instead of this
+    process."""
     hashes = [text_hash(t) for t in texts]
     found = store.cached_values(kind, hashes) if store is not None else {}
     first = dict(zip(hashes, texts, strict=True))
     missing = [h for h in first if h not in found]
     if missing:
-        fresh = dict(zip(missing, compute([first[h] for h in missing]), strict=True))
+        todo = [first[h] for h in missing]
+        fresh = dict(zip(missing, map_texts(compute, todo) if map_texts else compute(todo),
+                         strict=True))
         if store is not None:
             store.cache_values(kind, fresh)
         found.update(fresh)
     return [found[h] for h in hashes]
+
+
+def _tone_values(texts: list[str]) -> list[str]:
+    from compare.framing.signals import passage_tone
+
+    return [repr(float(v)) for v in passage_tone(texts)]
 
 
 def _kind(name: str, package: str) -> str:
@@ -43,10 +55,10 @@ def detected_languages(store: Store | None, texts: Sequence[str]) -> list[str]:
                   lambda todo: [detect_language(t) for t in todo])
 
 
-def tones(store: Store | None, texts: Sequence[str]) -> np.ndarray:
-    """``compare.framing.signals.passage_tone`` of each text, cached."""
-    from compare.framing.signals import passage_tone
-
-    values = cached(store, _kind("tone", "vaderSentiment"), texts,
-                    lambda todo: [repr(float(v)) for v in passage_tone(todo)])
+def tones(store: Store | None, texts: Sequence[str],
+          map_texts: Callable[[Callable[[list[str]], list[str]], list[str]], list[str]]
+          | None = None) -> np.ndarray:
+    """``compare.framing.signals.passage_tone`` of each text, cached (computed by
+    ``map_texts``, an engine's, when given)."""
+    values = cached(store, _kind("tone", "vaderSentiment"), texts, _tone_values, map_texts)
     return np.array([float(v) for v in values], dtype=float)

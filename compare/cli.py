@@ -91,12 +91,17 @@ def analyze(
     one_event: Annotated[bool, typer.Option(
         "--one-event", help="Treat everything in the store as one event (a collection already "
         "scoped to an event) instead of grouping articles into events.")] = False,
+    engine: Annotated[str, typer.Option(
+        help="Where the work runs: local (this process) or ray (needs the ray extra); the "
+        "results are the same.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        help="Ray cluster address (auto, ray://HEAD:10001); default: start Ray here.")] = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Group articles into events, align facts across outlets and measure framing."""
     from compare.analyze import analyze as run_analysis
     from compare.runs import describe_run, describe_work
-    from compare.settings import load_settings
+    from compare.settings import load_engine_settings, load_settings
 
     _logging(verbose)
     settings = load_settings(config)
@@ -104,9 +109,12 @@ def analyze(
         settings = settings.with_overrides(single_event=True)
     with Store(store) as db:
         run = run_analysis(db, settings, embedder="hashing:512" if lite else embedder,
-                           progress=sys.stderr.isatty())
+                           progress=sys.stderr.isatty(), engine=engine,
+                           ray_address=ray_address, engine_settings=load_engine_settings(config))
         out.print(describe_run(run), markup=False)
         out.print(describe_work(run), markup=False)
+        for event_id, reason in sorted(run.failed_events.items()):
+            err.print(f"failed  event {event_id} [facts]: {reason}", markup=False)
         out.print(f"Next: parallax dashboard --store {db.path}", markup=False)
 
 

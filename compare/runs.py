@@ -43,6 +43,9 @@ class AnalysisRun:
     # (texts split and embedded, events recomputed and reused); empty for a run read back.
     stages: dict[str, float] = field(default_factory=dict)
     work: dict[str, int] = field(default_factory=dict)
+    # Each event whose fact rows could not be computed, with the reason (the store keeps them
+    # as the run's failed items): its passages are in the run, its facts are not.
+    failed_events: dict[str, str] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         frames = self.__dict__.get("frames", {})
@@ -105,6 +108,8 @@ def describe_work(run: AnalysisRun) -> str:
         parts.append(f"{work['events_reused']} reused from the previous run"
                      + (" (framing recomputed: only framing settings changed)" if reframed
                         else ""))
+    if run.failed_events:
+        parts.append(f"{len(run.failed_events)} failed (listed below)")
     return f"Work: {', '.join(parts)}; {seconds:.1f} s."
 
 
@@ -127,4 +132,6 @@ def load_run(store: Store, run_id: str | None = None) -> AnalysisRun:
             frames[name] = schema.decode(name, store.read_result(name, chosen["run_id"]))
         except StoreError:  # a table this run never wrote (an older version's run)
             frames[name] = schema.frame(name, [])
-    return AnalysisRun(chosen["run_id"], chosen["params"], frames)
+    failed = store.items(chosen["run_id"], "failed")
+    return AnalysisRun(chosen["run_id"], chosen["params"], frames,
+                       failed_events=dict(zip(failed["source"], failed["reason"], strict=True)))

@@ -78,3 +78,16 @@ def load_settings(path: str | Path | None = None) -> AnalysisSettings:
         events=data.get("events", {}), facts=data.get("facts", data.get("topics", {})),
         alignment=data.get("alignment", {}), framing=data.get("framing", {}),
     )
+
+
+def load_engine_settings(path: str | Path | None = None) -> dict[str, Any]:
+    """The ``[ray]`` section of the settings file (how the Ray engine cuts and spreads the work;
+    ``compare.engine.ray_engine.RaySettings``), empty when there is none. It is not part of
+    :class:`AnalysisSettings`: where the work runs never changes the run id."""
+    chosen = Path(path) if path else Path(CONFIG_FILE)
+    if not chosen.exists():
+        return {}
+    try:
+        return dict(tomllib.loads(chosen.read_text(encoding="utf-8")).get("ray", {}))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{chosen} is not valid TOML: {exc}") from exc

@@ -257,3 +257,27 @@ def test_two_reports_of_one_happening_in_chinese_are_one_event() -> None:
              "首都街头庆祝胜利，主教练称赞球员们的表现。"]
     grouper = EventGrouper().fit(texts, ["2026-11-02"] * 4)
     assert grouper.labels_.tolist() == [0, 0, 1, 1]
+
+
+def test_the_approximate_neighbour_search_groups_as_every_pair_does() -> None:
+    dates = ["2023-03-07"] * 3 + ["2023-06-11"] * 3 + ["2023-05-18"]
+    exact = EventGrouper(exact_up_to=None).fit(_texts(), dates)
+    approximate = EventGrouper(exact_up_to=0, n_neighbors=3, candidates=3).fit(_texts(), dates)
+    assert approximate.labels_.tolist() == exact.labels_.tolist() == [0, 0, 0, 1, 1, 1, 2]
+    # Each article keeps at most its 3 best candidates; every kept pair is scored exactly.
+    kept = approximate.graph_.tocoo()
+    assert np.allclose(kept.data, exact_pairs(exact, kept.row, kept.col), atol=1e-5)
+    again = EventGrouper(exact_up_to=0, n_neighbors=3, candidates=3).fit(_texts(), dates)
+    assert (again.graph_ != approximate.graph_).nnz == 0  # the index is deterministic
+
+
+def exact_pairs(exact: EventGrouper, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The similarities every-pair scoring gives (the exact graph keeps all 6 neighbours)."""
+    return np.asarray(exact.graph_[rows, cols]).ravel()
+
+
+def test_the_approximate_path_is_checked() -> None:
+    with pytest.raises(SettingsError, match="candidates=10"):
+        EventGrouper(n_neighbors=50, candidates=10).fit(_texts())
+    with pytest.raises(SettingsError, match="exact_up_to=-1"):
+        EventGrouper(exact_up_to=-1).fit(_texts())

@@ -66,11 +66,17 @@ def _baseline_f1(texts: list[str], gold: list[str]) -> tuple[float, str]:
     return best
 
 
-def test_basil_events_reach_the_floor_and_beat_the_baseline() -> None:
+# Each gate runs twice: every pair scored (the default at this size), and with the candidates
+# of the approximate index that corpora above ``exact_up_to`` articles use.
+SEARCHES = pytest.mark.parametrize("exact_up_to", [None, 0], ids=["every-pair", "approximate"])
+
+
+@SEARCHES
+def test_basil_events_reach_the_floor_and_beat_the_baseline(exact_up_to: int | None) -> None:
     rows = _read(need("basil/articles.jsonl"))
     texts = _texts(rows)
     gold = [row["event_id"] for row in rows]
-    grouper = EventGrouper().fit(texts, [row["published"] for row in rows])
+    grouper = EventGrouper(exact_up_to=exact_up_to).fit(texts, [row["published"] for row in rows])
     precision, recall, f1 = b_cubed(grouper.labels_, gold)
     baseline, how = _baseline_f1(texts, gold)
     print(
@@ -82,11 +88,13 @@ def test_basil_events_reach_the_floor_and_beat_the_baseline() -> None:
     assert f1 > baseline
 
 
-def test_newswcl50_events_reach_the_floor_with_missing_dates() -> None:
+@SEARCHES
+def test_newswcl50_events_reach_the_floor_with_missing_dates(exact_up_to: int | None) -> None:
     rows = _read(need("newswcl50/articles.jsonl"))
     assert sum(1 for row in rows if not row["published"]) > 0  # the point: some dates missing
     gold = [row["event_id"] for row in rows]
-    grouper = EventGrouper().fit(_texts(rows), [row["published"] for row in rows])
+    grouper = EventGrouper(exact_up_to=exact_up_to).fit(_texts(rows),
+                                                        [row["published"] for row in rows])
     precision, recall, f1 = b_cubed(grouper.labels_, gold)
     print(f"\nNewsWCL50 events: P={precision:.3f} R={recall:.3f} F1={f1:.3f}")
     assert f1 >= NEWSWCL50_F1_FLOOR
@@ -148,8 +156,10 @@ CROSS_NEWSWCL50_F1_FLOOR = 0.94
 @pytest.mark.parametrize(("path", "floor"), [("basil/articles.jsonl", CROSS_BASIL_F1_FLOOR),
                                              ("newswcl50/articles.jsonl",
                                               CROSS_NEWSWCL50_F1_FLOOR)])
+@SEARCHES
 def test_the_cross_language_path_alone_groups_events(lead_encoder: Embedder, path: str,
-                                                     floor: float) -> None:
+                                                     floor: float, exact_up_to: int | None
+                                                     ) -> None:
     """What the grouper would do if every outlet wrote in its own language.
 
     Gold: the datasets' events. Every outlet is given a language of its own, so every pair of
@@ -162,7 +172,7 @@ def test_the_cross_language_path_alone_groups_events(lead_encoder: Embedder, pat
     rows = _read(need(path))
     texts, gold = _texts(rows), [row["event_id"] for row in rows]
     outlets = [row["outlet"] for row in rows]
-    grouper = EventGrouper()
+    grouper = EventGrouper(exact_up_to=exact_up_to)
     leads = lead_encoder.encode(grouper.leads(texts)) * np.sqrt(CROSS_LANGUAGE_SHRINK)
     grouper.fit(texts, [row["published"] for row in rows], languages=outlets,
                 lead_embeddings=leads)

@@ -24,7 +24,7 @@ import importlib
 import importlib.metadata
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -387,6 +387,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+# Vectors of each chunk of texts, in order: ``embedder.encode`` here, or an engine's workers.
+ChunkEncoder = Callable[["Embedder", list[list[str]]], Iterable[np.ndarray]]
+
+
+def _encode_here(embedder: Embedder, chunks: list[list[str]]) -> Iterator[np.ndarray]:
+    return (embedder.encode(chunk) for chunk in chunks)
+
+
 def _length_order(texts: Sequence[str], embedder: Embedder) -> np.ndarray:
     """Indices of ``texts``, longest first, by the embedder's own length if it has one."""
     lengths_of = getattr(embedder, "lengths", None)
@@ -416,6 +424,7 @@ def embed_texts(
     chunk_size: int = CHUNK_SIZE,
     progress: bool = False,
     report: dict[str, int] | None = None,
+    encode_chunks: ChunkEncoder | None = None,
 ) -> np.ndarray:
     """Embed ``texts`` in order, reusing and filling the store's cache so nothing is embedded twice.
 
@@ -424,6 +433,8 @@ def embed_texts(
     are written to the cache in one transaction, so an interrupted run keeps what it finished.
 
     ``report``, when given, has ``"texts_embedded"`` increased by the texts embedded now.
+    ``encode_chunks``, when given, encodes the chunks instead of this process (an engine's
+    ``encode_chunks``, ``compare.engine``): one ``encode`` call per chunk, vectors in order.
 
     Returns:
         An ``(len(texts), embedder.dim)`` float32 array of L2-normalised rows.
@@ -436,11 +447,12 @@ def embed_texts(
     if missing:
         missing_texts = [first_text[h] for h in missing]
         order = _length_order(missing_texts, embedder)
+        chunks = [order[start : start + chunk_size] for start in range(0, len(order), chunk_size)]
+        encoded = (encode_chunks or _encode_here)(
+            embedder, [[missing_texts[i] for i in rows] for rows in chunks])
         with _steps(len(missing), f"Embedding {len(missing)} passages", progress) as advance:
-            for start in range(0, len(order), chunk_size):
-                rows = order[start : start + chunk_size]
+            for rows, vectors in zip(chunks, encoded, strict=True):
                 chunk = [missing[i] for i in rows]
-                vectors = embedder.encode([missing_texts[i] for i in rows])
                 found.update(zip(chunk, vectors, strict=True))
                 if store is not None:
                     store.cache_embeddings(cache_key, chunk, vectors)

@@ -21,7 +21,10 @@ Method (``EventGrouper.fit``):
    nothing about the happening).
 3. Graph. For each article only its ``n_neighbors`` most similar articles (after the time
    factor) are kept, computed in row chunks, so memory grows as ``n * n_neighbors``, never as a
-   dense ``n x n`` matrix.
+   dense ``n x n`` matrix. Up to ``exact_up_to`` articles every pair is scored; above it each
+   article's candidates come from an approximate index (``compare.events.candidates``: its
+   TF-IDF row projected, and its lead embedding when languages are mixed) and only those pairs
+   are scored, the same way, so the cost grows with ``n`` rather than ``n * n``.
 4. Clustering. Average-linkage agglomeration on that sparse graph (pairs outside the graph count
    as similarity 0), merging while the best average similarity between two groups is at least
    ``threshold``. Average linkage, unlike single linkage (connected components), does not chain
@@ -217,6 +220,9 @@ class EventGrouper:
         cross_language: score pairs in two different languages by their leads' multilingual
             cosine when ``fit`` gets ``languages`` and ``lead_embeddings`` (False: TF-IDF only).
         chunk_size: rows per block when computing neighbours (memory ``chunk_size * n`` floats).
+        exact_up_to: articles up to which every pair is scored; above, ``candidates`` per
+            article from an approximate index (None: always every pair).
+        candidates: candidates per article and index view when above ``exact_up_to``.
 
     Attributes (after ``fit``):
         labels_: ``(n,)`` int event number per article, numbered by first appearance.
@@ -232,7 +238,7 @@ class EventGrouper:
         grace_days: float = 1.0, max_gap_days: float = 14.0, unknown_date_factor: float = 1.0,
         name_weight: float = 1.0, lead_paragraphs: int = 3, lead_weight: float = 0.7,
         n_neighbors: int = 50, embedding_weight: float = 0.5, cross_language: bool = True,
-        chunk_size: int = 512,
+        chunk_size: int = 512, exact_up_to: int | None = 20000, candidates: int = 150,
     ) -> None:
         self.threshold = threshold
         self.time_scale_days = time_scale_days
@@ -246,6 +252,8 @@ class EventGrouper:
         self.embedding_weight = embedding_weight
         self.cross_language = cross_language
         self.chunk_size = chunk_size
+        self.exact_up_to = exact_up_to
+        self.candidates = candidates
 
     def _validate(self, use_embeddings: bool) -> float:
         threshold = self.threshold
@@ -263,6 +271,10 @@ class EventGrouper:
             (0 <= self.embedding_weight <= 1, f"embedding_weight={self.embedding_weight}",
              "use a value in [0, 1]"),
             (self.chunk_size >= 1, f"chunk_size={self.chunk_size}", "use >= 1"),
+            (self.exact_up_to is None or self.exact_up_to >= 0,
+             f"exact_up_to={self.exact_up_to}", "use >= 0, or None to score every pair"),
+            (self.candidates >= self.n_neighbors, f"candidates={self.candidates}",
+             f"use >= n_neighbors ({self.n_neighbors})"),
         ]
         for ok, what, fix in checks:
             if not ok:
@@ -270,7 +282,9 @@ class EventGrouper:
         return float(threshold)
 
     def _time_factor(self, days_rows: np.ndarray, days_all: np.ndarray) -> np.ndarray:
-        gap = np.abs(days_rows[:, None] - days_all[None, :])
+        return self._gap_factor(np.abs(days_rows[:, None] - days_all[None, :]))
+
+    def _gap_factor(self, gap: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             factor = np.exp(-np.maximum(gap - self.grace_days, 0.0) / self.time_scale_days)
             factor[gap > self.max_gap_days] = 0.0
@@ -335,6 +349,8 @@ class EventGrouper:
         """Symmetric sparse graph of each article's top ``n_neighbors`` similarities (> 0)."""
         n = features.shape[0]
         k = min(self.n_neighbors, n - 1)
+        if self.exact_up_to is not None and n > self.exact_up_to and k > 0:
+            return _symmetric(*self._candidate_neighbours(features, emb, days, cross, k), n)
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
@@ -355,13 +371,55 @@ class EventGrouper:
             rows.append(np.repeat(np.arange(start, stop), k)[keep.ravel()])
             cols.append(top[keep])
             vals.append(top_sim[keep])
-        if not rows:
-            return sparse.csr_matrix((n, n), dtype=np.float32)
-        graph = sparse.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n),
-        )
-        # Union of both directions; the two float sums of one pair may differ in the last bit.
-        return graph.maximum(graph.T).tocsr()
+        return _symmetric(rows, cols, vals, n)
+
+    def _candidate_neighbours(
+        self, features: sparse.csr_matrix, emb: np.ndarray | None, days: np.ndarray,
+        cross: _CrossLanguage | None, k: int,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+        """Each article's top ``k`` among its candidates, scored as every pair would be."""
+        from compare.events.candidates import candidate_pairs, project
+
+        views = [project(features)] + ([emb] if emb is not None else []) + \
+            ([cross.leads] if cross is not None else [])
+        found = candidate_pairs(views, min(self.candidates, features.shape[0] - 1), days,
+                                max(self.max_gap_days, 1.0))
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        step = max(1, self.chunk_size // 4)  # pairs per chunk: step * candidates sparse rows
+        for start in range(0, features.shape[0], step):
+            cand = found[start : start + step]
+            r = np.repeat(np.arange(start, start + len(cand)), cand.shape[1])
+            c = np.where(cand.ravel() >= 0, cand.ravel(), r)
+            sim = np.asarray(features[r].multiply(features[c]).sum(axis=1)).ravel()
+            if emb is not None:
+                w = self.embedding_weight
+                sim = (1 - w) * sim + w * np.clip(np.einsum("ij,ij->i", emb[r], emb[c]), 0, None)
+            if cross is not None:
+                cross.apply_pairs(sim, r, c)
+            sim = (sim * self._gap_factor(np.abs(days[r] - days[c]))).reshape(cand.shape)
+            sim[(cand < 0)] = -np.inf  # no candidate, or a repeat; r == c only there
+            kk = min(k, cand.shape[1])
+            top = np.argpartition(-sim, kk - 1, axis=1)[:, :kk]
+            top_sim = np.take_along_axis(sim, top, axis=1)
+            keep = top_sim > 0
+            rows.append(np.repeat(np.arange(start, start + len(cand)), kk)[keep.ravel()])
+            cols.append(np.take_along_axis(cand, top, axis=1)[keep])
+            vals.append(top_sim[keep])
+        return rows, cols, vals
+
+
+def _symmetric(rows: list[np.ndarray], cols: list[np.ndarray], vals: list[np.ndarray], n: int
+               ) -> sparse.csr_matrix:
+    """The neighbour graph from each article's kept neighbours, both directions."""
+    if not rows:
+        return sparse.csr_matrix((n, n), dtype=np.float32)
+    graph = sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n),
+    )
+    # Union of both directions; the two float sums of one pair may differ in the last bit.
+    return graph.maximum(graph.T).tocsr()
 
 
 class _CrossLanguage:
@@ -404,6 +462,19 @@ class _CrossLanguage:
                                                          True), cosine)
             predicted = cross_language_similarity(cosine)
             sim[mask] = predicted[mask]
+
+    def apply_pairs(self, sim: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> None:
+        """The same for the pairs ``(rows[i], cols[i])`` of the flat ``sim``."""
+        a, b = self.codes[rows], self.codes[cols]
+        mask = (a != b) & (a >= 0) & (b >= 0)
+        if mask.any():
+            r, c = rows[mask], cols[mask]
+            cosine = np.einsum("ij,ij->i", self.leads[r], self.leads[c])
+            if self.wide is not None and self.uncovered is not None:
+                off = self.uncovered[r] | self.uncovered[c]
+                cosine = np.where(off, wide_on_use_scale(
+                    np.einsum("ij,ij->i", self.wide[r], self.wide[c]), True), cosine)
+            sim[mask] = cross_language_similarity(cosine)
 
 
 def _average_linkage(graph: sparse.csr_matrix, threshold: float) -> np.ndarray:

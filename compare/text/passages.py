@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -258,10 +258,22 @@ def splitter_key() -> str:
 _SPAN_FIELDS = ("char_start", "char_end", "is_quote", "speaker")
 
 
-def split_cached(store: Store | None, articles: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def spans_of(texts: list[str]) -> list[list[list[Any]]]:
+    """Passage spans of each text, as the passage cache stores them."""
+    return [[list(span) for span in passage_spans(text)] for text in texts]
+
+
+def _here(compute: Callable[[list[str]], list[Any]], texts: list[str]) -> list[Any]:
+    return compute(texts)
+
+
+def split_cached(store: Store | None, articles: pd.DataFrame,
+                 map_texts: Callable[[Callable[[list[str]], list[Any]], list[str]], list[Any]]
+                 | None = None) -> tuple[pd.DataFrame, int]:
     """Passages of ``articles`` (``article_id, text, content_hash``), splitting each distinct
     text once: spans are a pure function of the text and the splitter, cached in the store by
-    content hash and :func:`splitter_key`.
+    content hash and :func:`splitter_key`. ``map_texts`` (an engine's, ``compare.engine``)
+    splits the texts missing from the cache instead of this process.
 
     Returns:
         The passages (``passage_id, article_id, index, char_start, char_end, text, is_quote,
@@ -271,7 +283,8 @@ def split_cached(store: Store | None, articles: pd.DataFrame) -> tuple[pd.DataFr
     texts = dict(zip(articles["content_hash"], articles["text"], strict=True))
     spans = store.cached_passages(key, list(texts)) if store is not None else {}
     missing = {h: t for h, t in texts.items() if h not in spans}
-    fresh = {h: [list(span) for span in passage_spans(t)] for h, t in missing.items()}
+    fresh = dict(zip(missing, (map_texts or _here)(spans_of, list(missing.values())),
+                     strict=True))
     if store is not None and fresh:
         store.cache_passages(key, fresh)
     spans.update(fresh)
