@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -182,7 +183,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            _wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
         except sqlite3.DatabaseError:
@@ -497,3 +498,21 @@ class Store:
         done = [(r["finished_at"], n, r) for n, r in enumerate(self.runs(kind))
                 if r["finished_at"]]
         return max(done, key=lambda t: (t[0], t[1]))[2] if done else None
+
+
+# How long a writer waits for another process to finish turning a new store to WAL: SQLite
+# answers that pragma "database is locked" at once, without the connection's busy timeout.
+WAL_WAIT_SECONDS = 30.0
+
+
+def _wal(db: sqlite3.Connection) -> None:
+    """Put the store in WAL mode, waiting (bounded) while another process holds the lock."""
+    deadline = time.monotonic() + WAL_WAIT_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
