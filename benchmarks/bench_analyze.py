@@ -245,15 +245,21 @@ def worker_embed(store_path: str) -> dict[str, Any]:
     return out
 
 
-def _run_worker(*args: str) -> dict[str, Any]:
+def run_worker(script: str, *args: str) -> dict[str, Any]:
+    """``script --worker ARGS`` in a fresh process (its own peak memory): the JSON of its last
+    line, with the process's wall seconds."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True,
+    proc = subprocess.run([sys.executable, script, "--worker", *args], capture_output=True,
                           text=True, check=False, cwd=ROOT)
     if proc.returncode != 0:
         raise SystemExit(f"worker {args[0]} failed:\n{proc.stderr[-3000:]}")
     out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
     out["process_s"] = time.perf_counter() - start
     return out
+
+
+def _run_worker(*args: str) -> dict[str, Any]:
+    return run_worker(__file__, *args)
 
 
 # -- one size ---------------------------------------------------------------------------------

@@ -28,8 +28,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -61,9 +59,7 @@ def _real() -> list[dict[str, Any]]:
             for r in fixed + releases]
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
+_peak_mb = bench_analyze._peak_mb
 
 # -- workers (each in its own process) --------------------------------------------------------
 def worker_analyze(store_path: str, engine: str, embedder: str, cpus: str) -> dict[str, Any]:
@@ -105,14 +101,7 @@ def worker_events(size: str, exact_up_to: str) -> dict[str, Any]:
 
 
 def _run_worker(*args: str) -> dict[str, Any]:
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True,
-                          text=True, check=False, cwd=ROOT)
-    if proc.returncode != 0:
-        raise SystemExit(f"worker {args} failed:\n{proc.stderr[-3000:]}")
-    out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
-    out["process_s"] = time.perf_counter() - start
-    return out
+    return bench_analyze.run_worker(__file__, *args)
 
 
 def _progress(message: str) -> None:
