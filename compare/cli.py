@@ -108,7 +108,8 @@ def analyze(
         help="Ray cluster address (auto, ray://HEAD:10001); default: start Ray here.")] = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Group articles into events, align facts across outlets and measure framing."""
+    """Group articles into events, align facts across outlets and measure framing: a store's,
+    or a Parquet dataset's into a result folder (--articles SRC --out FOLDER)."""
     from compare.analyze import analyze as run_analysis
     from compare.runs import describe_run, describe_work
     from compare.settings import load_engine_settings, load_settings
@@ -144,7 +145,13 @@ def analyze(
 
 def _check_dataset_options(store: Path | None, articles: str | None, folder: Path | None
                            ) -> None:
-    """``--articles`` goes with ``--out`` and without ``--store``."""
+    """``--articles`` goes with ``--out`` and without ``--store``; a result folder is analysed
+    again from its dataset."""
+    from compare.datasets.folder import is_result_folder
+
+    if store is not None and is_result_folder(store):
+        raise CompareError(f"--store {store} is a result folder: analyse its dataset again with "
+                           f"--articles SRC --out {store}")
     if articles is not None and store is not None:
         raise CompareError("--articles and --store name two inputs: analyse a dataset with "
                            "--articles SRC --out FOLDER, or a store with --store PATH")

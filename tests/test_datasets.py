@@ -200,6 +200,7 @@ def test_mistakes_with_the_folder_are_one_readable_line(analysed, tmp_path):
           "--out", str(analysed["out"] / "passages" / "x.parquet")), "in the result folder"),
         (("export", "passages", "--store", str(others), "--out", str(tmp_path / "p.csv")),
          "not a result folder"),
+        (("analyze", "--store", str(analysed["out"]), "--lite"), "is a result folder"),
     ]
     for args, words in cases:
         done = parallax(*args)

@@ -222,7 +222,7 @@ class ResultFolder:
             run, provenance = self._metadata("events")
             self._run_id = str(run.get("run_id"))
             if provenance.pop("inputs_table", None):
-                provenance["inputs"] = self._read("articles")[INPUT_COLUMNS].to_dict("records")
+                provenance["inputs"] = self._table("articles", columns=INPUT_COLUMNS).to_pylist()
             self._run = {**run, "kind": "analyze", "params": provenance}
         return self._run
 
@@ -286,19 +286,24 @@ class ResultFolder:
             raise StoreError(f"{self._path / name} has no Parallax provenance in its schema "
                              "metadata: it was not written by Parallax") from exc
 
-    def _table(self, name: str, where: ds.Expression | None = None) -> pa.Table:
-        """The table's rows, partitions in path order, each partition's rows in file order."""
+    def _table(self, name: str, where: ds.Expression | None = None,
+               columns: list[str] | None = None) -> pa.Table:
+        """The table's rows (those ``where`` keeps; only ``columns`` when given), partitions in
+        path order, each partition's rows in file order."""
         dataset = self._dataset(name)
         held = self._held_run()
         if self._metadata(name)[0].get("run_id") != held:
             raise StoreError(f"{self._path} holds tables of two runs ({name} is not of run "
                              f"{held}): a write was stopped; write the folder again")
         try:
-            parts = [f.to_table(schema=dataset.schema, filter=where)
+            parts = [f.to_table(schema=dataset.schema, filter=where, columns=columns)
                      for f in sorted(dataset.get_fragments(), key=lambda f: f.path)]
         except (OSError, pa.ArrowException) as exc:
             raise StoreError(f"cannot read {self._path / name}: {exc}") from exc
-        return pa.concat_tables(parts) if parts else dataset.schema.empty_table()
+        if parts:
+            return pa.concat_tables(parts)
+        empty = dataset.schema.empty_table()
+        return empty.select(columns) if columns else empty
 
     def _read(self, name: str) -> pd.DataFrame:
         """One table as a typed frame, rows in the order the store keeps them."""
@@ -316,8 +321,8 @@ class ResultFolder:
         if name not in schema.RESULT_TABLES:
             return frame
         if name in ("events", "passages"):
-            order = {a: n for n, a in enumerate(self._table("articles").column("article_id")
-                                                .to_pylist())}
+            ids = self._table("articles", columns=["article_id"]).column("article_id")
+            order = {a: n for n, a in enumerate(ids.to_pylist())}
             keys = ["_a"] if name == "events" else ["_a", "char_start"]
             frame = frame.assign(_a=frame["article_id"].map(order)).sort_values(
                 keys, kind="mergesort").drop(columns="_a")
