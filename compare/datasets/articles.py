@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from compare import schema
+from compare.datasets.folder import IMPORT
 from compare.errors import CompareError
 from corpus.collect import CollectSettings, normalise_date
 from corpus.dedupe import content_hash
@@ -34,8 +35,6 @@ log = logging.getLogger(__name__)
 # The columns every article record needs: those of a record file (``corpus.sources``).
 REQUIRED = ("article_id", "outlet", "url", "title", "published", "text")
 COLUMNS = schema.columns("articles")
-# The kind of the working store's runs that read a dataset (``parallax status`` lists them).
-IMPORT = "import"
 
 
 @dataclass(frozen=True)
