@@ -27,6 +27,9 @@ err = Console(stderr=True, soft_wrap=True)
 
 StoreOpt = Annotated[Path | None, typer.Option(
     "--store", help=f"Store file (default: ${STORE_ENV} or ./{DEFAULT_STORE}).")]
+ReadOpt = Annotated[Path | None, typer.Option(
+    "--store", help=f"Store file, or the result folder of analyze --articles (default: "
+    f"${STORE_ENV} or ./{DEFAULT_STORE}).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show detail while working.")]
 
 
@@ -82,6 +85,13 @@ def collect(
 @app.command()
 def analyze(
     store: StoreOpt = None,
+    articles: Annotated[str | None, typer.Option(
+        "--articles", help="A Parquet dataset of articles to analyse instead of a store: a "
+        "folder, a file or a URL (s3://BUCKET/PATH) with the articles export's columns; "
+        "needs --out.")] = None,
+    out_folder: Annotated[Path | None, typer.Option(
+        "--out", help="The result folder of --articles: every table as Parquet, partitioned "
+        "by event (open it with export and dashboard --store FOLDER).")] = None,
     config: Annotated[Path | None, typer.Option(help="Settings file (default ./parallax.toml).")
                       ] = None,
     embedder: Annotated[str | None, typer.Option(
@@ -98,24 +108,56 @@ def analyze(
         help="Ray cluster address (auto, ray://HEAD:10001); default: start Ray here.")] = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Group articles into events, align facts across outlets and measure framing."""
+    """Group articles into events, align facts across outlets and measure framing: a store's,
+    or a Parquet dataset's into a result folder (--articles SRC --out FOLDER)."""
     from compare.analyze import analyze as run_analysis
     from compare.runs import describe_run, describe_work
     from compare.settings import load_engine_settings, load_settings
 
     _logging(verbose)
+    _check_dataset_options(store, articles, out_folder)
     settings = load_settings(config)
     if one_event:
         settings = settings.with_overrides(single_event=True)
-    with Store(store) as db:
-        run = run_analysis(db, settings, embedder="hashing:512" if lite else embedder,
-                           progress=sys.stderr.isatty(), engine=engine,
-                           ray_address=ray_address, engine_settings=load_engine_settings(config))
-        out.print(describe_run(run), markup=False)
-        out.print(describe_work(run), markup=False)
-        for event_id, reason in sorted(run.failed_events.items()):
-            err.print(f"failed  event {event_id} [facts]: {reason}", markup=False)
-        out.print(f"Next: parallax dashboard --store {db.path}", markup=False)
+    model, progress = "hashing:512" if lite else embedder, sys.stderr.isatty()
+    ray_settings = load_engine_settings(config)
+    if articles is not None and out_folder is not None:
+        from compare.datasets.analysis import analyze_dataset
+
+        done = analyze_dataset(articles, out_folder, settings, embedder=model, progress=progress,
+                               engine=engine, ray_address=ray_address,
+                               engine_settings=ray_settings)
+        for item in done.imported.failures:
+            err.print(item.line(), markup=False, highlight=False)
+        out.print(f"Read {articles}: {done.imported.summary()}.", markup=False)
+        run, path = done.run, done.folder
+    else:
+        with Store(store) as db:
+            run = run_analysis(db, settings, embedder=model, progress=progress, engine=engine,
+                               ray_address=ray_address, engine_settings=ray_settings)
+            path = db.path
+    out.print(describe_run(run), markup=False)
+    out.print(describe_work(run), markup=False)
+    for event_id, reason in sorted(run.failed_events.items()):
+        err.print(f"failed  event {event_id} [facts]: {reason}", markup=False)
+    out.print(f"Next: parallax dashboard --store {path}", markup=False)
+
+
+def _check_dataset_options(store: Path | None, articles: str | None, folder: Path | None
+                           ) -> None:
+    """``--articles`` goes with ``--out`` and without ``--store``; a result folder is analysed
+    again from its dataset."""
+    from compare.datasets.folder import is_result_folder
+
+    if store is not None and is_result_folder(store):
+        raise CompareError(f"--store {store} is a result folder: analyse its dataset again with "
+                           f"--articles SRC --out {store}")
+    if articles is not None and store is not None:
+        raise CompareError("--articles and --store name two inputs: analyse a dataset with "
+                           "--articles SRC --out FOLDER, or a store with --store PATH")
+    if (articles is None) != (folder is None):
+        raise CompareError("--articles SRC and --out FOLDER go together: the dataset to read "
+                           "and the folder to write the result tables to")
 
 
 @app.command()
@@ -127,7 +169,7 @@ def export(
         "else csv).")] = None,
     out_path: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Output file (default: parallax-WHAT.FORMAT).")] = None,
-    store: StoreOpt = None,
+    store: ReadOpt = None,
     run: Annotated[str | None, typer.Option(help="Analysis run id (default: latest).")] = None,
     event: Annotated[str | None, typer.Option(
         "--event", help="Only this event (an event_id).")] = None,
@@ -138,9 +180,10 @@ def export(
         "--excel", help="CSV for Excel: UTF-8 with a byte-order mark (xlsx is better).")] = False,
 ) -> None:
     """Export a table with provenance (a sidecar OUT.provenance.json; in Parquet and xlsx too)."""
+    from compare.datasets.folder import open_readonly
     from compare.export.writer import export as export_table
 
-    with Store(store, readonly=True) as db:
+    with open_readonly(store) as db:
         path, rows = export_table(db, what, format, out_path, run_id=run, force=force,
                                   excel=excel, event_id=event)
     out.print(f"Wrote {rows} rows to {path} (provenance in {path.name}.provenance.json)",
@@ -148,17 +191,18 @@ def export(
 
 
 @app.command()
-def status(store: StoreOpt = None) -> None:
+def status(store: ReadOpt = None) -> None:
     """What the store holds: articles per outlet, runs, and every failure with its reason."""
+    from compare.datasets.folder import open_readonly
     from compare.workflows import describe_store
 
-    with Store(store, readonly=True) as db:
+    with open_readonly(store) as db:
         out.print(describe_store(db), markup=False, highlight=False)
 
 
 @app.command()
 def dashboard(
-    store: StoreOpt = None,
+    store: ReadOpt = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")
                     ] = "127.0.0.1",

@@ -5,16 +5,46 @@ Light on purpose (no model, no clustering): the exporter and the dashboard impor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, Self
 
 import pandas as pd
 
 from compare import schema
 from compare.errors import NoAnalysisError
 from corpus.errors import StoreError
-from corpus.store import Store
+from corpus.records import Article
 
 RESULT_TABLES = schema.RESULT_TABLES
+
+
+class ReadableStore(Protocol):
+    """What reading finished runs needs (``load_run``, the exporter, ``parallax status``, the
+    dashboard): a SQLite ``corpus.store.Store`` or a result folder
+    (``compare.datasets.folder.ResultFolder``)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    def articles(self) -> list[Article]: ...
+
+    def article(self, article_id: str) -> Article | None: ...
+
+    def article_count(self) -> int: ...
+
+    def runs(self, kind: str | None = None) -> list[dict[str, Any]]: ...
+
+    def latest_run(self, kind: str = "analyze") -> dict[str, Any] | None: ...
+
+    def read_result(self, name: str, run_id: str) -> pd.DataFrame: ...
+
+    def items(self, run_id: str | None = None, outcome: str | None = None) -> pd.DataFrame: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 def same_fact_threshold(provenance: dict[str, Any]) -> float:
@@ -113,7 +143,7 @@ def describe_work(run: AnalysisRun) -> str:
     return f"Work: {', '.join(parts)}; {seconds:.1f} s."
 
 
-def load_run(store: Store, run_id: str | None = None) -> AnalysisRun:
+def load_run(store: ReadableStore, run_id: str | None = None) -> AnalysisRun:
     """A finished analysis run read back from the store (the latest when no id is given).
 
     Raises:

@@ -34,7 +34,7 @@ def _spec(text: str) -> tuple[tuple[str, Kind], ...]:
 TABLES: dict[str, tuple[tuple[str, Kind], ...]] = {
     "articles": _spec(
         "article_id source_id outlet url title published language duplicate_of duplicate_kind "
-        "author site_name content_hash origin collected_at"),
+        "author site_name content_hash origin collected_at text"),
     "events": _spec(
         "article_id source_id outlet url title published language duplicate_of content_hash "
         "event_id event_label"),

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from compare.embed.embedders import embed_texts, make_embedder
 from compare.errors import CompareError
+from compare.runs import ReadableStore
 from corpus.collect import CollectSettings, EventScope, collect
 from corpus.errors import SourceError, os_reason
 from corpus.fetch import FetchSettings
@@ -105,7 +106,7 @@ def _run_summary(summary: dict[str, object] | None) -> str:
     return ", ".join(parts)
 
 
-def describe_store(store: Store) -> str:
+def describe_store(store: ReadableStore) -> str:
     """A readable summary of a store: articles per outlet, runs, failures with reasons.
 
     Three blocks separated by a blank line: articles per outlet; runs; every source whose
@@ -137,7 +138,7 @@ def describe_store(store: Store) -> str:
     return "\n".join(lines)
 
 
-def latest_outcomes(store: Store, runs: Sequence[dict[str, object]]) -> pd.DataFrame:
+def latest_outcomes(store: ReadableStore, runs: Sequence[dict[str, object]]) -> pd.DataFrame:
     """Each source's outcome in the last run that read it (in run order, then item order):
     a URL retried by three runs is one row, and a failure mended by a later run is gone."""
     items = store.items()

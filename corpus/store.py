@@ -275,6 +275,27 @@ class Store:
                 self._put_raw_page(db, raw_page)
         return article
 
+    def replace_articles(self, articles: Sequence[Article]) -> None:
+        """Make ``articles``, in this order, the store's articles, in ONE transaction.
+
+        Only for a working store that mirrors a dataset of article records
+        (``compare.datasets``): the dataset is the truth, so an article it no longer holds
+        goes and a changed one is replaced. Collection never calls this (a collected article
+        is never overwritten). Caches, runs and results stay, so the next analysis reuses
+        what it can.
+        """
+        cols = ", ".join(_ARTICLE_COLUMNS)
+        marks = ", ".join("?" for _ in _ARTICLE_COLUMNS)
+        with self.transaction() as db:
+            db.execute("DELETE FROM minhashes")
+            db.execute("DELETE FROM articles")
+            rows = (article.to_dict() for article in articles)
+            db.executemany(
+                f"INSERT INTO articles ({cols}, seq) VALUES ({marks}, ?)",
+                ([*(json.dumps(row[c], ensure_ascii=False, sort_keys=True) if c == "metadata"
+                    else row[c] for c in _ARTICLE_COLUMNS), seq]
+                 for seq, row in enumerate(rows, start=1)))
+
     def articles(self) -> list[Article]:
         """Every stored article, in the order it was stored."""
         rows = self._query("SELECT * FROM articles ORDER BY seq")

@@ -3,7 +3,8 @@
 Every ``st.cache_data`` / ``st.cache_resource`` lives here. Reads are keyed by the store path
 and the analysis ``run_id`` (a hash of inputs, parameters and model), so a click never
 recomputes or rereads anything; a new analysis has a new run id and is picked up within
-``STATUS_TTL_S`` seconds. The store is opened read-only.
+``STATUS_TTL_S`` seconds. The store (a SQLite file or a result folder,
+``compare.datasets.folder``) is opened read-only.
 
 What every viewer needs (the run's tables, an event's shaped facts, the facts of a set of
 outlets) is cached as a *resource*: one object shared by all sessions, never copied and never
@@ -24,9 +25,10 @@ import pandas as pd
 import streamlit as st
 
 from compare import export
+from compare.datasets.folder import open_readonly
 from compare.runs import AnalysisRun, same_fact_threshold
 from corpus.errors import CorpusError, StoreError
-from corpus.store import DEFAULT_STORE, STORE_ENV, Store
+from corpus.store import DEFAULT_STORE, STORE_ENV
 from dashboard import grid as gr
 from dashboard import tables as tb
 
@@ -73,7 +75,7 @@ def store_status(path: str) -> StoreStatus:
     if not Path(path).exists():
         return StoreStatus(path, "missing")
     try:
-        with Store(path, readonly=True) as store:
+        with open_readonly(path) as store:
             count = store.article_count()
             run = store.latest_run("analyze")
     except StoreError as exc:
@@ -88,7 +90,7 @@ def load_tables(path: str, run_id: str) -> tuple[dict[str, pd.DataFrame], tuple[
     """Every result table of one run, typed, and the names of tables the run lacks."""
     frames: dict[str, pd.DataFrame] = {}
     missing: list[str] = []
-    with Store(path, readonly=True) as store:
+    with open_readonly(path) as store:
         for name in tb.COLUMNS:
             try:
                 frame = store.read_result(name, run_id)
@@ -108,7 +110,7 @@ def tables(path: str, run_id: str) -> dict[str, pd.DataFrame]:
 @st.cache_data(max_entries=512, show_spinner=False)
 def load_article(path: str, article_id: str) -> dict[str, Any] | None:
     """One stored article as a dict (title, url, text, ...), or None when it is not stored."""
-    with Store(path, readonly=True) as store:
+    with open_readonly(path) as store:
         article = store.article(article_id)
     return article.to_dict() if article else None
 
@@ -192,7 +194,7 @@ def event_grid(path: str, run_id: str, event_id: str) -> gr.EventGrid:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def run_threshold(path: str, run_id: str) -> float:
     """The same-fact threshold the run linked passages at (its provenance says which)."""
-    with Store(path, readonly=True) as store:
+    with open_readonly(path) as store:
         run = next((r for r in store.runs("analyze") if r["run_id"] == run_id), None)
     return same_fact_threshold(dict((run or {}).get("params") or {}))
 

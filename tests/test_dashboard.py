@@ -29,6 +29,7 @@ from dashboard_fixtures import (
 from streamlit.testing.v1 import AppTest
 
 from compare import export
+from compare.datasets.folder import write_result_folder
 from compare.workflows import dashboard_command
 from corpus.store import Store
 from dashboard import data, markup, tables, views
@@ -128,6 +129,23 @@ def test_side_by_side_cells_say_one_of_three_things(app: AppTest) -> None:
     app.toggle(key="single").set_value(True).run()
     app.button(key="page-top-next").click().run()  # one-outlet facts come last: fact 7
     assert any("Abramovich" in c and "only this outlet reports it" in c for c in cells(app))
+
+
+def test_a_result_folder_shows_what_its_store_shows(store_path: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``parallax dashboard --store FOLDER`` over the run written as a result folder
+    (``compare.datasets``): the same facts, cells and articles, read from the Parquet tables."""
+    with Store(store_path, readonly=True) as store:
+        folder = write_result_folder(store, tmp_path / "results")
+    from_store, from_folder = open_app(store_path, monkeypatch), open_app(folder, monkeypatch)
+    assert cells(from_folder) == cells(from_store) and len(cells(from_store)) >= 20
+    assert headings(from_folder) == headings(from_store)
+    key = f"read-{topic('erdogan')}-Kyiv Independent"
+    from_folder.button(key=key).click().run()
+    assert "Russia claimed it would reduce attacks" in page(from_folder)
+    for at in (from_store, from_folder):
+        show(at, "Coverage and omissions")
+    assert page(from_folder) == page(from_store)
 
 
 def test_passages_carry_their_language(app: AppTest) -> None:

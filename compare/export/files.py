@@ -69,14 +69,16 @@ def check_targets(paths: Sequence[Path], store: Path, *, force: bool) -> None:
 
 
 def refuse_store(path: Path, store: Path) -> None:
-    """Refuse ``path`` when it is the store or a file SQLite keeps beside it.
+    """Refuse ``path`` when it is the store, a file SQLite keeps beside it, or a file in a
+    result folder.
 
     Raises:
         CompareError: it is.
     """
     if _is_store(path, store):
-        raise CompareError(f"{path} is the store {store} (or a file SQLite keeps beside it): "
-                           "choose another --out; exports never replace the store")
+        raise CompareError(f"{path} is the store {store} (or a file SQLite keeps beside it, or "
+                           "a file in the result folder): choose another --out; exports never "
+                           "replace the store")
 
 
 def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
@@ -104,10 +106,14 @@ def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
 
 def _is_store(path: Path, store: Path) -> bool:
     """``path`` names the store or a file SQLite keeps beside it: by resolved name, or by
-    device and inode (a hard link or a symlink to it)."""
+    device and inode (a hard link or a symlink to it); or lies in a store that is a folder
+    (a result folder, ``compare.datasets.folder``)."""
     # realpath, not Path.resolve: it never raises, even on a symlink loop.
     named = {f"{os.path.realpath(store)}{end}" for end in _STORE_COMPANIONS}
     if os.path.realpath(path) in named:
+        return True
+    if os.path.isdir(store) and Path(os.path.realpath(path)).is_relative_to(
+            os.path.realpath(store)):
         return True
     try:
         seen = path.stat()

@@ -24,8 +24,8 @@ from compare import schema
 from compare.errors import CompareError
 from compare.export.files import check_targets, refuse_store, sidecar_path, write_files
 from compare.export.sidebyside import known_event, side_by_side_table
-from compare.runs import RESULT_TABLES, AnalysisRun, load_run
-from corpus.store import Store, now_iso
+from compare.runs import RESULT_TABLES, AnalysisRun, ReadableStore, load_run
+from corpus.store import now_iso
 
 FORMATS = ("csv", "parquet", "jsonl", "xlsx")
 # File name endings that name a format (the format of ``--out`` when ``--format`` is not given).
@@ -40,8 +40,9 @@ ALIGNMENT_SIDES = ("article_id", "url", "title", "published", "language", "text"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def articles_frame(store: Store) -> pd.DataFrame:
-    """Every collected article (without its text), in collection order."""
+def articles_frame(store: ReadableStore) -> pd.DataFrame:
+    """Every collected article, its text last, in collection order: the records
+    ``analyze_dataset`` reads back (``compare.datasets``)."""
     rows = [{c: getattr(a, c) for c in ARTICLE_COLUMNS} for a in store.articles()]
     return pd.DataFrame(rows, columns=ARTICLE_COLUMNS)
 
@@ -79,7 +80,7 @@ def aligned_passages(run: AnalysisRun) -> pd.DataFrame:
     return out[[*pairs.columns, *added, "fact_label"]].reset_index(drop=True)
 
 
-def table(store: Store, what: str, run_id: str | None = None, *,
+def table(store: ReadableStore, what: str, run_id: str | None = None, *,
           event_id: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """One exportable table and its provenance: the frame the CLI writes.
 
@@ -171,7 +172,7 @@ def output_for(what: str, fmt: str | None, out: str | Path | None) -> tuple[str,
     return fmt, path
 
 
-def export(store: Store, what: str, fmt: str | None = None, out: str | Path | None = None,
+def export(store: ReadableStore, what: str, fmt: str | None = None, out: str | Path | None = None,
            run_id: str | None = None, *, force: bool = False, excel: bool = False,
            event_id: str | None = None) -> tuple[Path, int]:
     """Write one table to ``out`` and its provenance to ``out.provenance.json``.
