@@ -15,7 +15,7 @@ pytestmark = pytest.mark.real
 def test_every_labelled_pair_reads_its_texts_and_is_train_only() -> None:
     need("claims/pairs.jsonl")
     pairs = read_labelled_pool(LABELLED, DATA, usable=False)
-    assert len(LABELLED) == 3 and len({p.pair_id for p in pairs}) == len(pairs)
+    assert len(LABELLED) == 4 and len({p.pair_id for p in pairs}) == len(pairs)
     assert len(pairs) == sum(1 for path in LABELLED
                              for line in path.open(encoding="utf-8") if line.strip())
     assert {p.fold for p in pairs} == {"train"}
