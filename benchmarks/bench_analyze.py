@@ -211,20 +211,17 @@ def worker_analyze(store_path: str, settings_json: str) -> dict[str, Any]:
 
 def worker_embed(store_path: str) -> dict[str, Any]:
     """The latest run's distinct passage texts through the encoders directly, timed: MiniLM on
-    those the pipeline gives it, the multilingual encoder on all, e5 on those of the events
-    that read it (``needs_wide``)."""
+    those the pipeline gives it, the multilingual encoder and e5 on all."""
     from compare.embed.embedders import make_embedder
-    from compare.embed.scales import MULTILINGUAL_ENCODER, WIDE_ENCODER, needs_wide, reads_minilm
+    from compare.embed.scales import MULTILINGUAL_ENCODER, WIDE_ENCODER, reads_minilm
     from compare.runs import load_run
     from corpus.store import Store
 
     with Store(store_path, readonly=True) as store:
         passages = load_run(store).passages
-    wide_events = passages.groupby("event_id")["language"].transform(
-        lambda s: needs_wide(s.to_numpy())).to_numpy(dtype=bool)
-    wide = passages.loc[wide_events, "text"].drop_duplicates().tolist()
     frame = passages.drop_duplicates("text")
     every = frame["text"].tolist()
+    wide = every
     english = frame.loc[reads_minilm(frame["language"].to_numpy()), "text"].tolist()
     out: dict[str, Any] = {"n_all": len(every), "n_english": len(english), "n_wide": len(wide),
                            "n_passages": len(passages)}

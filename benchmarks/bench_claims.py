@@ -8,11 +8,14 @@ label is ``same`` or ``contains``; ``unusable`` pairs are left out. Nothing is t
 Scored (``compare.training.claims``):
 - ``same_fact`` with each passage's recorded language, one call per event, linked from
   ``--threshold`` (default: the shipped verifier's, ``load_verifier().threshold``);
+- the same verifier reading each pair inside its whole event (``score_in_event``: every passage
+  of the event's articles read together, as ``analyze`` reads an event), at the same threshold;
 - the baseline: the cosine of the two passages' ``e5:multilingual-small`` vectors, linked from
   the cosine at which it links as many sampled pairs as ``same_fact`` does (its threshold is
   printed; no label is read to set it), so precision and recall compare at equal volume.
 
-Table 1, sampled pairs: average precision, precision / recall / F1 at the threshold, overall,
+Tables 1 and 2 for ``same_fact``, then both again for the pairs read in their events. Table 1,
+sampled pairs: average precision, precision / recall / F1 at the threshold, overall,
 by dataset and by language kind (two passages in one language, or in two). Table 2, the links
 one analysis run showed (``product_link``): the share labelled the same fact, and that share
 among the pairs each scorer still links.
@@ -35,6 +38,7 @@ from compare.training.claims import (
     evaluate,
     read_claims,
     score_e5_cosine,
+    score_in_event,
     score_same_fact,
     threshold_for_links,
 )
@@ -107,6 +111,13 @@ def main() -> int:
     print(sampled_table(model, baseline))
     print()
     print(shown_table(model, baseline))
+    start = time.perf_counter()
+    in_event = evaluate(pairs, score_in_event(pairs, args.data.parents[1], args.cache), threshold)
+    print(f"\nthe same pairs read in their events (as analyze reads them), from {threshold:g} "
+          f"({time.perf_counter() - start:.0f} s)\n")
+    print(sampled_table(in_event, baseline))
+    print()
+    print(shown_table(in_event, baseline))
     return 0
 
 

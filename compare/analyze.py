@@ -42,7 +42,6 @@ from compare.embed.scales import (
     MULTILINGUAL_ENCODER,
     WIDE_ENCODER,
     WIDE_TO_USE,
-    needs_wide,
     reads_minilm,
     uncovered,
 )
@@ -380,20 +379,13 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
                                     progress=progress, report=timer.work,
                                     encode_chunks=engine.encode_chunks,
                                     chunk_size=engine.chunk_size)
-        # The wide encoder embeds only the events with a passage in a language the
-        # multilingual encoder does not cover or with passages in two languages: it is an order
-        # of magnitude slower (docs/evaluation.md#benchmarks).
+        # e5 reads every passage: the verifier reads its cosine on every pair
+        # (docs/evaluation.md#fact-links--verifier).
         wide = None
         if encoders.wide is not None:
-            needed = passages.groupby("event_id")["language"].transform(
-                lambda s: needs_wide(s.to_numpy()))
-            rows = np.flatnonzero(needed.to_numpy(dtype=bool))
-            if len(rows):
-                wide = np.zeros((len(texts), encoders.wide.dim), dtype=np.float32)
-                wide[rows] = embed_texts([texts[i] for i in rows], encoders.wide, store,
-                                         progress=progress, report=timer.work,
-                                         encode_chunks=engine.encode_chunks,
-                                         chunk_size=engine.chunk_size)
+            wide = embed_texts(texts, encoders.wide, store, progress=progress,
+                               report=timer.work, encode_chunks=engine.encode_chunks,
+                               chunk_size=engine.chunk_size)
         # VADER reads English only: other languages' tone is "not measured" (NaN), never 0.
         measured = np.flatnonzero(passages["language"].to_numpy() == "en")
         passages["tone"] = np.nan
@@ -473,8 +465,6 @@ def _event_facts(event_id: str, passages: pd.DataFrame, use: np.ndarray, main: n
                  wide: np.ndarray | None, settings: AnalysisSettings, verifier: Verifier
                  ) -> EventFacts:
     english = reads_minilm(passages["language"].to_numpy())
-    # ``wide`` holds e5 vectors only where the embed stage found the event needs them (zeros
-    # elsewhere, never read: no pair of such an event has an uncovered passage).
     signals = passage_signals(passages["text"].tolist(), passages["language"].tolist(), use,
                               main if english.any() else None, wide)
 

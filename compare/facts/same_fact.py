@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from compare.embed.scales import MULTILINGUAL_ENCODER, WIDE_ENCODER, needs_wide, reads_minilm
+from compare.embed.scales import MULTILINGUAL_ENCODER, WIDE_ENCODER, reads_minilm
 from compare.errors import CompareError
 from compare.facts.signals import PassageSignals, passage_signals
 from compare.facts.verifier import load_verifier, verify_pairs
@@ -73,9 +73,8 @@ def text_signals(texts: Sequence[str], languages: Sequence[str], store: Any = No
                  ) -> PassageSignals:
     """The verifier's signals of ``texts`` read together, as ``analyze`` reads one event's
     passages: the multilingual encoder on every text, MiniLM on the English ones (and those of
-    unknown language), e5 on every text when the texts need it
-    (:func:`compare.embed.scales.needs_wide`). ``store``: a :class:`corpus.store.Store` keeping
-    the vectors (None: embed again)."""
+    unknown language), e5 on every text. ``store``: a :class:`corpus.store.Store` keeping the
+    vectors (None: embed again)."""
     from compare.embed.embedders import embed_texts, make_embedder
 
     texts = list(texts)
@@ -88,8 +87,7 @@ def text_signals(texts: Sequence[str], languages: Sequence[str], store: Any = No
         main = make_embedder()
         minilm = np.zeros((len(texts), main.dim), dtype=np.float32)
         minilm[english] = embed_texts([texts[k] for k in english], main, store)
-    wide = (embed_texts(texts, make_embedder(WIDE_ENCODER), store)
-            if needs_wide(languages) else None)
+    wide = embed_texts(texts, make_embedder(WIDE_ENCODER), store)
     return passage_signals(texts, list(languages), use, minilm, wide)
 
 

@@ -62,7 +62,7 @@ class PassageSignals:
     # which passages have one
     specific: np.ndarray
     has_specific: np.ndarray
-    wide: np.ndarray | None = None  # (n, 384) e5, L2-normalised, when needs_wide(languages)
+    wide: np.ndarray | None = None  # (n, 384) e5, L2-normalised (None: not embedded, --lite)
     wide_specific: np.ndarray | None = None  # (n, 384) the same for e5, when ``wide`` is there
 
 

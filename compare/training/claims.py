@@ -194,10 +194,105 @@ def score_same_fact(pairs: Sequence[ClaimPair]) -> np.ndarray:
     from compare import same_fact
 
     scores = np.zeros(len(pairs))
-    for rows in _by_event(pairs).values():
+    for rows in by_event(pairs).values():
         scores[rows] = same_fact([pairs[k].text_a for k in rows], [pairs[k].text_b for k in rows],
                                  languages_a=[pairs[k].language_a for k in rows],
                                  languages_b=[pairs[k].language_b for k in rows])
+    return scores
+
+
+@dataclass(frozen=True)
+class EventPassages:
+    """One event's passages as ``analyze`` reads them, and where the labelled pairs sit in them.
+
+    ``texts`` and ``languages`` are every sentence passage of the event's articles
+    (:func:`compare.text.passages.passage_spans`), each distinct text once, then any pair text
+    the articles do not hold; ``rows`` are the pairs' indices, ``a`` and ``b`` their two texts'
+    indices in ``texts``."""
+
+    texts: list[str]
+    languages: list[str]
+    rows: list[int]
+    a: np.ndarray
+    b: np.ndarray
+
+
+def event_passages(pairs: Sequence[ClaimPair], data: str | Path = "../shared/data"
+                   ) -> list[EventPassages]:
+    """The labelled pairs grouped by their event, each event with all its passages.
+
+    A ``sampled`` pair's event is its dataset's ``event_id``; a ``product_link`` pair (its event
+    id is an analysis run's) belongs to the dataset event whose articles hold its first text
+    (else its second; else it is read with the other pairs of its own event id, as
+    :func:`score_same_fact` reads them). Events come from
+    :func:`compare.training.pool.read_records` (Istanbul: one event; the Kremlin and
+    president.gov.ua releases: grouped by :class:`compare.events.EventGrouper`).
+
+    Raises:
+        CompareError: a dataset is absent under ``data``.
+    """
+    from compare.text.passages import passage_spans
+    from compare.training.pool import read_records
+
+    passages: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    where: dict[tuple[str, str], str] = {}
+    for dataset in sorted({p.dataset.removesuffix("-links") for p in pairs}):
+        try:
+            records = read_records(Path(data), dataset)
+        except OSError as exc:
+            raise CompareError(f"dataset {dataset} is absent under {data}: {exc}") from exc
+        for record in records:
+            text = record["text"]
+            for start, end, _, _ in passage_spans(text):
+                passages[(dataset, record["event_id"])].setdefault(text[start:end],
+                                                                   record["language"])
+                where.setdefault((dataset, text[start:end]), record["event_id"])
+    grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for k, pair in enumerate(pairs):
+        dataset = pair.dataset.removesuffix("-links")
+        event_id = pair.event_id
+        if pair.source == "product_link":
+            event_id = (where.get((dataset, pair.text_a)) or where.get((dataset, pair.text_b))
+                        or f"{pair.dataset}/{pair.event_id}")
+        grouped[(dataset, event_id)].append(k)
+    out = []
+    for event, rows in grouped.items():
+        language = dict(passages.get(event, {}))
+        for k in rows:
+            language.setdefault(pairs[k].text_a, pairs[k].language_a)
+            language.setdefault(pairs[k].text_b, pairs[k].language_b)
+        texts = list(language)
+        at = {t: n for n, t in enumerate(texts)}
+        out.append(EventPassages(texts, [language[t] for t in texts], rows,
+                                 np.array([at[pairs[k].text_a] for k in rows], dtype=np.int64),
+                                 np.array([at[pairs[k].text_b] for k in rows], dtype=np.int64)))
+    return out
+
+
+def score_in_event(pairs: Sequence[ClaimPair], data: str | Path = "../shared/data",
+                   cache: str | Path | None = None) -> np.ndarray:
+    """The shipped verifier's probability of each pair read inside its whole event, as
+    ``analyze`` scores two passages of one event (:func:`event_passages`): the lexical weights
+    and each language's mean vector fitted on all the event's passages, not only the labelled
+    ones (:func:`score_same_fact`).
+
+    Args:
+        cache: a store file keeping the vectors between runs (None: embed again).
+
+    Returns:
+        ``(len(pairs),)`` float64 probabilities, in the pairs' order.
+    """
+    from compare.facts.same_fact import text_signals
+    from compare.facts.verifier import load_verifier, verify_pairs
+    from corpus.store import Store
+
+    store = Store(cache) if cache is not None else None
+    verifier = load_verifier()
+    scores = np.zeros(len(pairs))
+    for event in event_passages(pairs, data):
+        signals = text_signals(event.texts, event.languages, store)
+        scores[event.rows] = verify_pairs(signals, np.column_stack([event.a, event.b]),
+                                          verifier)
     return scores
 
 
@@ -313,8 +408,9 @@ def _ordered(groups: dict[str, list[int]], first: Iterable[str]
     return [(g, np.asarray(groups[g], dtype=np.int64)) for g in [*known, *rest]]
 
 
-def _by_event(pairs: Sequence[ClaimPair]) -> dict[tuple[str, str], list[int]]:
-    """Indices of the pairs of each (dataset, event), in first-appearance order."""
+def by_event(pairs: Sequence[ClaimPair]) -> dict[tuple[str, str], list[int]]:
+    """Indices of the pairs of each (dataset, event), in first-appearance order: the pairs
+    :func:`score_same_fact` reads in one call."""
     events: dict[tuple[str, str], list[int]] = defaultdict(list)
     for k, pair in enumerate(pairs):
         events[(pair.dataset, pair.event_id)].append(k)

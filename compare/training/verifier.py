@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from compare.embed.scales import MULTILINGUAL_ENCODER, WIDE_ENCODER, needs_wide, reads_minilm
+from compare.embed.scales import MULTILINGUAL_ENCODER, WIDE_ENCODER, reads_minilm
 from compare.facts.signals import FEATURES, PassageSignals, pair_features, passage_signals
 from compare.facts.verifier import MODEL_FILE
 
@@ -195,14 +195,14 @@ def wide_encoder(cache: Path | None = None) -> Encoder:
 def signals_for(texts: list[str], languages: list[str], use: Encoder,
                 minilm: Encoder, wide: Encoder | None = None) -> PassageSignals:
     """Signals of ``texts``, with MiniLM run on the English ones only, and the wide encoder
-    on every text where the pairs read it (:func:`compare.embed.scales.needs_wide`)."""
+    (when given) on every text, as ``analyze`` reads an event's passages."""
     english = np.flatnonzero(reads_minilm(languages)).tolist()
     mini = None
     if english:
         encoded = minilm([texts[i] for i in english])
         mini = np.zeros((len(texts), encoded.shape[1]), dtype=np.float32)
         mini[english] = encoded
-    vectors = wide(texts) if wide is not None and needs_wide(languages) else None
+    vectors = wide(texts) if wide is not None else None
     return passage_signals(texts, languages, use(texts), mini, vectors)
 
 
@@ -228,7 +228,7 @@ def pair_sets(name: str, texts_a: list[str], texts_b: list[str], languages: tupl
         encoded = minilm([texts[i] for i in english])
         mini = np.zeros((len(texts), encoded.shape[1]), dtype=np.float32)
         mini[english] = encoded
-    vectors_wide = wide(texts) if wide is not None and needs_wide(langs) else None
+    vectors_wide = wide(texts) if wide is not None else None
 
     def features(rows: np.ndarray) -> np.ndarray:
         both = np.concatenate([rows, n + rows])
@@ -244,17 +244,18 @@ def pair_sets(name: str, texts_a: list[str], texts_b: list[str], languages: tupl
             PairSet(f"{name}-small", small, labels, languages)]
 
 
-def msrp_pairs(data: Path, use: Encoder, minilm: Encoder) -> list[PairSet]:
+def msrp_pairs(data: Path, use: Encoder, minilm: Encoder, wide: Encoder | None = None
+               ) -> list[PairSet]:
     """MSRP train, paraphrase = the same fact."""
     rows = read_msrp(data / "msrp" / "msr_paraphrase_train.txt")
     return pair_sets("msrp-train", [r[1] for r in rows], [r[2] for r in rows], ("en", "en"),
-                     np.array([r[0] for r in rows]), use, minilm)
+                     np.array([r[0] for r in rows]), use, minilm, wide)
 
 
 def sts_pairs(data: Path, use: Encoder, minilm: Encoder, split: str = "train",
               wide: Encoder | None = None) -> list[PairSet]:
     """STS-B pairs in each combination of :data:`STS_COMBOS`, labelled same fact from
-    :data:`STS_SAME_FACT`; e5 reads the calls that need it (a translation)."""
+    :data:`STS_SAME_FACT`."""
     files = {lang: read_sts(data / "stsb", lang, split) for lang in ("en", "ru", "de")}
     labels = np.array([r[2] >= STS_SAME_FACT for r in files["en"]], dtype=int)
     out = []
@@ -264,8 +265,9 @@ def sts_pairs(data: Path, use: Encoder, minilm: Encoder, split: str = "train",
     return out
 
 
-def newswcl_links(data: Path, use: Encoder, minilm: Encoder, verifier: Any,
-                  events: tuple[str, ...] = HELD_OUT_EVENTS) -> dict[str, float]:
+def newswcl_links(data: Path, use: Encoder, minilm: Encoder, wide: Encoder | None,
+                  verifier: Any, events: tuple[str, ...] = HELD_OUT_EVENTS
+                  ) -> dict[str, float]:
     """Link precision and sentence recall on NewsWCL50 ``events``.
 
     A *link* is what the side by side shows: for each sentence and each other outlet, its
@@ -291,7 +293,7 @@ def newswcl_links(data: Path, use: Encoder, minilm: Encoder, verifier: Any,
         idx = [i for i, s in enumerate(wcl.sentences) if s["event"] == event]
         texts = [wcl.sentences[i]["text"] for i in idx]
         outlets = [wcl.sentences[i]["outlet"] for i in idx]
-        signals = signals_for(texts, ["en"] * len(texts), use, minilm)
+        signals = signals_for(texts, ["en"] * len(texts), use, minilm, wide)
         matcher = SameFactMatcher().fit(signals, outlets, verifier)
         for k in best_links(matcher.pairs_, matcher.probability_, outlets):
             if matcher.probability_[k] >= matcher.threshold_:
@@ -361,16 +363,26 @@ def _round(values: Any) -> Any:
 def claims_sets(data: Path, cache: Path | None = None) -> tuple[PairSet, np.ndarray]:
     """The in-domain pairs: the claims gold's ``train`` fold (sampled and product-link pairs)
     and the pairs labelled in the project (``compare/training/data``, all ``train``), ``same``
-    and ``contains`` labelled the same fact. Each event's texts are read together
-    (:func:`compare.facts.same_fact.text_signals`), as ``analyze`` reads an event's passages.
+    and ``contains`` labelled the same fact.
+
+    Each pair is read twice: inside its whole event (:func:`compare.training.claims.event_passages`:
+    every passage of the event's articles), as ``analyze`` reads two passages of one event; and
+    with only the event's labelled passages, as a ``same_fact`` call on a list of pairs reads
+    them (:func:`compare.training.claims.score_same_fact`). The model learns both views.
 
     Returns:
-        The pairs, and per pair the group cross-validation holds out whole
-        (:func:`compare.training.pair_model.claims_group`: an event, or an Istanbul anchor
-        article).
+        The pairs (both views, one after the other), and per pair the group cross-validation
+        holds out whole (:func:`compare.training.pair_model.claims_group`: an event, or an
+        Istanbul anchor article; one group holds both views of a pair).
     """
     from compare.facts.same_fact import text_signals
-    from compare.training.claims import LABELLED, read_claims, read_labelled_pool
+    from compare.training.claims import (
+        LABELLED,
+        by_event,
+        event_passages,
+        read_claims,
+        read_labelled_pool,
+    )
     from compare.training.pair_model import claims_group, read_anchor_articles
     from corpus.store import Store
 
@@ -378,11 +390,12 @@ def claims_sets(data: Path, cache: Path | None = None) -> tuple[PairSet, np.ndar
     pairs = read_claims(gold, fold="train") + read_labelled_pool(LABELLED, data)
     anchors = read_anchor_articles([gold, *LABELLED])
     store = Store(cache) if cache is not None else None
-    events: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for k, p in enumerate(pairs):
-        events[(p.dataset.removesuffix("-links"), p.event_id)].append(k)
-    features = np.zeros((len(pairs), len(FEATURES)))
-    for rows in events.values():
+    in_event = np.zeros((len(pairs), len(FEATURES)))
+    for event in event_passages(pairs, data):
+        signals = text_signals(event.texts, event.languages, store)
+        in_event[event.rows] = pair_features(signals, event.a, event.b)
+    in_call = np.zeros_like(in_event)
+    for rows in by_event(pairs).values():
         language: dict[str, str] = {}
         for k in rows:
             language.setdefault(pairs[k].text_a, pairs[k].language_a)
@@ -390,11 +403,12 @@ def claims_sets(data: Path, cache: Path | None = None) -> tuple[PairSet, np.ndar
         texts = sorted(language)
         at = {t: n for n, t in enumerate(texts)}
         signals = text_signals(texts, [language[t] for t in texts], store)
-        features[rows] = pair_features(signals, np.array([at[pairs[k].text_a] for k in rows]),
-                                       np.array([at[pairs[k].text_b] for k in rows]))
+        in_call[rows] = pair_features(signals, np.array([at[pairs[k].text_a] for k in rows]),
+                                      np.array([at[pairs[k].text_b] for k in rows]))
+    labels = np.array([p.is_same_fact for p in pairs], dtype=int)
     groups = np.array(["/".join(claims_group(p, anchors)) for p in pairs], dtype=object)
-    return (PairSet("claims", features, np.array([p.is_same_fact for p in pairs], dtype=int)),
-            groups)
+    return (PairSet("claims", np.vstack([in_event, in_call]), np.concatenate([labels, labels])),
+            np.concatenate([groups, groups]))
 
 
 # ---------------------------------------------------------------------------- fitting
@@ -566,8 +580,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.wide_scale:
         print(wide_scale(args.data, use, wide_encoder(args.cache)))
         return
-    others = [*msrp_pairs(args.data, use, minilm),
-              *sts_pairs(args.data, use, minilm, wide=wide_encoder(args.cache))]
+    wide = wide_encoder(args.cache)
+    others = [*msrp_pairs(args.data, use, minilm, wide),
+              *sts_pairs(args.data, use, minilm, wide=wide)]
     claims, groups = claims_sets(args.data, args.cache)
     artifact = {**fit_verifier(claims, groups, others),
                 "training_data": file_hashes(args.data)}
