@@ -255,18 +255,29 @@ def event_passages(pairs: Sequence[ClaimPair], data: str | Path = "../shared/dat
             event_id = (where.get((dataset, pair.text_a)) or where.get((dataset, pair.text_b))
                         or f"{pair.dataset}/{pair.event_id}")
         grouped[(dataset, event_id)].append(k)
-    out = []
-    for event, rows in grouped.items():
-        language = dict(passages.get(event, {}))
-        for k in rows:
-            language.setdefault(pairs[k].text_a, pairs[k].language_a)
-            language.setdefault(pairs[k].text_b, pairs[k].language_b)
-        texts = list(language)
-        at = {t: n for n, t in enumerate(texts)}
-        out.append(EventPassages(texts, [language[t] for t in texts], rows,
-                                 np.array([at[pairs[k].text_a] for k in rows], dtype=np.int64),
-                                 np.array([at[pairs[k].text_b] for k in rows], dtype=np.int64)))
-    return out
+    return [_with_pairs(passages.get(event, {}), pairs, rows)
+            for event, rows in grouped.items()]
+
+
+def labelled_passages(pairs: Sequence[ClaimPair]) -> list[EventPassages]:
+    """The labelled pairs grouped as :func:`score_same_fact` calls them (:func:`by_event`),
+    each group with only its pairs' texts (sorted): what one ``same_fact`` call reads."""
+    return [_with_pairs({}, pairs, rows, ordered=True) for rows in by_event(pairs).values()]
+
+
+def _with_pairs(known: dict[str, str], pairs: Sequence[ClaimPair], rows: list[int], *,
+                ordered: bool = False) -> EventPassages:
+    """``known`` passages (text -> language) and the texts of ``pairs[rows]`` not among them,
+    with each pair's two positions; ``ordered`` sorts the texts."""
+    language = dict(known)
+    for k in rows:
+        language.setdefault(pairs[k].text_a, pairs[k].language_a)
+        language.setdefault(pairs[k].text_b, pairs[k].language_b)
+    texts = sorted(language) if ordered else list(language)
+    at = {t: n for n, t in enumerate(texts)}
+    return EventPassages(texts, [language[t] for t in texts], rows,
+                         np.array([at[pairs[k].text_a] for k in rows], dtype=np.int64),
+                         np.array([at[pairs[k].text_b] for k in rows], dtype=np.int64))
 
 
 def score_in_event(pairs: Sequence[ClaimPair], data: str | Path = "../shared/data",

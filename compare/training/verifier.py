@@ -378,8 +378,8 @@ def claims_sets(data: Path, cache: Path | None = None) -> tuple[PairSet, np.ndar
     from compare.facts.same_fact import text_signals
     from compare.training.claims import (
         LABELLED,
-        by_event,
         event_passages,
+        labelled_passages,
         read_claims,
         read_labelled_pool,
     )
@@ -390,24 +390,16 @@ def claims_sets(data: Path, cache: Path | None = None) -> tuple[PairSet, np.ndar
     pairs = read_claims(gold, fold="train") + read_labelled_pool(LABELLED, data)
     anchors = read_anchor_articles([gold, *LABELLED])
     store = Store(cache) if cache is not None else None
-    in_event = np.zeros((len(pairs), len(FEATURES)))
-    for event in event_passages(pairs, data):
-        signals = text_signals(event.texts, event.languages, store)
-        in_event[event.rows] = pair_features(signals, event.a, event.b)
-    in_call = np.zeros_like(in_event)
-    for rows in by_event(pairs).values():
-        language: dict[str, str] = {}
-        for k in rows:
-            language.setdefault(pairs[k].text_a, pairs[k].language_a)
-            language.setdefault(pairs[k].text_b, pairs[k].language_b)
-        texts = sorted(language)
-        at = {t: n for n, t in enumerate(texts)}
-        signals = text_signals(texts, [language[t] for t in texts], store)
-        in_call[rows] = pair_features(signals, np.array([at[pairs[k].text_a] for k in rows]),
-                                      np.array([at[pairs[k].text_b] for k in rows]))
+    views = []
+    for reading in (event_passages(pairs, data), labelled_passages(pairs)):
+        features = np.zeros((len(pairs), len(FEATURES)))
+        for event in reading:
+            signals = text_signals(event.texts, event.languages, store)
+            features[event.rows] = pair_features(signals, event.a, event.b)
+        views.append(features)
     labels = np.array([p.is_same_fact for p in pairs], dtype=int)
     groups = np.array(["/".join(claims_group(p, anchors)) for p in pairs], dtype=object)
-    return (PairSet("claims", np.vstack([in_event, in_call]), np.concatenate([labels, labels])),
+    return (PairSet("claims", np.vstack(views), np.concatenate([labels, labels])),
             np.concatenate([groups, groups]))
 
 
