@@ -35,7 +35,9 @@ from compare.embed.embedders import (
     CHUNK_SIZE,
     ChunkEncoder,
     Embedder,
+    cached_vectors,
     embed_texts,
+    fill_cache,
     make_embedder,
 )
 from compare.embed.scales import (
@@ -282,6 +284,7 @@ def analyze(
                 f"the store {store.path} holds no articles: run `parallax collect SOURCE "
                 f"--store {store.path}` first")
         articles = articles_frame(stored, store)
+        del stored  # the frame holds what the run reads (a large corpus: one copy, not two)
         encoders = Encoders.for_settings(settings, embedder)
         settings = settings.with_overrides(embedder=encoders.main.name)
         run_id = run_identity(articles, settings, encoders)
@@ -369,43 +372,32 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
     timer.work.update(events_recomputed=int(todo["event_id"].nunique()),
                       events_reused=len(reused), articles_split=split_count)
     with timer.stage("embed"):
-        texts = passages["text"].tolist()
-        english = np.flatnonzero(reads_minilm(passages["language"].to_numpy()))
-        use = embed_texts(texts, encoders.multilingual, store, progress=progress,
-                          report=timer.work, encode_chunks=engine.encode_chunks,
-                          chunk_size=engine.chunk_size)
-        main = np.zeros((len(texts), encoders.main.dim), dtype=np.float32)
-        main[english] = embed_texts([texts[i] for i in english], encoders.main, store,
-                                    progress=progress, report=timer.work,
-                                    encode_chunks=engine.encode_chunks,
-                                    chunk_size=engine.chunk_size)
-        # e5 reads every passage: the verifier reads its cosine on every pair
-        # (docs/evaluation.md#fact-links--verifier).
-        wide = None
-        if encoders.wide is not None:
-            wide = embed_texts(texts, encoders.wide, store, progress=progress,
-                               report=timer.work, encode_chunks=engine.encode_chunks,
-                               chunk_size=engine.chunk_size)
+        _embed(passages, encoders, store, engine, timer.work, progress)
         # VADER reads English only: other languages' tone is "not measured" (NaN), never 0.
         measured = np.flatnonzero(passages["language"].to_numpy() == "en")
         passages["tone"] = np.nan
         passages.loc[passages.index[measured], "tone"] = np.round(
-            tones(store, [texts[i] for i in measured], engine.map_texts), 4)
+            tones(store, passages["text"].iloc[measured].tolist(), engine.map_texts), 4)
+    verifier = load_verifier()
+    waves = []
     with timer.stage("match"):
-        new = _per_event(passages, use, main, wide, settings, load_verifier(), engine,
-                         timer.failed, progress)
+        for rows in _waves(passages["event_id"]):
+            wave = passages.loc[rows].reset_index(drop=True)
+            waves.append(_per_event(wave, *_vectors(wave, encoders, store), settings, verifier,
+                                    engine, timer.failed, progress))
+        new = {name: pd.concat([w[name] for w in waves], ignore_index=True)
+               for name in waves[0]}
     with timer.stage("framing"):
         figures = unique_figures(new["passages"], new["topics"])
         new["omissions"] = pd.concat(
             [new["omissions"], schema.frame("omissions", figures)], ignore_index=True)
         kept = {name: _rows_of(previous, name, reused) for name in schema.RESULT_TABLES[1:]}
-        framed = [new["passages"], new["alignments"]]
+        framed, pairs = new["passages"], new["alignments"]
         if not framing_too:  # the framing parameters changed: frame the kept events again
-            framed = [pd.concat([kept["passages"], new["passages"]], ignore_index=True),
-                      pd.concat([kept["alignments"], new["alignments"]], ignore_index=True)]
+            framed = pd.concat([kept["passages"], framed], ignore_index=True)
+            pairs = pd.concat([kept["alignments"], pairs], ignore_index=True)
             kept["framing"] = schema.frame("framing", [])
-        new["framing"] = schema.frame("framing", framing_signals(
-            *framed, settings=FramingSettings.from_dict(settings.framing)))
+        new["framing"] = _framing(framed, pairs, FramingSettings.from_dict(settings.framing))
     timer.work["events_reframed"] = 0 if framing_too else len(reused)
     return {"events": events, **{
         name: _canonical(name, pd.concat([kept[name], new[name]], ignore_index=True), events)
@@ -416,6 +408,65 @@ def _rows_of(frames: dict[str, pd.DataFrame], name: str, events: set[str]) -> pd
     """The rows of the reused events in one of the previous run's tables."""
     old = frames.get(name, schema.frame(name, []))
     return old[old["event_id"].isin(events)]
+
+
+# Passages per wave of events: the driver holds one wave's vectors and framing terms at a
+# time, so its memory grows with the result tables only (docs/scale.md#a-bounded-driver).
+WAVE_PASSAGES = 100_000
+
+
+def _waves(event_of: pd.Series) -> Iterator[np.ndarray]:
+    """Row positions of whole events, in event-id order, about ``WAVE_PASSAGES`` passages a
+    wave (a larger event alone); one empty wave when there are no rows. No result depends on
+    them: each event's rows read that event only."""
+    wave: list[np.ndarray] = []
+    count = 0
+    for rows in event_of.groupby(event_of, sort=True).indices.values():
+        if wave and count + len(rows) > WAVE_PASSAGES:
+            yield np.sort(np.concatenate(wave))
+            wave, count = [], 0
+        wave.append(rows)
+        count += len(rows)
+    yield np.sort(np.concatenate(wave)) if wave else np.zeros(0, dtype=np.int64)
+
+
+def _embed(passages: pd.DataFrame, encoders: Encoders, store: Store, engine: Engine,
+           report: dict[str, int], progress: bool) -> None:
+    """Every passage's vectors into the store's embedding cache, once per text and encoder:
+    the multilingual encoder and e5 read every passage (the verifier reads e5's cosine on
+    every pair, docs/evaluation.md#fact-links--verifier), MiniLM the English ones."""
+    texts = passages["text"].tolist()
+    english = np.flatnonzero(reads_minilm(passages["language"].to_numpy()))
+    jobs = [(encoders.multilingual, texts), (encoders.main, [texts[i] for i in english])]
+    if encoders.wide is not None:
+        jobs.append((encoders.wide, texts))
+    for encoder, part in jobs:
+        fill_cache(part, encoder, store, progress=progress, report=report,
+                   encode_chunks=engine.encode_chunks, chunk_size=engine.chunk_size)
+
+
+def _vectors(passages: pd.DataFrame, encoders: Encoders, store: Store
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The passages' vectors from the cache: multilingual, MiniLM (zeros where it does not
+    read the language) and e5 (None for ``--lite``)."""
+    texts = passages["text"].tolist()
+    english = np.flatnonzero(reads_minilm(passages["language"].to_numpy()))
+    use = cached_vectors(texts, encoders.multilingual, store)
+    main = np.zeros((len(texts), encoders.main.dim), dtype=np.float32)
+    main[english] = cached_vectors([texts[i] for i in english], encoders.main, store)
+    wide = None if encoders.wide is None else cached_vectors(texts, encoders.wide, store)
+    return use, main, wide
+
+
+def _framing(passages: pd.DataFrame, alignments: pd.DataFrame, settings: FramingSettings
+             ) -> pd.DataFrame:
+    """``framing_signals`` wave by wave: each event's rows read that event only."""
+    parts = []
+    for rows in _waves(passages["event_id"]):
+        wave = passages.iloc[rows]
+        pairs = alignments[alignments["event_id"].isin(set(wave["event_id"]))]
+        parts.append(framing_signals(wave, pairs, settings=settings))
+    return schema.frame("framing", pd.concat(parts, ignore_index=True))
 
 
 def _with_event_columns(passages: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:

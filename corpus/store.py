@@ -427,6 +427,11 @@ class Store:
         return {h: np.frombuffer(v, dtype=np.float32) for h, v in self._cached(
             "embedding_cache", "model", "text_hash", "vector", model, text_hashes)}
 
+    def cached_hashes(self, model: str, text_hashes: Iterable[str]) -> set[str]:
+        """Which of ``text_hashes`` have a cached vector of ``model`` (the vectors not read)."""
+        return {h for h, _ in self._cached("embedding_cache", "model", "text_hash", "1", model,
+                                           text_hashes)}
+
     def cache_embeddings(self, model: str, text_hashes: Sequence[str], vectors: np.ndarray) -> None:
         if self.readonly:
             return

@@ -103,6 +103,23 @@ def test_same_input_gives_identical_ids_and_exports(tmp_path):
     assert files_a == files_b
 
 
+def test_events_analysed_in_waves_give_the_same_tables(tmp_path, monkeypatch):
+    import compare.analyze
+
+    for name in ("whole", "waves"):
+        (tmp_path / name).mkdir()
+    store, whole = _analysed(tmp_path / "whole")
+    store.close()
+    # One event a wave: each wave's vectors are read from the cache and framed alone.
+    monkeypatch.setattr(compare.analyze, "WAVE_PASSAGES", 1)
+    store, waves = _analysed(tmp_path / "waves")
+    store.close()
+    assert whole.events["event_id"].nunique() > 1
+    assert waves.run_id == whole.run_id
+    for name in RESULT_TABLES:
+        assert waves.frames[name].equals(whole.frames[name]), name
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
 def test_exports_have_the_documented_columns(tmp_path, fmt):
     import pandas as pd

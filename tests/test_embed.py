@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.embed.embedders import HashingEmbedder, embed_texts, make_embedder, text_hash
+from compare.embed.embedders import (
+    HashingEmbedder,
+    cached_vectors,
+    embed_texts,
+    fill_cache,
+    make_embedder,
+    text_hash,
+)
 from compare.errors import EmbedderError
 from corpus.store import Store
 
@@ -81,6 +88,29 @@ def test_interrupted_run_keeps_the_finished_chunks(tmp_path):
         again = CountingEmbedder()
         embed_texts(texts, again, store, chunk_size=2)
     assert len(again.seen) == 2  # the 4 texts of the two finished chunks came from the cache
+
+
+def test_filling_the_cache_embeds_the_same_chunks_and_reads_back_any_part(tmp_path):
+    texts = ["a b", "a much longer text with many words in it", "c", "a medium text here",
+             "a b", "the longest text of them all, with even more words than the other one"]
+    filled, embedded = CountingEmbedder(), CountingEmbedder()
+    with Store(tmp_path / "f.db") as store:
+        report: dict[str, int] = {}
+        fill_cache(texts, filled, store, chunk_size=2, report=report)
+        fill_cache(texts[:3], filled, store, chunk_size=2)  # all cached: nothing embedded
+        part = cached_vectors(texts[3:], filled, store)
+        whole = cached_vectors(texts, filled, store)
+    with Store(tmp_path / "e.db") as store:
+        expected = embed_texts(texts, embedded, store, chunk_size=2)
+    assert filled.calls == embedded.calls  # the same chunks, so the same vectors
+    assert report == {"texts_embedded": 5}
+    np.testing.assert_array_equal(whole, expected)
+    np.testing.assert_array_equal(part, expected[3:])
+
+
+def test_reading_vectors_never_cached_says_so(tmp_path):
+    with Store(tmp_path / "s.db") as store, pytest.raises(EmbedderError, match="not in the"):
+        cached_vectors(["never embedded"], HashingEmbedder(64), store)
 
 
 def test_a_new_hashing_version_does_not_reuse_old_vectors(tmp_path):

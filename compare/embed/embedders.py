@@ -443,26 +443,75 @@ def embed_texts(
         An ``(len(texts), embedder.dim)`` float32 array of L2-normalised rows.
     """
     hashes = [text_hash(t) for t in texts]
-    cache_key = f"{embedder.name}@{embedder.version}"
-    found = store.cached_embeddings(cache_key, hashes) if store is not None else {}
+    found = store.cached_embeddings(_cache_key(embedder), hashes) if store is not None else {}
     first_text = dict(zip(hashes, texts, strict=True))
-    missing = [h for h in first_text if h not in found]
+    _embed_missing({h: t for h, t in first_text.items() if h not in found}, embedder, store,
+                   found, chunk_size=chunk_size, progress=progress, report=report,
+                   encode_chunks=encode_chunks)
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+
+def fill_cache(
+    texts: Sequence[str],
+    embedder: Embedder,
+    store: Store,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    progress: bool = False,
+    report: dict[str, int] | None = None,
+    encode_chunks: ChunkEncoder | None = None,
+) -> None:
+    """``embed_texts`` for a corpus larger than memory: the missing texts are embedded the same
+    way (the same chunks, so the same vectors) into the store's cache, holding one chunk of
+    vectors at a time; ``cached_vectors`` reads any part of them back."""
+    if store.readonly:
+        raise EmbedderError(f"the store {store.path} is read-only: its embedding cache "
+                            f"cannot be filled")
+    hashes = [text_hash(t) for t in texts]
+    have = store.cached_hashes(_cache_key(embedder), hashes)
+    missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in have}
+    _embed_missing(missing, embedder, store, None, chunk_size=chunk_size, progress=progress,
+                   report=report, encode_chunks=encode_chunks)
+
+
+def cached_vectors(texts: Sequence[str], embedder: Embedder, store: Store) -> np.ndarray:
+    """The cached vectors of ``texts``, in order (``fill_cache`` them first)."""
+    hashes = [text_hash(t) for t in texts]
+    found = store.cached_embeddings(_cache_key(embedder), hashes)
+    if not hashes:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    absent = len(set(hashes) - set(found))
+    if absent:
+        raise EmbedderError(f"{absent} text(s) are not in the embedding cache of "
+                            f"{_cache_key(embedder)}: fill it first")
+    return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+
+def _cache_key(embedder: Embedder) -> str:
+    return f"{embedder.name}@{embedder.version}"
+
+
+def _embed_missing(missing: dict[str, str], embedder: Embedder, store: Store | None,
+                   found: dict[str, np.ndarray] | None, *, chunk_size: int, progress: bool,
+                   report: dict[str, int] | None, encode_chunks: ChunkEncoder | None) -> None:
+    """Embed the ``missing`` texts (by hash) longest first, chunk by chunk, into the store's
+    cache and, when given, ``found``."""
     if missing:
-        missing_texts = [first_text[h] for h in missing]
+        hashes, missing_texts = list(missing), list(missing.values())
         order = _length_order(missing_texts, embedder)
         chunks = [order[start : start + chunk_size] for start in range(0, len(order), chunk_size)]
         encoded = (encode_chunks or _encode_here)(
             embedder, [[missing_texts[i] for i in rows] for rows in chunks])
         with _steps(len(missing), f"Embedding {len(missing)} passages", progress) as advance:
             for rows, vectors in zip(chunks, encoded, strict=True):
-                chunk = [missing[i] for i in rows]
-                found.update(zip(chunk, vectors, strict=True))
+                chunk = [hashes[i] for i in rows]
+                if found is not None:
+                    found.update(zip(chunk, vectors, strict=True))
                 if store is not None:
-                    store.cache_embeddings(cache_key, chunk, vectors)
+                    store.cache_embeddings(_cache_key(embedder), chunk, vectors)
                 advance(len(rows))
-    log.info("embedded %d texts (%d from cache)", len(missing), len(texts) - len(missing))
+    log.info("embedded %d texts with %s", len(missing), embedder.name)
     if report is not None:
         report["texts_embedded"] = report.get("texts_embedded", 0) + len(missing)
-    if not texts:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
