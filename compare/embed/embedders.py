@@ -143,6 +143,12 @@ class SentenceTransformerEmbedder:
         st_version = _dist_version("sentence-transformers", self.name)
         self.version = f"{_model_package_version(model)} (sentence-transformers {st_version})"
         self._model_name = model
+        self.device = "cpu"
+
+    def on_device(self, device: str) -> None:
+        """Encode on ``device`` (``"cuda"``: a GPU of a Ray encoder actor)."""
+        self.model.to(device)
+        self.device = device
 
     @property
     def model(self) -> Any:
@@ -168,6 +174,15 @@ class SentenceTransformerEmbedder:
         def forward(rows: np.ndarray, features: dict[str, Any]) -> None:
             with torch.inference_mode():  # a per-thread mode: set in the worker itself
                 out[rows] = model(features)["sentence_embedding"].float().numpy()
+
+        if self.device != "cpu":  # one stream of batches: the GPU is the parallel part
+            for rows in _batches(order, self.batch_size):
+                features = model.preprocess([texts[i] for i in rows])
+                with torch.inference_mode():
+                    on_device = {k: v.to(self.device) if hasattr(v, "to") else v
+                                 for k, v in features.items()}
+                    out[rows] = model(on_device)["sentence_embedding"].float().cpu().numpy()
+            return _normalise(out)
 
         # Tokenising stays in this thread (a fast tokenizer must not be shared by threads).
         with _torch_threads(1), ThreadPoolExecutor(WORKERS) as pool:
@@ -335,6 +350,10 @@ class WideEmbedder:
         self.version = (f"{_E5_DIST}=={_dist_version(_E5_DIST, self.name)}"
                         f":torch:first-{E5_MAX_CHARS}-chars")
         self.dim = 384
+
+    def on_device(self, device: str) -> None:
+        """Encode on ``device`` (``"cuda"``: a GPU of a Ray encoder actor)."""
+        _load_e5().to(device)
 
     def lengths(self, texts: Sequence[str]) -> np.ndarray:
         return np.fromiter((min(len(t), E5_MAX_CHARS) for t in texts), dtype=np.int64,

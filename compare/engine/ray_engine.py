@@ -32,6 +32,10 @@ class RaySettings:
 
     # CPUs of a Ray started on this machine (None: all of them); ignored with an address.
     num_cpus: int | None = None
+    # GPUs of a Ray started on this machine (None: those Ray detects); ignored with an address.
+    num_gpus: int | None = None
+    # GPUs per encoder actor of a torch model when the cluster has GPUs (0: always on CPU).
+    encoder_gpus: float = 1.0
     # Texts per encoder call: the local engine's chunk, so both give the same vectors.
     encode_batch: int = CHUNK_SIZE
     # Encoder actors per model (None: one per CPU of the cluster, never more than chunks).
@@ -52,6 +56,8 @@ class RaySettings:
         for name in ("encode_batch", "text_batch", "event_passages"):
             if int(getattr(chosen, name)) < 1:
                 raise SettingsError(f"[ray] {name} = {getattr(chosen, name)}: use 1 or more")
+        if float(chosen.encoder_gpus) < 0:
+            raise SettingsError(f"[ray] encoder_gpus = {chosen.encoder_gpus}: use 0 or more")
         return chosen
 
 
@@ -64,10 +70,19 @@ def _ray() -> Any:
 
 
 class _Encoder:
-    """One encoder actor: its embedder loads its model on the first chunk, once per actor."""
+    """One encoder actor: its embedder loads its model on the first chunk, once per actor; on
+    a GPU when Ray gave the actor one and torch sees it."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, gpu: bool = False) -> None:
         self.embedder = embedder
+        if gpu:
+            import torch
+
+            if torch.cuda.is_available():
+                embedder.on_device("cuda")  # type: ignore[attr-defined]
+            else:
+                log.warning("%s: Ray gave this actor a GPU but torch sees none; encoding on "
+                            "CPU", embedder.name)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         vectors = [self.embedder.encode([str(t) for t in texts]) for texts in batch["texts"]]
@@ -111,9 +126,18 @@ class RayEngine:
             if address:
                 ray.init(address=address, **options)
             else:
-                ray.init(num_cpus=self.settings.num_cpus, **options)
+                ray.init(num_cpus=self.settings.num_cpus, num_gpus=self.settings.num_gpus,
+                         **options)
         self._ray = ray
         ray.data.DataContext.get_current().enable_progress_bars = progress
+
+    def encoder_gpus(self, embedder: Embedder) -> float:
+        """GPUs each actor of this encoder asks for: ``encoder_gpus`` for a model that runs on
+        torch (``on_device``) when the cluster has GPUs, else 0 (the multilingual encoder
+        runs on numpy, the hashing embedder needs none)."""
+        has_gpus = self._ray.cluster_resources().get("GPU", 0) > 0
+        return float(self.settings.encoder_gpus) if has_gpus and hasattr(
+            embedder, "on_device") else 0.0
 
     def _cpus(self) -> int:
         return max(1, int(self._ray.cluster_resources().get("CPU", 1)))
@@ -141,10 +165,12 @@ class RayEngine:
         context.execution_options.preserve_order = True
         data = ray.data.from_items([{"chunk": k, "texts": list(c)} for k, c in enumerate(chunks)],
                                    override_num_blocks=len(chunks))
-        actors = min(len(chunks), self.settings.encoders or self._cpus())
-        encoded = data.map_batches(_Encoder, fn_constructor_args=(embedder,), batch_size=1,
-                                   batch_format="numpy", num_cpus=1,
-                                   compute=ray.data.ActorPoolStrategy(size=actors))
+        gpus = self.encoder_gpus(embedder)
+        actors = min(len(chunks), self.settings.encoders or (
+            max(1, int(self._ray.cluster_resources()["GPU"] // gpus)) if gpus else self._cpus()))
+        encoded = data.map_batches(_Encoder, fn_constructor_args=(embedder, bool(gpus)),
+                                   batch_size=1, batch_format="numpy", num_cpus=1,
+                                   num_gpus=gpus, compute=ray.data.ActorPoolStrategy(size=actors))
         return (np.frombuffer(row["vectors"], dtype=np.float32).reshape(-1, embedder.dim)
                 for row in encoded.iter_rows())
 
