@@ -430,18 +430,24 @@ def _waves(event_of: pd.Series) -> Iterator[np.ndarray]:
     yield np.sort(np.concatenate(wave)) if wave else np.zeros(0, dtype=np.int64)
 
 
+def _readers(passages: pd.DataFrame, encoders: Encoders) -> list[tuple[Embedder, np.ndarray]]:
+    """Each encoder with the rows it reads: the multilingual encoder and e5 every passage (the
+    verifier reads e5's cosine on every pair, docs/evaluation.md#fact-links--verifier), MiniLM
+    the English ones."""
+    every = np.arange(len(passages))
+    readers = [(encoders.multilingual, every),
+               (encoders.main, np.flatnonzero(reads_minilm(passages["language"].to_numpy())))]
+    if encoders.wide is not None:
+        readers.append((encoders.wide, every))
+    return readers
+
+
 def _embed(passages: pd.DataFrame, encoders: Encoders, store: Store, engine: Engine,
            report: dict[str, int], progress: bool) -> None:
-    """Every passage's vectors into the store's embedding cache, once per text and encoder:
-    the multilingual encoder and e5 read every passage (the verifier reads e5's cosine on
-    every pair, docs/evaluation.md#fact-links--verifier), MiniLM the English ones."""
+    """Every passage's vectors into the store's embedding cache, once per text and encoder."""
     texts = passages["text"].tolist()
-    english = np.flatnonzero(reads_minilm(passages["language"].to_numpy()))
-    jobs = [(encoders.multilingual, texts), (encoders.main, [texts[i] for i in english])]
-    if encoders.wide is not None:
-        jobs.append((encoders.wide, texts))
-    for encoder, part in jobs:
-        fill_cache(part, encoder, store, progress=progress, report=report,
+    for encoder, rows in _readers(passages, encoders):
+        fill_cache([texts[i] for i in rows], encoder, store, progress=progress, report=report,
                    encode_chunks=engine.encode_chunks, chunk_size=engine.chunk_size)
 
 
@@ -450,12 +456,13 @@ def _vectors(passages: pd.DataFrame, encoders: Encoders, store: Store
     """The passages' vectors from the cache: multilingual, MiniLM (zeros where it does not
     read the language) and e5 (None for ``--lite``)."""
     texts = passages["text"].tolist()
-    english = np.flatnonzero(reads_minilm(passages["language"].to_numpy()))
-    use = cached_vectors(texts, encoders.multilingual, store)
-    main = np.zeros((len(texts), encoders.main.dim), dtype=np.float32)
-    main[english] = cached_vectors([texts[i] for i in english], encoders.main, store)
-    wide = None if encoders.wide is None else cached_vectors(texts, encoders.wide, store)
-    return use, main, wide
+    vectors = []
+    for encoder, rows in _readers(passages, encoders):
+        read = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+        read[rows] = cached_vectors([texts[i] for i in rows], encoder, store)
+        vectors.append(read)
+    use, main, *wide = vectors
+    return use, main, wide[0] if wide else None
 
 
 def _framing(passages: pd.DataFrame, alignments: pd.DataFrame, settings: FramingSettings
