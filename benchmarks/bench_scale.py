@@ -62,8 +62,10 @@ def _real() -> list[dict[str, Any]]:
 _peak_mb = bench_analyze._peak_mb
 
 # -- workers (each in its own process) --------------------------------------------------------
-def worker_analyze(store_path: str, engine: str, embedder: str, cpus: str) -> dict[str, Any]:
-    """One cold ``analyze`` on the store with this engine, timed, and its tables' digests."""
+def worker_analyze(store_path: str, engine: str, embedder: str, cpus: str, digest: str
+                   ) -> dict[str, Any]:
+    """One cold ``analyze`` on the store with this engine, timed, and its tables' digests
+    where asked (``digest == "yes"``: the export reads the whole run back once per table)."""
     from compare.analyze import analyze
     from compare.export.writer import EXPORTABLE, table, to_bytes
     from corpus.store import Store
@@ -75,7 +77,7 @@ def worker_analyze(store_path: str, engine: str, embedder: str, cpus: str) -> di
         seconds = time.perf_counter() - start
         peak = _peak_mb()
         digests = {what: hashlib.sha256(to_bytes(table(store, what)[0], "csv", {})).hexdigest()
-                   for what in EXPORTABLE if what != "articles"}
+                   for what in EXPORTABLE if what != "articles" and digest == "yes"}
     return {"seconds": seconds, "stages": run.stages, "work": run.work, "peak_mb": peak,
             "run_id": run.run_id, "tables": digests, "failed": len(run.failed_events),
             "articles": len(run.events), "passages": len(run.passages),
@@ -120,7 +122,7 @@ def measure_models(size: str, tmp: str, cpus: int) -> list[str]:
     for engine in ("local", "ray"):
         _progress(f"{size} with the models, --engine {engine}")
         runs[engine] = _run_worker("analyze", _store(tmp, f"models-{engine}", size), engine, "",
-                                   str(cpus))
+                                   str(cpus), "yes")
     local, ray = runs["local"], runs["ray"]
     same = ray["run_id"] == local["run_id"] and ray["tables"] == local["tables"]
     lines = [(f"{size} with the models ({local['articles']:,} articles, {local['passages']:,} "
@@ -139,7 +141,7 @@ def measure_lite(sizes: list[str], tmp: str, cpus: int) -> list[str]:
         _progress(f"{size} hashing embedder through Ray: writing the store")
         store = _store(tmp, f"lite-{size}", size)
         _progress(f"{size} hashing embedder through Ray: cold run")
-        run = _run_worker("analyze", store, "ray", LITE_EMBEDDER, str(cpus))
+        run = _run_worker("analyze", store, "ray", LITE_EMBEDDER, str(cpus), "no")
         thousands = run["articles"] / 1000
         per_k[size] = (run["seconds"] / thousands, run["stages"].get("events", 0) / thousands)
         stages = ", ".join(f"{k} {v / thousands:.2f}" for k, v in run["stages"].items())
