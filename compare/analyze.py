@@ -310,8 +310,8 @@ def analyze(
         runner.close()
     run = AnalysisRun(run_id, provenance, frames, failed_events=timer.failed)
     with timer.stage("write"):
-        store.write_results(run_id, {name: schema.encode(name, frames[name])
-                                     for name in schema.RESULT_TABLES})
+        store.write_results(run_id, schema.Encoded({name: frames[name]
+                                                    for name in schema.RESULT_TABLES}))
         for event_id, reason in sorted(timer.failed.items()):
             store.record_item(run_id, ItemOutcome(event_id, "failed", "facts", reason))
         # An event that failed before and has its rows now: `parallax status` drops it.
@@ -385,23 +385,29 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
             wave = passages.loc[rows].reset_index(drop=True)
             waves.append(_per_event(wave, *_vectors(wave, encoders, store), settings, verifier,
                                     engine, timer.failed, progress))
-        new = {name: pd.concat([w[name] for w in waves], ignore_index=True)
-               for name in waves[0]}
+        # Each table's waves are dropped as it is joined: the driver holds one copy of it.
+        new = {name: pd.concat([w.pop(name) for w in waves], ignore_index=True)
+               for name in list(waves[0])}
+        del passages, waves
     with timer.stage("framing"):
         figures = unique_figures(new["passages"], new["topics"])
         new["omissions"] = pd.concat(
             [new["omissions"], schema.frame("omissions", figures)], ignore_index=True)
         kept = {name: _rows_of(previous, name, reused) for name in schema.RESULT_TABLES[1:]}
+        del previous
         framed, pairs = new["passages"], new["alignments"]
         if not framing_too:  # the framing parameters changed: frame the kept events again
             framed = pd.concat([kept["passages"], framed], ignore_index=True)
             pairs = pd.concat([kept["alignments"], pairs], ignore_index=True)
             kept["framing"] = schema.frame("framing", [])
         new["framing"] = _framing(framed, pairs, FramingSettings.from_dict(settings.framing))
+        del framed, pairs
     timer.work["events_reframed"] = 0 if framing_too else len(reused)
-    return {"events": events, **{
-        name: _canonical(name, pd.concat([kept[name], new[name]], ignore_index=True), events)
-        for name in schema.RESULT_TABLES[1:]}}
+    tables = {"events": events}
+    for name in schema.RESULT_TABLES[1:]:  # each table's parts dropped once it is put in order
+        tables[name] = _canonical(name, pd.concat([kept.pop(name), new.pop(name)],
+                                                  ignore_index=True), events)
+    return tables
 
 
 def _rows_of(frames: dict[str, pd.DataFrame], name: str, events: set[str]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,8 @@ DEFAULT_STORE = "parallax.db"
 # Finished analysis runs whose result tables are kept (the newest ones); older runs' tables are
 # dropped when a new run is written, so a researcher iterating does not grow the store forever.
 KEEP_RESULT_RUNS = 5
+# Result rows converted and inserted at a time: a large run's tables are not copied whole.
+WRITE_ROWS = 50_000
 STORE_ENV = "PARALLAX_STORE"
 
 _SCHEMA = """
@@ -472,16 +474,19 @@ class Store:
                 [(splitter, h, json.dumps(v, ensure_ascii=False)) for h, v in spans.items()])
 
     # -- analysis results --------------------------------------------------------------------
-    def write_results(self, run_id: str, frames: dict[str, pd.DataFrame],
+    def write_results(self, run_id: str, frames: Mapping[str, pd.DataFrame],
                       keep_runs: int = KEEP_RESULT_RUNS) -> None:
         """Replace the result tables of ``run_id`` with ``frames`` in ONE transaction.
 
-        ``frames`` hold plain cells (text, numbers, None; the caller encodes lists). A failure
+        ``frames`` hold plain cells (text, numbers, None; the caller encodes lists). Each table
+        is taken from ``frames`` when its turn comes and inserted ``WRITE_ROWS`` rows at a time,
+        so a mapping that builds its tables on access holds one table at a time. A failure
         in any table leaves every table as it was before. Results of analysis runs older than
         the ``keep_runs`` most recent finished ones are dropped in the same transaction.
         """
         with self.transaction() as db:
-            for name, frame in frames.items():
+            for name in frames:
+                frame = frames[name]
                 table = f"result_{name}"
                 columns = ["run_id", *[c for c in frame.columns if c != "run_id"]]
                 quoted = ", ".join(f'"{c}"' for c in columns)
@@ -491,20 +496,23 @@ class Store:
                     if col not in have:
                         db.execute(f'ALTER TABLE {table} ADD COLUMN "{col}"')
                 db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
-                values = frame.drop(columns=["run_id"], errors="ignore").astype(object)
-                values = values.where(values.notna(), None)
                 marks = ", ".join("?" for _ in columns)
-                db.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})",
-                               ([run_id, *row] for row in values.itertuples(index=False)))
-            self._prune_results(db, run_id, frames, keep_runs)
+                cells = frame.drop(columns=["run_id"], errors="ignore")
+                for start in range(0, len(cells), WRITE_ROWS):
+                    values = cells.iloc[start:start + WRITE_ROWS].astype(object)
+                    values = values.where(values.notna(), None)
+                    db.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})",
+                                   ([run_id, *row] for row in values.itertuples(index=False)))
+                del frame, cells
+            self._prune_results(db, run_id, list(frames), keep_runs)
 
-    def _prune_results(self, db: sqlite3.Connection, run_id: str,
-                       frames: dict[str, pd.DataFrame], keep_runs: int) -> None:
+    def _prune_results(self, db: sqlite3.Connection, run_id: str, names: list[str],
+                       keep_runs: int) -> None:
         finished = [r[0] for r in db.execute(
             "SELECT run_id FROM runs WHERE kind = 'analyze' AND finished_at IS NOT NULL "
             "AND run_id != ? ORDER BY finished_at DESC, rowid DESC", (run_id,))]
         for old in finished[max(keep_runs - 1, 0):]:
-            for name in frames:
+            for name in names:
                 db.execute(f"DELETE FROM result_{name} WHERE run_id = ?", (old,))
             db.execute("DELETE FROM runs WHERE run_id = ?", (old,))
 
