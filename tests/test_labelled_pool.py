@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from compare.training.claims import LABELLED, read_labelled_pool
+from compare.training.claims import LABELLED, PENDING, read_labelled_pool
 from tests.shared_data import DATA, need
 
 pytestmark = pytest.mark.real
@@ -14,9 +14,11 @@ pytestmark = pytest.mark.real
 
 def test_every_labelled_pair_reads_its_texts_and_is_train_only() -> None:
     need("claims/pairs.jsonl")
-    pairs = read_labelled_pool(LABELLED, DATA, usable=False)
-    assert len(LABELLED) == 4 and len({p.pair_id for p in pairs}) == len(pairs)
-    assert len(pairs) == sum(1 for path in LABELLED
+    files = LABELLED + PENDING
+    pairs = read_labelled_pool(files, DATA, usable=False)
+    assert len(LABELLED) == 4 and len(PENDING) == 1
+    assert len({p.pair_id for p in pairs}) == len(pairs)
+    assert len(pairs) == sum(1 for path in files
                              for line in path.open(encoding="utf-8") if line.strip())
     assert {p.fold for p in pairs} == {"train"}
     assert all(p.text_a.strip() and p.text_b.strip() for p in pairs)
@@ -42,7 +44,7 @@ def _test_events() -> set[tuple[str, str]]:
 
 
 def test_the_labelled_file_holds_no_text() -> None:
-    for path in LABELLED:
+    for path in LABELLED + PENDING:
         with path.open(encoding="utf-8") as fh:
             rows = [json.loads(line) for line in fh if line.strip()]
         assert not [r for r in rows if "text" in r["a"] or "text" in r["b"]]
