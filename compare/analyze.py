@@ -1,7 +1,12 @@
 """The analysis run: events, passages, fact rows, alignments, coverage, omissions, framing.
 
-``run = analyze(store)`` reads every collected article, writes the result tables to the store
-(so the dashboard reads finished runs) and returns them as pandas DataFrames. The run id is a
+``run = analyze(store)`` reads every collected article, groups them into events, and computes
+and writes the result tables one wave of events at a time (about ``WAVE_PASSAGES`` passages),
+so the driver holds the articles, the event grouping and one wave, never a whole table. The
+rows are written under the unfinished run id, which readers (dashboard, export, ``load_run``)
+ignore until ``finish_run`` marks it finished: a failure leaves the previous runs as they
+were (not one transaction over the waves: the caches write through the same connection
+meanwhile, and collections can write while a long analysis runs). The returned run reads each table back from the store when first used. The run id is a
 hash of the inputs, parameters and models, so the same input gives the same ids and exports.
 
 Work is never done twice:
@@ -9,7 +14,8 @@ Work is never done twice:
 - passages are split once per article text (the store caches them by content hash and
   splitter), embeddings once per text and model (the embedding cache);
 - events whose articles and settings are unchanged since the latest finished run keep that
-  run's rows; only events that new or changed articles touch are recomputed;
+  run's rows (copied inside the store); only events that new or changed articles touch are
+  recomputed;
 - when only the framing parameters changed, every unchanged event keeps its fact rows,
   coverage, alignments and omissions, and only the framing table is recomputed.
 """
@@ -264,7 +270,8 @@ def analyze(
         engine_settings: the ``[ray]`` section (``compare.engine.ray_engine.RaySettings``).
 
     Returns:
-        The finished run, with one DataFrame per result table; ``run.stages`` holds the
+        The finished run, each result table read from the store as a DataFrame when first
+        used (``runs.StoredTables``), its summary counted in the store; ``run.stages`` holds the
         seconds per stage, ``run.work`` what was computed and what reused, and
         ``run.failed_events`` each event whose work failed, with the reason (also recorded
         in the store's items, ``parallax status``).

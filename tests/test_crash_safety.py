@@ -107,5 +107,8 @@ def test_analysis_killed_mid_run_leaves_the_previous_run_readable(tmp_path):
                 assert len(again.frames[name]) == len(before.frames[name]), (where, name)
         with sqlite3.connect(path) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    with Store(path) as store:  # and the next analysis completes
-        assert analyze(store, embedder="hashing:512").run_id != before.run_id
+    with Store(path) as store:  # and the next analysis completes, without the killed rows
+        after = analyze(store, embedder="hashing:512")
+        assert after.run_id != before.run_id
+        assert after.passages["passage_id"].is_unique
+        assert len(after.events) == len(before.events) + 1
