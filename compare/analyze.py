@@ -382,24 +382,22 @@ def _compute(store: Store, run_id: str, articles: pd.DataFrame, events: pd.DataF
                       events_reused=len(reused), articles_split=split_count,
                       events_reframed=0 if framing_too else len(reused))
     order = _RowOrder(events)
-    with timer.stage("write"):
+    with timer.stage("write"):  # every table, so that the run has each even when empty
         store.add_results(run_id, {name: order.encoded(name, events if name == "events" else
                                                        schema.frame(name, []))
                                    for name in schema.RESULT_TABLES})
-        for name in schema.RESULT_TABLES[1:] if framing_too else schema.RESULT_TABLES[1:-1]:
-            order.copy(store, name, run_id, previous, reused)
+        for name in schema.RESULT_TABLES[1:] if reused else ():
+            if name != "framing" or framing_too:
+                order.copy(store, name, run_id, previous, reused)
     verifier = load_verifier()
     framing = FramingSettings.from_dict(settings.framing)
-    event_of = todo_articles["article_id"].map(order.event_of).to_numpy()
-    wave_of = pd.Series(event_of).map(_waves(pd.Series(sizes, index=event_of).groupby(
-        level=0).sum()))
-    for rows in wave_of.groupby(wave_of, sort=True).indices.values():
+    for rows in _article_waves(sizes, todo_articles["article_id"].map(order.event_of)):
         tables = _wave_tables(store, todo_articles.iloc[rows], events, settings, encoders,
                               verifier, framing, timer, progress, engine)
         with timer.stage("write"):
             store.add_results(run_id, {name: order.encoded(name, tables.pop(name))
                                        for name in list(tables)})
-    if not framing_too:
+    if reused and not framing_too:
         _reframe(store, run_id, previous, reused, order, framing, timer)
 
 
@@ -498,6 +496,15 @@ def _waves(sizes: pd.Series) -> pd.Series:
         waves[event_id] = wave
         count += size
     return pd.Series(waves, dtype="int64")
+
+
+def _article_waves(sizes: np.ndarray, event_of: pd.Series) -> Iterator[np.ndarray]:
+    """Positions of each wave's articles (``_waves``), in order, from each article's passage
+    count (``sizes``) and event."""
+    events = event_of.to_numpy()
+    wave_of = pd.Series(events).map(_waves(pd.Series(sizes, index=events).groupby(
+        level=0).sum()))
+    return iter(wave_of.groupby(wave_of, sort=True).indices.values())
 
 
 def _readers(passages: pd.DataFrame, encoders: Encoders) -> list[tuple[Embedder, np.ndarray]]:

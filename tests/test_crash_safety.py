@@ -61,8 +61,9 @@ def test_sigkill_mid_collection_then_rerun(tmp_path):
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-# An analysis killed at its worst moment: every result row of the new run written, the
-# transaction not yet committed (the kill comes from inside write_results), or mid-computation.
+# An analysis killed at its worst moment: every result row of the new run written, the run
+# not yet marked finished (the kill comes from inside finish_run's transaction), or
+# mid-computation (some waves' rows written).
 _KILLED_ANALYSIS = """
 import os, signal, sys
 import compare.analyze as analyze_module
