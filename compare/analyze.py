@@ -64,7 +64,13 @@ from compare.facts.rows import FactBuilder
 from compare.facts.signals import passage_signals
 from compare.facts.verifier import Verifier, load_verifier, pair_probability
 from compare.framing.signals import FramingSettings, framing_signals
-from compare.runs import AnalysisRun, StoredTables, read_table, stored_summary
+from compare.runs import (
+    AnalysisRun,
+    StoredTables,
+    load_run,  # noqa: F401  users import it from here (docs/usage.md)
+    read_table,
+    stored_summary,
+)
 from compare.settings import AnalysisSettings, check_params
 from compare.text.details import DETAILS_VERSION
 from compare.text.passages import passage_counts, split_cached, splitter_key
