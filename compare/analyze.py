@@ -1,7 +1,12 @@
 """The analysis run: events, passages, fact rows, alignments, coverage, omissions, framing.
 
-``run = analyze(store)`` reads every collected article, writes the result tables to the store
-(so the dashboard reads finished runs) and returns them as pandas DataFrames. The run id is a
+``run = analyze(store)`` reads every collected article, groups them into events, and computes
+and writes the result tables one wave of events at a time (about ``WAVE_PASSAGES`` passages),
+so the driver holds the articles, the event grouping and one wave, never a whole table. The
+rows are written under the unfinished run id, which readers (dashboard, export, ``load_run``)
+ignore until ``finish_run`` marks it finished: a failure leaves the previous runs as they
+were (not one transaction over the waves: the caches write through the same connection
+meanwhile, and collections can write while a long analysis runs). The returned run reads each table back from the store when first used. The run id is a
 hash of the inputs, parameters and models, so the same input gives the same ids and exports.
 
 Work is never done twice:
@@ -9,7 +14,8 @@ Work is never done twice:
 - passages are split once per article text (the store caches them by content hash and
   splitter), embeddings once per text and model (the embedding cache);
 - events whose articles and settings are unchanged since the latest finished run keep that
-  run's rows; only events that new or changed articles touch are recomputed;
+  run's rows (copied inside the store); only events that new or changed articles touch are
+  recomputed;
 - when only the framing parameters changed, every unchanged event keeps its fact rows,
   coverage, alignments and omissions, and only the framing table is recomputed.
 """
@@ -58,13 +64,19 @@ from compare.facts.rows import FactBuilder
 from compare.facts.signals import passage_signals
 from compare.facts.verifier import Verifier, load_verifier, pair_probability
 from compare.framing.signals import FramingSettings, framing_signals
-from compare.runs import AnalysisRun, load_run
+from compare.runs import (
+    AnalysisRun,
+    StoredTables,
+    load_run,  # noqa: F401  users import it from here (docs/usage.md)
+    read_table,
+    stored_summary,
+)
 from compare.settings import AnalysisSettings, check_params
 from compare.text.details import DETAILS_VERSION
-from compare.text.passages import split_cached, splitter_key
+from compare.text.passages import passage_counts, split_cached, splitter_key
 from corpus.language import fill_languages, normalise_language
 from corpus.records import Article, ItemOutcome
-from corpus.store import Store, now_iso
+from corpus.store import ORDER_COLUMN, Store, now_iso
 from corpus.text import TOKENS_VERSION
 
 log = logging.getLogger(__name__)
@@ -264,7 +276,8 @@ def analyze(
         engine_settings: the ``[ray]`` section (``compare.engine.ray_engine.RaySettings``).
 
     Returns:
-        The finished run, with one DataFrame per result table; ``run.stages`` holds the
+        The finished run, each result table read from the store as a DataFrame when first
+        used (``runs.StoredTables``), its summary counted in the store; ``run.stages`` holds the
         seconds per stage, ``run.work`` what was computed and what reused, and
         ``run.failed_events`` each event whose work failed, with the reason (also recorded
         in the store's items, ``parallax status``).
@@ -298,30 +311,30 @@ def analyze(
                          progress=progress)
     try:
         store.start_run("analyze", provenance, run_id=run_id)
+        store.clear_results(run_id)  # the rows of an earlier try of this run that did not finish
         timer.work["texts_embedded"] = 0
         with timer.stage("events"):
             events = group_events(articles, settings, encoders.cross_language(), store,
                                   report=timer.work, wide=encoders.wide,
                                   encode_chunks=runner.encode_chunks,
                                   chunk_size=runner.chunk_size)
-        frames = _compute(store, articles, events, settings, encoders, provenance, timer,
-                          progress, runner)
+        _compute(store, run_id, articles, events, settings, encoders, provenance, timer,
+                 progress, runner)
     finally:
         runner.close()
-    run = AnalysisRun(run_id, provenance, frames, failed_events=timer.failed)
     with timer.stage("write"):
-        store.write_results(run_id, schema.Encoded({name: frames[name]
-                                                    for name in schema.RESULT_TABLES}))
         for event_id, reason in sorted(timer.failed.items()):
             store.record_item(run_id, ItemOutcome(event_id, "failed", "facts", reason))
         # An event that failed before and has its rows now: `parallax status` drops it.
         for event_id in sorted(failed_before & set(events["event_id"]) - set(timer.failed)):
             store.record_item(run_id, ItemOutcome(event_id, "stored", "facts"))
-        store.finish_run(run_id, run.summary())
+        summary = stored_summary(store, run_id, events)
+        store.finish_run(run_id, summary, prune=schema.RESULT_TABLES)
     timer.work["events_failed"] = len(timer.failed)
-    run.stages, run.work = timer.seconds, timer.work
     log.info("analysis %s: %s", run_id, {k: round(v, 2) for k, v in timer.seconds.items()})
-    return run
+    return AnalysisRun(run_id, provenance, StoredTables(store.path, run_id),
+                       stages=timer.seconds, work=timer.work, failed_events=timer.failed,
+                       counted=summary)
 
 
 def _failed_before(store: Store) -> set[str]:
@@ -337,40 +350,72 @@ def _finished(store: Store, run_id: str) -> AnalysisRun | None:
     """The finished run with this id, when the store has one (same inputs and settings)."""
     done = next((r for r in store.runs("analyze") if r["run_id"] == run_id
                  and r["finished_at"]), None)
-    return load_run(store, run_id) if done else None
+    if done is None:
+        return None
+    failed = store.items(run_id, "failed")
+    return AnalysisRun(run_id, done["params"], StoredTables(store.path, run_id),
+                       failed_events=dict(zip(failed["source"], failed["reason"], strict=True)))
 
 
 def _reusable(store: Store, events: pd.DataFrame, provenance: dict[str, Any]
-              ) -> tuple[set[str], dict[str, pd.DataFrame], bool]:
+              ) -> tuple[set[str], str, bool]:
     """Events of the latest finished run whose articles are unchanged, when that run had the
-    same models and parameters (framing's aside), that run's tables, and whether its framing
+    same models and parameters (framing's aside), that run's id, and whether its framing
     rows are reusable too (the framing parameters are also the same)."""
     latest = store.latest_run("analyze")
     if latest is None or _settings_key(latest["params"], without=_FRAMING_ONLY) != \
             _settings_key(provenance, without=_FRAMING_ONLY):
-        return set(), {}, False
-    try:
-        previous = load_run(store, latest["run_id"])
-    except CompareError:
-        return set(), {}, False
-    before = event_fingerprints(previous.events)
+        return set(), "", False
+    before = event_fingerprints(read_table(store, "events", latest["run_id"]))
     same = {e for e, fp in event_fingerprints(events).items() if before.get(e) == fp}
-    same -= set(previous.failed_events)  # their work failed: compute them again
+    failed = store.items(latest["run_id"], "failed")
+    same -= set(failed["source"])  # their work failed: compute them again
     framing_too = _settings_key(latest["params"]) == _settings_key(provenance)
-    return same, previous.frames if same else {}, framing_too
+    return same, latest["run_id"], framing_too
 
 
-def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
+def _compute(store: Store, run_id: str, articles: pd.DataFrame, events: pd.DataFrame,
              settings: AnalysisSettings, encoders: Encoders, provenance: dict[str, Any],
-             timer: _Stages, progress: bool, engine: Engine) -> dict[str, pd.DataFrame]:
+             timer: _Stages, progress: bool, engine: Engine) -> None:
+    """Write every result row of the run under ``run_id``: the reused events' rows copied
+    from the previous run, the others computed and written one wave of events at a time."""
     reused, previous, framing_too = _reusable(store, events, provenance)
     todo = events[~events["event_id"].isin(reused)]
     with timer.stage("split"):
-        passages, split_count = split_cached(store, articles[articles["article_id"].isin(
-            todo["article_id"])], map_texts=engine.map_texts)
-        passages = _with_event_columns(passages, events)
+        todo_articles = articles[articles["article_id"].isin(todo["article_id"])]
+        sizes, split_count = passage_counts(store, todo_articles, engine.map_texts)
     timer.work.update(events_recomputed=int(todo["event_id"].nunique()),
-                      events_reused=len(reused), articles_split=split_count)
+                      events_reused=len(reused), articles_split=split_count,
+                      events_reframed=0 if framing_too else len(reused))
+    order = _RowOrder(events)
+    with timer.stage("write"):  # every table, so that the run has each even when empty
+        store.add_results(run_id, {name: order.encoded(name, events if name == "events" else
+                                                       schema.frame(name, []))
+                                   for name in schema.RESULT_TABLES})
+        for name in schema.RESULT_TABLES[1:] if reused else ():
+            if name != "framing" or framing_too:
+                order.copy(store, name, run_id, previous, reused)
+    verifier = load_verifier()
+    framing = FramingSettings.from_dict(settings.framing)
+    for rows in _article_waves(sizes, todo_articles["article_id"].map(order.event_of)):
+        tables = _wave_tables(store, todo_articles.iloc[rows], events, settings, encoders,
+                              verifier, framing, timer, progress, engine)
+        with timer.stage("write"):
+            store.add_results(run_id, {name: order.encoded(name, tables.pop(name))
+                                       for name in list(tables)})
+    if reused and not framing_too:
+        _reframe(store, run_id, previous, reused, order, framing, timer)
+
+
+def _wave_tables(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
+                 settings: AnalysisSettings, encoders: Encoders, verifier: Verifier,
+                 framing: FramingSettings, timer: _Stages, progress: bool, engine: Engine
+                 ) -> dict[str, pd.DataFrame]:
+    """Every result table's rows of the events of ``articles`` (one wave): split, embedded
+    (the cache filled), toned, matched and framed."""
+    with timer.stage("split"):
+        passages, _ = split_cached(store, articles, map_texts=engine.map_texts)
+        passages = _with_event_columns(passages, events)
     with timer.stage("embed"):
         _embed(passages, encoders, store, engine, timer.work, progress)
         # VADER reads English only: other languages' tone is "not measured" (NaN), never 0.
@@ -378,62 +423,94 @@ def _compute(store: Store, articles: pd.DataFrame, events: pd.DataFrame,
         passages["tone"] = np.nan
         passages.loc[passages.index[measured], "tone"] = np.round(
             tones(store, passages["text"].iloc[measured].tolist(), engine.map_texts), 4)
-    verifier = load_verifier()
-    waves = []
     with timer.stage("match"):
-        for rows in _waves(passages["event_id"]):
-            wave = passages.loc[rows].reset_index(drop=True)
-            waves.append(_per_event(wave, *_vectors(wave, encoders, store), settings, verifier,
-                                    engine, timer.failed, progress))
-        # Each table's waves are dropped as it is joined: the driver holds one copy of it.
-        new = {name: pd.concat([w.pop(name) for w in waves], ignore_index=True)
-               for name in list(waves[0])}
-        del passages, waves
+        tables = _per_event(passages, *_vectors(passages, encoders, store), settings,
+                            verifier, engine, timer.failed, progress)
+        del passages
     with timer.stage("framing"):
-        figures = unique_figures(new["passages"], new["topics"])
-        new["omissions"] = pd.concat(
-            [new["omissions"], schema.frame("omissions", figures)], ignore_index=True)
-        kept = {name: _rows_of(previous, name, reused) for name in schema.RESULT_TABLES[1:]}
-        del previous
-        framed, pairs = new["passages"], new["alignments"]
-        if not framing_too:  # the framing parameters changed: frame the kept events again
-            framed = pd.concat([kept["passages"], framed], ignore_index=True)
-            pairs = pd.concat([kept["alignments"], pairs], ignore_index=True)
-            kept["framing"] = schema.frame("framing", [])
-        new["framing"] = _framing(framed, pairs, FramingSettings.from_dict(settings.framing))
-        del framed, pairs
-    timer.work["events_reframed"] = 0 if framing_too else len(reused)
-    tables = {"events": events}
-    for name in schema.RESULT_TABLES[1:]:  # each table's parts dropped once it is put in order
-        tables[name] = _canonical(name, pd.concat([kept.pop(name), new.pop(name)],
-                                                  ignore_index=True), events)
+        figures = unique_figures(tables["passages"], tables["topics"])
+        tables["omissions"] = pd.concat(
+            [tables["omissions"], schema.frame("omissions", figures)], ignore_index=True)
+        tables["framing"] = schema.frame("framing", framing_signals(
+            tables["passages"], tables["alignments"], settings=framing))
     return tables
 
 
-def _rows_of(frames: dict[str, pd.DataFrame], name: str, events: set[str]) -> pd.DataFrame:
-    """The rows of the reused events in one of the previous run's tables."""
-    old = frames.get(name, schema.frame(name, []))
-    return old[old["event_id"].isin(events)]
+def _reframe(store: Store, run_id: str, previous: str, reused: set[str], order: _RowOrder,
+             framing: FramingSettings, timer: _Stages) -> None:
+    """The framing rows of the reused events, framed again from the previous run's passages
+    and alignments (the framing parameters changed), one wave of events at a time."""
+    counted = store.aggregate_result("passages", previous, "event_id, COUNT(*)",
+                                     group_by="event_id")
+    waves = _waves(pd.Series({e: n for e, n in counted if e in reused}, dtype="int64"))
+    for _, members in waves.groupby(waves, sort=True):
+        wave = list(members.index)
+        with timer.stage("framing"):
+            passages = schema.decode("passages", store.read_result("passages", previous, wave))
+            pairs = schema.decode("alignments", store.read_result("alignments", previous, wave))
+            framed = schema.frame("framing", framing_signals(passages, pairs, settings=framing))
+        with timer.stage("write"):
+            store.add_results(run_id, {"framing": order.encoded("framing", framed)})
 
 
-# Passages per wave of events: the driver holds one wave's vectors and framing terms at a
-# time, so its memory grows with the result tables only (docs/scale.md#a-bounded-driver).
+class _RowOrder:
+    """The order the run's rows are read back in (``ORDER_COLUMN``), which depends only on
+    the inputs: passages (and events) by article, the other tables by event id; rows with
+    one key keep their order, so each wave's rows are put in order before they are written."""
+
+    def __init__(self, events: pd.DataFrame) -> None:
+        self.article = {a: k for k, a in enumerate(events["article_id"])}
+        self.event = {e: k for k, e in enumerate(sorted(set(events["event_id"])))}
+        self.event_of = dict(zip(events["article_id"], events["event_id"], strict=True))
+
+    def _key(self, name: str) -> tuple[str, dict[str, int]]:
+        return ("article_id", self.article) if name in ("events", "passages") else \
+            ("event_id", self.event)
+
+    def encoded(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` in order, encoded for the store, with its keys."""
+        by, key = self._key(name)
+        # Passages by article, then offset; ties (and the other tables' rows) as they come.
+        ordered = frame.assign(_key=frame[by].map(key)).sort_values(
+            ["_key", "char_start"] if name == "passages" else ["_key"], kind="mergesort")
+        out = schema.encode(name, ordered)
+        out[ORDER_COLUMN] = ordered["_key"].to_numpy()
+        return out
+
+    def copy(self, store: Store, name: str, run_id: str, previous: str,
+             events: set[str]) -> None:
+        """The rows of ``events`` in ``previous``'s table, copied into the run with keys."""
+        by, key = self._key(name)
+        chosen = events if by == "event_id" else \
+            {a for a, e in self.event_of.items() if e in events}
+        store.copy_results(name, run_id, previous, by, {v: key[v] for v in chosen})
+
+
+# Passages per wave of events: the driver holds one wave's passages, vectors and result rows
+# at a time (docs/scale.md#a-bounded-driver).
 WAVE_PASSAGES = 100_000
 
 
-def _waves(event_of: pd.Series) -> Iterator[np.ndarray]:
-    """Row positions of whole events, in event-id order, about ``WAVE_PASSAGES`` passages a
-    wave (a larger event alone); one empty wave when there are no rows. No result depends on
-    them: each event's rows read that event only."""
-    wave: list[np.ndarray] = []
-    count = 0
-    for rows in event_of.groupby(event_of, sort=True).indices.values():
-        if wave and count + len(rows) > WAVE_PASSAGES:
-            yield np.sort(np.concatenate(wave))
-            wave, count = [], 0
-        wave.append(rows)
-        count += len(rows)
-    yield np.sort(np.concatenate(wave)) if wave else np.zeros(0, dtype=np.int64)
+def _waves(sizes: pd.Series) -> pd.Series:
+    """Each event's wave, from its passage count (``sizes``, by event id): whole events in
+    event-id order, about ``WAVE_PASSAGES`` passages a wave (a larger event alone). No result
+    depends on them: each event's rows read that event only."""
+    wave, count, waves = 0, 0, {}
+    for event_id, size in sizes.sort_index().items():
+        if count and count + size > WAVE_PASSAGES:
+            wave, count = wave + 1, 0
+        waves[event_id] = wave
+        count += size
+    return pd.Series(waves, dtype="int64")
+
+
+def _article_waves(sizes: np.ndarray, event_of: pd.Series) -> Iterator[np.ndarray]:
+    """Positions of each wave's articles (``_waves``), in order, from each article's passage
+    count (``sizes``) and event."""
+    events = event_of.to_numpy()
+    wave_of = pd.Series(events).map(_waves(pd.Series(sizes, index=events).groupby(
+        level=0).sum()))
+    return iter(wave_of.groupby(wave_of, sort=True).indices.values())
 
 
 def _readers(passages: pd.DataFrame, encoders: Encoders) -> list[tuple[Embedder, np.ndarray]]:
@@ -469,17 +546,6 @@ def _vectors(passages: pd.DataFrame, encoders: Encoders, store: Store
         vectors.append(read)
     use, main, *wide = vectors
     return use, main, wide[0] if wide else None
-
-
-def _framing(passages: pd.DataFrame, alignments: pd.DataFrame, settings: FramingSettings
-             ) -> pd.DataFrame:
-    """``framing_signals`` wave by wave: each event's rows read that event only."""
-    parts = []
-    for rows in _waves(passages["event_id"]):
-        wave = passages.iloc[rows]
-        pairs = alignments[alignments["event_id"].isin(set(wave["event_id"]))]
-        parts.append(framing_signals(wave, pairs, settings=settings))
-    return schema.frame("framing", pd.concat(parts, ignore_index=True))
 
 
 def _with_event_columns(passages: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -541,18 +607,6 @@ def _event_facts(event_id: str, passages: pd.DataFrame, use: np.ndarray, main: n
                                                  matcher.threshold_, score)
     return fact_tables(event_id, passages, signals, matcher, builder, verifier.closest_floor,
                        score)
-
-
-def _canonical(name: str, frame: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """Rows in an order that depends only on the inputs: by event, then as each event's
-    computation produced them (passages by article order and offset)."""
-    if name == "passages":
-        order = {a: k for k, a in enumerate(events["article_id"])}
-        frame = frame.assign(_a=frame["article_id"].map(order)).sort_values(
-            ["_a", "char_start"], kind="mergesort").drop(columns="_a")
-    else:
-        frame = frame.sort_values("event_id", kind="mergesort")
-    return frame.reset_index(drop=True)
 
 
 def _provenance(run_id: str, articles: pd.DataFrame, settings: AnalysisSettings,

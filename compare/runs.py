@@ -4,6 +4,7 @@ Light on purpose (no model, no clustering): the exporter and the dashboard impor
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Self
@@ -14,6 +15,7 @@ from compare import schema
 from compare.errors import NoAnalysisError
 from corpus.errors import StoreError
 from corpus.records import Article
+from corpus.store import Store
 
 RESULT_TABLES = schema.RESULT_TABLES
 
@@ -68,7 +70,7 @@ class AnalysisRun:
 
     run_id: str
     provenance: dict[str, Any]
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     # Seconds per stage of the analysis that produced it, and counts of the work done
     # (texts split and embedded, events recomputed and reused); empty for a run read back.
     stages: dict[str, float] = field(default_factory=dict)
@@ -76,6 +78,9 @@ class AnalysisRun:
     # Each event whose fact rows could not be computed, with the reason (the store keeps them
     # as the run's failed items): its passages are in the run, its facts are not.
     failed_events: dict[str, str] = field(default_factory=dict)
+    # The summary counted from the stored rows (``stored_summary``), so that ``summary()``
+    # reads no table; empty: counted from the frames.
+    counted: dict[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         frames = self.__dict__.get("frames", {})
@@ -84,15 +89,13 @@ class AnalysisRun:
         raise AttributeError(name)
 
     def summary(self) -> dict[str, Any]:
-        events, topics = self.frames["events"], self.frames["topics"]
-        per_event = events.groupby("event_id")["outlet"].nunique()
-        omissions, pairs = self.frames["omissions"], self.frames["alignments"]
+        if self.counted:
+            return dict(self.counted)
+        topics, omissions = self.frames["topics"], self.frames["omissions"]
+        pairs = self.frames["alignments"]
         kinds = omissions["kind"].value_counts() if len(omissions) else pd.Series(dtype=int)
         in_rows = pairs[pairs["topic_id"] != ""] if len(pairs) else pairs
-        return {
-            "articles": len(events), "events": int(events["event_id"].nunique()),
-            "multi_outlet_events": int((per_event > 1).sum()),
-            "max_outlets_per_event": int(per_event.max()) if len(per_event) else 0,
+        return _summary(self.frames["events"], {
             "passages": len(self.frames["passages"]), "topics": len(topics),
             "shared_facts": int((topics["n_outlets"] >= 2).sum()) if len(topics) else 0,
             "alignments": len(pairs),
@@ -101,7 +104,85 @@ class AnalysisRun:
             "omissions": int(kinds.get("omitted", 0)),
             "unique_facts": int(kinds.get("unique", 0)),
             "unique_figures": int(kinds.get("unique_figure", 0)),
-        }
+        })
+
+
+def _summary(events: pd.DataFrame, counts: dict[str, int]) -> dict[str, Any]:
+    """The run's summary: what its events table says, and ``counts`` of its other rows."""
+    per_event = events.groupby("event_id")["outlet"].nunique()
+    return {
+        "articles": len(events), "events": int(events["event_id"].nunique()),
+        "multi_outlet_events": int((per_event > 1).sum()),
+        "max_outlets_per_event": int(per_event.max()) if len(per_event) else 0,
+        **counts,
+    }
+
+
+def _kind_count(kind: str) -> tuple[str, str]:
+    return "omissions", f"COUNT(CASE WHEN kind = '{kind}' THEN 1 END)"
+
+
+_SAME = ", ".join(f"'{r}'" for r in schema.SAME_RELATIONS)
+_TOLD_DIFFERENTLY = ("COUNT(DISTINCT CASE WHEN topic_id != '' AND relation NOT IN "
+                     f"({_SAME}) THEN topic_id END)")
+# ``AnalysisRun.summary``'s counts as SQL over a run's stored rows: (table, expression).
+_STORED_COUNTS = {
+    "passages": ("passages", "COUNT(*)"),
+    "topics": ("topics", "COUNT(*)"),
+    "shared_facts": ("topics", "COUNT(CASE WHEN n_outlets >= 2 THEN 1 END)"),
+    "alignments": ("alignments", "COUNT(*)"),
+    "told_differently": ("alignments", _TOLD_DIFFERENTLY),
+    "omissions": _kind_count("omitted"),
+    "unique_facts": _kind_count("unique"),
+    "unique_figures": _kind_count("unique_figure"),
+}
+
+
+def stored_summary(store: Store, run_id: str, events: pd.DataFrame) -> dict[str, Any]:
+    """``AnalysisRun.summary`` of the run ``run_id`` with this ``events`` table, its other
+    counts taken by SQL over the stored rows: no result table is read into memory."""
+    counts = {}
+    for key, (name, select) in _STORED_COUNTS.items():
+        found = store.aggregate_result(name, run_id, select)
+        counts[key] = int(found[0][0] or 0) if found else 0
+    return _summary(events, counts)
+
+
+class StoredTables(Mapping[str, pd.DataFrame]):
+    """A finished run's result tables, each read from the store when first used, then kept.
+
+    The store is opened read-only by its path for each read, so a run outlives the ``Store``
+    that wrote it and holds no table nobody asked for."""
+
+    def __init__(self, path: Path, run_id: str) -> None:
+        self._path, self._run_id = path, run_id
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in RESULT_TABLES:
+            raise KeyError(name)
+        if name not in self._read:
+            with Store(self._path, readonly=True) as store:
+                self._read[name] = read_table(store, name, self._run_id)
+        return self._read[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in RESULT_TABLES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(RESULT_TABLES)
+
+    def __len__(self) -> int:
+        return len(RESULT_TABLES)
+
+
+def read_table(store: ReadableStore, name: str, run_id: str) -> pd.DataFrame:
+    """One result table of a run, typed; empty when the run never wrote it (an older
+    version's run)."""
+    try:
+        return schema.decode(name, store.read_result(name, run_id))
+    except StoreError:
+        return schema.frame(name, [])
 
 
 def describe_run(run: AnalysisRun) -> str:
@@ -156,12 +237,7 @@ def load_run(store: ReadableStore, run_id: str | None = None) -> AnalysisRun:
         raise NoAnalysisError(
             f"no finished analysis in {store.path}: run `parallax analyze --store {store.path}`"
         )
-    frames = {}
-    for name in RESULT_TABLES:
-        try:
-            frames[name] = schema.decode(name, store.read_result(name, chosen["run_id"]))
-        except StoreError:  # a table this run never wrote (an older version's run)
-            frames[name] = schema.frame(name, [])
+    frames = {name: read_table(store, name, chosen["run_id"]) for name in RESULT_TABLES}
     failed = store.items(chosen["run_id"], "failed")
     return AnalysisRun(chosen["run_id"], chosen["params"], frames,
                        failed_events=dict(zip(failed["source"], failed["reason"], strict=True)))

@@ -35,6 +35,10 @@ KEEP_RESULT_RUNS = 5
 # Result rows converted and inserted at a time: a large run's tables are not copied whole.
 WRITE_ROWS = 50_000
 STORE_ENV = "PARALLAX_STORE"
+# A hidden column of the result tables: rows are read in its order, then in the order they
+# were inserted, so an analysis can write its rows wave by wave and still read them back in
+# one order. Rows written before it existed have none (NULL) and read back as inserted.
+ORDER_COLUMN = "row_order"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -366,12 +370,18 @@ class Store:
             )
         return run_id
 
-    def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
+    def finish_run(self, run_id: str, summary: dict[str, Any], *, prune: Sequence[str] = (),
+                   keep_runs: int = KEEP_RESULT_RUNS) -> None:
+        """Mark ``run_id`` finished with its summary; in the same transaction, the ``prune``
+        result tables of analysis runs older than the ``keep_runs`` most recent finished ones
+        are dropped (see ``write_results``)."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE runs SET finished_at = ?, summary = ? WHERE run_id = ?",
                 (now_iso(), json.dumps(summary, sort_keys=True, default=str), run_id),
             )
+            if prune:
+                self._prune_results(db, run_id, prune, keep_runs)
 
     def runs(self, kind: str | None = None) -> list[dict[str, Any]]:
         # Timestamps have one-second resolution: rowid (insertion order) breaks their ties.
@@ -486,27 +496,49 @@ class Store:
         """
         with self.transaction() as db:
             for name in frames:
-                frame = frames[name]
-                table = f"result_{name}"
-                columns = ["run_id", *[c for c in frame.columns if c != "run_id"]]
-                quoted = ", ".join(f'"{c}"' for c in columns)
-                db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({quoted})")
-                have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
-                for col in columns:
-                    if col not in have:
-                        db.execute(f'ALTER TABLE {table} ADD COLUMN "{col}"')
-                db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
-                marks = ", ".join("?" for _ in columns)
-                cells = frame.drop(columns=["run_id"], errors="ignore")
-                for start in range(0, len(cells), WRITE_ROWS):
-                    values = cells.iloc[start:start + WRITE_ROWS].astype(object)
-                    values = values.where(values.notna(), None)
-                    db.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})",
-                                   ([run_id, *row] for row in values.itertuples(index=False)))
-                del frame, cells
+                _insert(db, name, run_id, frames[name], replace=True)
             self._prune_results(db, run_id, list(frames), keep_runs)
 
-    def _prune_results(self, db: sqlite3.Connection, run_id: str, names: list[str],
+    def add_results(self, run_id: str, frames: Mapping[str, pd.DataFrame]) -> None:
+        """Append ``frames`` (encoded as for ``write_results``) to the result tables of
+        ``run_id``, in ONE transaction. An analysis adds its rows wave by wave under its run
+        id; readers see them once ``finish_run`` marks the run finished."""
+        with self.transaction() as db:
+            for name in frames:
+                _insert(db, name, run_id, frames[name])
+
+    def copy_results(self, name: str, run_id: str, from_run: str, by: str,
+                     order: Mapping[str, int]) -> None:
+        """Copy the rows of ``from_run`` whose column ``by`` holds a key of ``order`` into
+        ``run_id``, in the order they are read, each with ``order[value]`` as its
+        ``ORDER_COLUMN`` (the rows of the events an analysis reuses, without reading them)."""
+        table = f"result_{name}"
+        with self.transaction() as db:
+            have = _columns(db, table)
+            if not have or not order:
+                return
+            _ensure_columns(db, table, [ORDER_COLUMN])
+            cells = [f'"{c}"' for c in have if c not in ("run_id", ORDER_COLUMN)]
+            db.execute("CREATE TEMP TABLE copy_keys (copied PRIMARY KEY, row_key)")
+            try:
+                db.executemany("INSERT INTO copy_keys VALUES (?, ?)", order.items())
+                db.execute(
+                    f'INSERT INTO {table} (run_id, {", ".join(cells)}, "{ORDER_COLUMN}") '
+                    f'SELECT ?, {", ".join(f"{table}.{c}" for c in cells)}, row_key '
+                    f'FROM {table} JOIN copy_keys ON {table}."{by}" = copied '
+                    f"WHERE {table}.run_id = ? ORDER BY {_read_order(have, table)}",
+                    (run_id, from_run))
+            finally:
+                db.execute("DROP TABLE temp.copy_keys")
+
+    def clear_results(self, run_id: str) -> None:
+        """Delete every result row of ``run_id``: what an analysis of that id that did not
+        finish had written."""
+        with self.transaction() as db:
+            for table in _result_tables(db):
+                db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+
+    def _prune_results(self, db: sqlite3.Connection, run_id: str, names: Sequence[str],
                        keep_runs: int) -> None:
         finished = [r[0] for r in db.execute(
             "SELECT run_id FROM runs WHERE kind = 'analyze' AND finished_at IS NOT NULL "
@@ -516,22 +548,82 @@ class Store:
                 db.execute(f"DELETE FROM result_{name} WHERE run_id = ?", (old,))
             db.execute("DELETE FROM runs WHERE run_id = ?", (old,))
 
-    def read_result(self, name: str, run_id: str) -> pd.DataFrame:
-        """One result table of one analysis run, without its ``run_id`` column."""
+    def read_result(self, name: str, run_id: str, events: Iterable[str] | None = None
+                    ) -> pd.DataFrame:
+        """One result table of one analysis run (only the rows of ``events`` when given),
+        without its ``run_id`` and ``ORDER_COLUMN``, in the order it was written in."""
+        table = f"result_{name}"
+        chosen = "" if events is None else " AND event_id IN (SELECT value FROM json_each(?))"
+        params = (run_id,) if events is None else (run_id, json.dumps(list(events)))
         try:
             frame = pd.read_sql_query(
-                f"SELECT * FROM result_{name} WHERE run_id = ? ORDER BY rowid",
-                self._db, params=(run_id,),
-            )
+                f"SELECT * FROM {table} WHERE run_id = ?{chosen} "
+                f"ORDER BY {_read_order(_columns(self._db, table), table)}",
+                self._db, params=params)
         except (pd.errors.DatabaseError, sqlite3.DatabaseError) as exc:
             raise StoreError(f"no '{name}' results in {self.path}: {exc}") from exc
-        return frame.drop(columns=["run_id"])
+        return frame.drop(columns=["run_id", ORDER_COLUMN], errors="ignore")
+
+    def aggregate_result(self, name: str, run_id: str, select: str,
+                         group_by: str | None = None) -> list[tuple[Any, ...]]:
+        """``SELECT select FROM result_<name> WHERE run_id = ? [GROUP BY group_by]``: counts
+        of one run's rows without reading them (no rows when the table is missing)."""
+        grouped = f" GROUP BY {group_by}" if group_by else ""
+        return [tuple(r) for r in self._query(
+            f"SELECT {select} FROM result_{name} WHERE run_id = ?{grouped}", (run_id,))]
 
     def latest_run(self, kind: str = "analyze") -> dict[str, Any] | None:
         """The most recent finished run of this kind, or None."""
         done = [(r["finished_at"], n, r) for n, r in enumerate(self.runs(kind))
                 if r["finished_at"]]
         return max(done, key=lambda t: (t[0], t[1]))[2] if done else None
+
+
+def _columns(db: sqlite3.Connection, table: str) -> list[str]:
+    """The columns of ``table`` in their order; none when it does not exist."""
+    return [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+
+
+def _ensure_columns(db: sqlite3.Connection, table: str, columns: Sequence[str]) -> None:
+    """Create ``table`` with ``columns``, or add those it lacks (a newer version's)."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({quoted})")
+    have = set(_columns(db, table))
+    for col in columns:
+        if col not in have:
+            db.execute(f'ALTER TABLE {table} ADD COLUMN "{col}"')
+
+
+def _read_order(columns: Sequence[str], table: str) -> str:
+    """The ORDER BY terms that read ``table``'s rows in their order (see ``ORDER_COLUMN``)."""
+    if ORDER_COLUMN in columns:
+        return f'{table}."{ORDER_COLUMN}", {table}.rowid'
+    return f"{table}.rowid"
+
+
+def _result_tables(db: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'result\\_%' "
+        "ESCAPE '\\'")]
+
+
+def _insert(db: sqlite3.Connection, name: str, run_id: str, frame: pd.DataFrame,
+            replace: bool = False) -> None:
+    """Insert ``frame``'s rows into ``result_<name>`` under ``run_id``, ``WRITE_ROWS`` at a
+    time (after deleting the run's rows there when ``replace``)."""
+    table = f"result_{name}"
+    columns = ["run_id", *[c for c in frame.columns if c != "run_id"]]
+    _ensure_columns(db, table, columns)
+    if replace:
+        db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    cells = frame.drop(columns=["run_id"], errors="ignore")
+    for start in range(0, len(cells), WRITE_ROWS):
+        values = cells.iloc[start:start + WRITE_ROWS].astype(object)
+        values = values.where(values.notna(), None)
+        db.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})",
+                       ([run_id, *row] for row in values.itertuples(index=False)))
 
 
 # How long a writer waits for another process to finish turning a new store to WAL: SQLite

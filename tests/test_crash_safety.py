@@ -61,8 +61,9 @@ def test_sigkill_mid_collection_then_rerun(tmp_path):
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-# An analysis killed at its worst moment: every result row of the new run written, the
-# transaction not yet committed (the kill comes from inside write_results), or mid-computation.
+# An analysis killed at its worst moment: every result row of the new run written, the run
+# not yet marked finished (the kill comes from inside finish_run's transaction), or
+# mid-computation (some waves' rows written).
 _KILLED_ANALYSIS = """
 import os, signal, sys
 import compare.analyze as analyze_module
@@ -107,5 +108,8 @@ def test_analysis_killed_mid_run_leaves_the_previous_run_readable(tmp_path):
                 assert len(again.frames[name]) == len(before.frames[name]), (where, name)
         with sqlite3.connect(path) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    with Store(path) as store:  # and the next analysis completes
-        assert analyze(store, embedder="hashing:512").run_id != before.run_id
+    with Store(path) as store:  # and the next analysis completes, without the killed rows
+        after = analyze(store, embedder="hashing:512")
+        assert after.run_id != before.run_id
+        assert after.passages["passage_id"].is_unique
+        assert len(after.events) == len(before.events) + 1

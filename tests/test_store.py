@@ -91,6 +91,37 @@ def test_write_results_is_one_transaction(tmp_path):
         assert list(store.read_result("topics", "r1")["topic_id"]) == ["t1"]
 
 
+def test_rows_added_in_waves_read_back_in_their_order(tmp_path):
+    """An analysis adds rows wave by wave with an order key: they read back by key, then as
+    inserted; a run written before the key existed reads back as inserted."""
+    from corpus.store import ORDER_COLUMN
+
+    with Store(tmp_path / "s.db") as store:
+        store.write_results("old", {"topics": pd.DataFrame({"topic_id": ["b", "a"]})})
+        for wave in (["t3", "t1"], ["t4", "t2"]):
+            store.add_results("new", {"topics": pd.DataFrame(
+                {"topic_id": wave, ORDER_COLUMN: [int(t[1]) % 2 for t in wave]})})
+        assert list(store.read_result("topics", "old")["topic_id"]) == ["b", "a"]
+        got = store.read_result("topics", "new")
+        assert list(got.columns) == ["topic_id"]
+        assert list(got["topic_id"]) == ["t4", "t2", "t3", "t1"]
+
+
+def test_copied_rows_keep_their_order_under_new_keys(tmp_path):
+    """Reused events' rows are copied inside the store, in the order the old run reads
+    them, with the new run's keys; other events' rows and other runs are left alone."""
+    old = pd.DataFrame({"event_id": ["e1", "e2", "e1", "e3"], "topic_id": ["a", "b", "c", "d"]})
+    with Store(tmp_path / "s.db") as store:
+        store.write_results("r1", {"topics": old})
+        store.copy_results("topics", "r2", "r1", "event_id", {"e3": 0, "e1": 1})
+        assert list(store.read_result("topics", "r2")["topic_id"]) == ["d", "a", "c"]
+        assert list(store.read_result("topics", "r1")["topic_id"]) == ["a", "b", "c", "d"]
+        assert list(store.read_result("topics", "r1", events=["e3", "e1"])["topic_id"]) == \
+            ["a", "c", "d"]
+        store.clear_results("r2")
+        assert store.read_result("topics", "r2").empty
+
+
 def test_passage_cache_round_trip(tmp_path):
     with Store(tmp_path / "s.db") as store:
         store.cache_passages("splitter-1", {"h1": [[0, 5, False, ""]]})

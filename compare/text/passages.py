@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pysbd
 
@@ -279,15 +280,7 @@ def split_cached(store: Store | None, articles: pd.DataFrame,
         The passages (``passage_id, article_id, index, char_start, char_end, text, is_quote,
         speaker``) in article order then text order, and how many texts were split now.
     """
-    key = splitter_key()
-    texts = dict(zip(articles["content_hash"], articles["text"], strict=True))
-    spans = store.cached_passages(key, list(texts)) if store is not None else {}
-    missing = {h: t for h, t in texts.items() if h not in spans}
-    fresh = dict(zip(missing, (map_texts or _here)(spans_of, list(missing.values())),
-                     strict=True))
-    if store is not None and fresh:
-        store.cache_passages(key, fresh)
-    spans.update(fresh)
+    spans, split = _spans(store, articles, map_texts)
     rows = []
     for aid, text, digest in zip(articles["article_id"], articles["text"],
                                  articles["content_hash"], strict=True):
@@ -297,4 +290,42 @@ def split_cached(store: Store | None, articles: pd.DataFrame,
                          "text": text[start:end], "is_quote": bool(quote), "speaker": speaker})
     frame = pd.DataFrame(rows, columns=["passage_id", "article_id", "index", *_SPAN_FIELDS[:2],
                                         "text", *_SPAN_FIELDS[2:]])
-    return frame, len(missing)
+    return frame, split
+
+
+# Articles whose spans the counting pass holds at a time (about 30 passages each).
+COUNT_ARTICLES = 10_000
+
+
+def passage_counts(store: Store, articles: pd.DataFrame,
+                   map_texts: Callable[[Callable[[list[str]], list[Any]], list[str]], list[Any]]
+                   | None = None) -> tuple[np.ndarray, int]:
+    """How many passages each of ``articles`` has, splitting (and caching, as
+    :func:`split_cached`) the texts not yet in the passage cache, ``COUNT_ARTICLES`` at a
+    time; and how many texts were split now. A later :func:`split_cached` of the same
+    articles reads the cache only."""
+    counts: list[int] = []
+    split = 0
+    for start in range(0, len(articles), COUNT_ARTICLES):
+        chunk = articles.iloc[start:start + COUNT_ARTICLES]
+        spans, fresh = _spans(store, chunk, map_texts)
+        counts += [len(spans[digest]) for digest in chunk["content_hash"]]
+        split += fresh
+    return np.array(counts, dtype=np.int64), split
+
+
+def _spans(store: Store | None, articles: pd.DataFrame,
+           map_texts: Callable[[Callable[[list[str]], list[Any]], list[str]], list[Any]]
+           | None) -> tuple[dict[str, list[list[Any]]], int]:
+    """The spans of ``articles``' texts by content hash, from the cache or split now (and
+    cached); and how many distinct texts were split now."""
+    key = splitter_key()
+    texts = dict(zip(articles["content_hash"], articles["text"], strict=True))
+    spans = store.cached_passages(key, list(texts)) if store is not None else {}
+    missing = {h: t for h, t in texts.items() if h not in spans}
+    fresh = dict(zip(missing, (map_texts or _here)(spans_of, list(missing.values())),
+                     strict=True))
+    if store is not None and fresh:
+        store.cache_passages(key, fresh)
+    spans.update(fresh)
+    return spans, len(missing)
