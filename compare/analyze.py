@@ -332,7 +332,7 @@ def analyze(
         store.finish_run(run_id, summary, prune=schema.RESULT_TABLES)
     timer.work["events_failed"] = len(timer.failed)
     log.info("analysis %s: %s", run_id, {k: round(v, 2) for k, v in timer.seconds.items()})
-    return AnalysisRun(run_id, provenance, StoredTables(store.path, run_id),
+    return AnalysisRun(run_id, provenance, StoredTables(store, run_id),
                        stages=timer.seconds, work=timer.work, failed_events=timer.failed,
                        counted=summary)
 
@@ -353,7 +353,7 @@ def _finished(store: Store, run_id: str) -> AnalysisRun | None:
     if done is None:
         return None
     failed = store.items(run_id, "failed")
-    return AnalysisRun(run_id, done["params"], StoredTables(store.path, run_id),
+    return AnalysisRun(run_id, done["params"], StoredTables(store, run_id),
                        failed_events=dict(zip(failed["source"], failed["reason"], strict=True)))
 
 

@@ -151,20 +151,31 @@ def stored_summary(store: Store, run_id: str, events: pd.DataFrame) -> dict[str,
 class StoredTables(Mapping[str, pd.DataFrame]):
     """A finished run's result tables, each read from the store when first used, then kept.
 
-    The store is opened read-only by its path for each read, so a run outlives the ``Store``
-    that wrote it and holds no table nobody asked for."""
+    Read through the store that wrote them while it is open (an in-memory store too), else
+    from its file opened read-only, so a run outlives its ``Store`` and holds no table nobody
+    asked for."""
 
-    def __init__(self, path: Path, run_id: str) -> None:
-        self._path, self._run_id = path, run_id
+    def __init__(self, store: Store, run_id: str) -> None:
+        self._store, self._run_id = store, run_id
         self._read: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in RESULT_TABLES:
             raise KeyError(name)
         if name not in self._read:
-            with Store(self._path, readonly=True) as store:
-                self._read[name] = read_table(store, name, self._run_id)
+            if not self._store.closed:
+                self._read[name] = self._table(self._store, name)
+            else:
+                with Store(self._store.path, readonly=True) as store:
+                    self._read[name] = self._table(store, name)
         return self._read[name]
+
+    def _table(self, store: Store, name: str) -> pd.DataFrame:
+        if not any(r["run_id"] == self._run_id for r in store.runs("analyze")):
+            raise NoAnalysisError(
+                f"the analysis {self._run_id} is no longer in {store.path}: a store keeps its "
+                "latest finished runs only; read a table before running more analyses")
+        return read_table(store, name, self._run_id)
 
     def __contains__(self, name: object) -> bool:
         return name in RESULT_TABLES

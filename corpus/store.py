@@ -162,6 +162,7 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, readonly: bool = False):
         self.path = resolve_store_path(path)
         self.readonly = readonly
+        self.closed = False
         try:
             missing = readonly and not self.path.exists()
         except OSError as exc:  # a name too long, a folder without permission
@@ -200,6 +201,7 @@ class Store:
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         self._db.close()
+        self.closed = True
 
     def __enter__(self) -> Self:
         return self

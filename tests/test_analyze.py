@@ -4,11 +4,12 @@ from __future__ import annotations
 import pytest
 
 from compare.analyze import analyze
-from compare.errors import CompareError
+from compare.errors import CompareError, NoAnalysisError
 from compare.export.writer import export
 from compare.runs import RESULT_TABLES, AnalysisRun, describe_run, load_run
+from compare.settings import AnalysisSettings
 from corpus.collect import collect
-from corpus.store import Store
+from corpus.store import KEEP_RESULT_RUNS, Store
 from tests.analysis_fixture import write_records
 
 REQUIRED = {
@@ -232,3 +233,27 @@ def test_a_framing_setting_reframes_the_kept_facts_and_equals_a_cold_run(tmp_pat
     assert cold.work["events_recomputed"] == 2 and cold.run_id == second.run_id
     assert _exports(cold_store, tmp_path / "b") == kept
     cold_store.close()
+
+
+def test_the_returned_run_reads_its_tables_from_an_open_closed_or_in_memory_store(tmp_path):
+    """``analyze`` returns tables read from the store on first use: through the store while
+    it is open (an in-memory store too), from its file once it is closed."""
+    memory = Store(":memory:")
+    collect([str(write_records(tmp_path))], memory)
+    in_memory = analyze(memory, embedder="hashing:512")
+    store, run = _analysed(tmp_path)
+    store.close()
+    assert len(in_memory.passages) == len(run.passages) > 0
+    for name in RESULT_TABLES:
+        assert run.frames[name].drop(columns="run_id", errors="ignore").equals(
+            in_memory.frames[name].drop(columns="run_id", errors="ignore"))
+    memory.close()
+
+
+def test_a_run_pruned_from_the_store_says_so_instead_of_reading_empty(tmp_path):
+    store, first = _analysed(tmp_path)
+    for terms in range(5, 5 + KEEP_RESULT_RUNS):  # framing-only changes: quick, new run ids
+        analyze(store, AnalysisSettings(framing={"top_terms": terms}), embedder="hashing:512")
+    with pytest.raises(NoAnalysisError, match="no longer in"):
+        first.frames["passages"]
+    store.close()
