@@ -12,7 +12,7 @@ Kinds: ``str`` (missing -> ""), ``int``, ``float`` (missing -> NaN), ``bool`` (s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, cast
 
 import pandas as pd
@@ -117,23 +117,6 @@ def encode(table: str, data: pd.DataFrame) -> pd.DataFrame:
         elif kind == "bool":
             out[name] = out[name].astype("int64")
     return out
-
-
-class Encoded(Mapping[str, pd.DataFrame]):
-    """A run's tables as :func:`encode` gives them, each encoded when it is read: the store
-    writes them one at a time, so a large run is not held twice."""
-
-    def __init__(self, frames: Mapping[str, pd.DataFrame]) -> None:
-        self._frames = frames
-
-    def __getitem__(self, table: str) -> pd.DataFrame:
-        return encode(table, self._frames[table])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._frames)
-
-    def __len__(self) -> int:
-        return len(self._frames)
 
 
 def decode(table: str, data: pd.DataFrame | None) -> pd.DataFrame:
