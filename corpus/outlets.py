@@ -33,17 +33,33 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     # Read through the bounded reader: a registry that is a FIFO or a device fails at once.
     text = read_local(path).decode("utf-8", errors="replace")
     if path.suffix.lower() == ".toml":
-        data = tomllib.loads(text)
-        rows = []
-        for name, fields in data.get("outlets", data).items():
-            row = {"outlet": name, **{k: str(v) for k, v in fields.items()}}
-            if isinstance(fields.get("domains"), list):
-                row["domains"] = " ".join(fields["domains"])
-            rows.append(row)
-        return rows
+        return _toml_rows(path, text)
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     if rows and "outlet" not in rows[0]:
         raise SourceError(f"outlet registry {path} needs an 'outlet' column")
+    return rows
+
+
+def _toml_rows(path: Path, text: str) -> list[dict[str, str]]:
+    """One row per ``[outlets.NAME]`` table (or top-level table); a file that is not TOML, or
+    an outlet that is not a table, is the user's mistake, said in one line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError(f"outlet registry {path} is not valid TOML: {exc}") from exc
+    outlets = data.get("outlets", data)
+    if not isinstance(outlets, dict):
+        raise SourceError(f"outlet registry {path}: 'outlets' must be a table of outlets, "
+                          "e.g. [outlets.Reuters] domains = [\"reuters.com\"]")
+    rows = []
+    for name, fields in outlets.items():
+        if not isinstance(fields, dict):
+            raise SourceError(f"outlet registry {path}: outlet {name!r} must be a table, e.g. "
+                              f"[outlets.{name}] domains = [\"example.com\"]")
+        row = {"outlet": name, **{k: str(v) for k, v in fields.items()}}
+        if isinstance(fields.get("domains"), list):
+            row["domains"] = " ".join(str(d) for d in fields["domains"])
+        rows.append(row)
     return rows
 
 

@@ -3,6 +3,7 @@ exports with the documented columns and provenance."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -117,3 +118,20 @@ def test_paths_with_a_name_over_255_bytes_are_one_line(tmp_path, records):
         (line,) = done.stderr.strip().splitlines()
         assert line.startswith("parallax: ") and "too long" in line, (args, line)
     assert not list(tmp_path.glob("b*"))  # nothing half written beside the long --out
+
+
+@pytest.mark.parametrize("registry", ['[outlets.Reuters\ndomains = ["reuters.com"]\n',
+                                      'Reuters = "reuters.com"\n', 'outlets = 3\n'])
+def test_a_broken_toml_registry_is_one_line_and_stores_nothing(tmp_path, records, registry):
+    """A registry that is not TOML, or whose outlets are not tables, is the user's mistake:
+    one line, exit 1, no traceback, and the store is not touched."""
+    db, path = tmp_path / "s.db", tmp_path / "outlets.toml"
+    path.write_text(registry, encoding="utf-8")
+    done = parallax("collect", str(records), "--store", str(db), "--registry", str(path))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("parallax: outlet registry ") and "outlets.toml" in line, line
+    if db.exists():  # opened before the registry was read, and left empty
+        with sqlite3.connect(db) as con:
+            assert con.execute("SELECT COUNT(*) FROM articles").fetchone() == (0,)
