@@ -148,6 +148,17 @@ def stored_summary(store: Store, run_id: str, events: pd.DataFrame) -> dict[str,
     return _summary(events, counts)
 
 
+_EVENT_COUNTS = ("articles", "events", "multi_outlet_events", "max_outlets_per_event")
+
+
+def recorded_summary(recorded: dict[str, Any] | None) -> dict[str, Any]:
+    """The summary a finished run recorded (``runs.summary``) where it holds every count
+    ``AnalysisRun.summary`` gives, so a run read back counts nothing again; else empty (a
+    run recorded by an older version: counted from its tables when asked)."""
+    keys = {*_EVENT_COUNTS, *_STORED_COUNTS}
+    return dict(recorded) if recorded and keys <= set(recorded) else {}
+
+
 class StoredTables(Mapping[str, pd.DataFrame]):
     """A finished run's result tables, each read from the store when first used, then kept.
 

@@ -23,6 +23,15 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from corpus._tables import (
+    ORDER_COLUMN,
+    SCHEMA,
+    columns_of,
+    ensure_columns,
+    insert_rows,
+    read_order,
+    result_tables,
+)
 from corpus.errors import StoreError, os_reason
 from corpus.records import Article, ItemOutcome
 
@@ -32,87 +41,7 @@ DEFAULT_STORE = "parallax.db"
 # Finished analysis runs whose result tables are kept (the newest ones); older runs' tables are
 # dropped when a new run is written, so a researcher iterating does not grow the store forever.
 KEEP_RESULT_RUNS = 5
-# Result rows converted and inserted at a time: a large run's tables are not copied whole.
-WRITE_ROWS = 50_000
 STORE_ENV = "PARALLAX_STORE"
-# A hidden column of the result tables: rows are read in its order, then in the order they
-# were inserted, so an analysis can write its rows wave by wave and still read them back in
-# one order. Rows written before it existed have none (NULL) and read back as inserted.
-ORDER_COLUMN = "row_order"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    article_id TEXT PRIMARY KEY,
-    source_id TEXT NOT NULL,
-    outlet TEXT NOT NULL,
-    url TEXT NOT NULL,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
-    published TEXT NOT NULL,
-    language TEXT NOT NULL,
-    author TEXT NOT NULL,
-    site_name TEXT NOT NULL,
-    origin TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    duplicate_of TEXT NOT NULL,
-    duplicate_kind TEXT NOT NULL,
-    collected_at TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    seq INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
-CREATE INDEX IF NOT EXISTS articles_seq ON articles(seq);
-CREATE TABLE IF NOT EXISTS minhashes (
-    article_id TEXT PRIMARY KEY REFERENCES articles(article_id),
-    signature BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS raw_pages (
-    url TEXT PRIMARY KEY,
-    final_url TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    content_type TEXT NOT NULL,
-    fetched_at TEXT NOT NULL,
-    body BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    params TEXT NOT NULL,
-    summary TEXT
-);
-CREATE TABLE IF NOT EXISTS items (
-    run_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    article_id TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-CREATE TABLE IF NOT EXISTS passage_cache (
-    splitter TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    spans TEXT NOT NULL,
-    PRIMARY KEY (splitter, content_hash)
-);
-CREATE TABLE IF NOT EXISTS embedding_cache (
-    model TEXT NOT NULL,
-    text_hash TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    PRIMARY KEY (model, text_hash)
-);
-CREATE TABLE IF NOT EXISTS value_cache (
-    kind TEXT NOT NULL,
-    text_hash TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (kind, text_hash)
-);
-"""
-
 _ARTICLE_COLUMNS = (
     "article_id", "source_id", "outlet", "url", "title", "text", "published", "language",
     "author", "site_name", "origin", "content_hash", "duplicate_of", "duplicate_kind",
@@ -192,7 +121,7 @@ class Store:
         try:
             _wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
+            db.executescript(SCHEMA)
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -498,7 +427,7 @@ class Store:
         """
         with self.transaction() as db:
             for name in frames:
-                _insert(db, name, run_id, frames[name], replace=True)
+                insert_rows(db, name, run_id, frames[name], replace=True)
             self._prune_results(db, run_id, list(frames), keep_runs)
 
     def add_results(self, run_id: str, frames: Mapping[str, pd.DataFrame]) -> None:
@@ -507,7 +436,7 @@ class Store:
         id; readers see them once ``finish_run`` marks the run finished."""
         with self.transaction() as db:
             for name in frames:
-                _insert(db, name, run_id, frames[name])
+                insert_rows(db, name, run_id, frames[name])
 
     def copy_results(self, name: str, run_id: str, from_run: str, by: str,
                      order: Mapping[str, int]) -> None:
@@ -516,10 +445,10 @@ class Store:
         ``ORDER_COLUMN`` (the rows of the events an analysis reuses, without reading them)."""
         table = f"result_{name}"
         with self.transaction() as db:
-            have = _columns(db, table)
+            have = columns_of(db, table)
             if not have or not order:
                 return
-            _ensure_columns(db, table, [ORDER_COLUMN])
+            ensure_columns(db, table, [ORDER_COLUMN])
             cells = [f'"{c}"' for c in have if c not in ("run_id", ORDER_COLUMN)]
             db.execute("CREATE TEMP TABLE copy_keys (copied PRIMARY KEY, row_key)")
             try:
@@ -528,7 +457,7 @@ class Store:
                     f'INSERT INTO {table} (run_id, {", ".join(cells)}, "{ORDER_COLUMN}") '
                     f'SELECT ?, {", ".join(f"{table}.{c}" for c in cells)}, row_key '
                     f'FROM {table} JOIN copy_keys ON {table}."{by}" = copied '
-                    f"WHERE {table}.run_id = ? ORDER BY {_read_order(have, table)}",
+                    f"WHERE {table}.run_id = ? ORDER BY {read_order(have, table)}",
                     (run_id, from_run))
             finally:
                 db.execute("DROP TABLE temp.copy_keys")
@@ -537,7 +466,7 @@ class Store:
         """Delete every result row of ``run_id``: what an analysis of that id that did not
         finish had written."""
         with self.transaction() as db:
-            for table in _result_tables(db):
+            for table in result_tables(db):
                 db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
 
     def _prune_results(self, db: sqlite3.Connection, run_id: str, names: Sequence[str],
@@ -560,7 +489,7 @@ class Store:
         try:
             frame = pd.read_sql_query(
                 f"SELECT * FROM {table} WHERE run_id = ?{chosen} "
-                f"ORDER BY {_read_order(_columns(self._db, table), table)}",
+                f"ORDER BY {read_order(columns_of(self._db, table), table)}",
                 self._db, params=params)
         except (pd.errors.DatabaseError, sqlite3.DatabaseError) as exc:
             raise StoreError(f"no '{name}' results in {self.path}: {exc}") from exc
@@ -579,53 +508,6 @@ class Store:
         done = [(r["finished_at"], n, r) for n, r in enumerate(self.runs(kind))
                 if r["finished_at"]]
         return max(done, key=lambda t: (t[0], t[1]))[2] if done else None
-
-
-def _columns(db: sqlite3.Connection, table: str) -> list[str]:
-    """The columns of ``table`` in their order; none when it does not exist."""
-    return [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
-
-
-def _ensure_columns(db: sqlite3.Connection, table: str, columns: Sequence[str]) -> None:
-    """Create ``table`` with ``columns``, or add those it lacks (a newer version's)."""
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({quoted})")
-    have = set(_columns(db, table))
-    for col in columns:
-        if col not in have:
-            db.execute(f'ALTER TABLE {table} ADD COLUMN "{col}"')
-
-
-def _read_order(columns: Sequence[str], table: str) -> str:
-    """The ORDER BY terms that read ``table``'s rows in their order (see ``ORDER_COLUMN``)."""
-    if ORDER_COLUMN in columns:
-        return f'{table}."{ORDER_COLUMN}", {table}.rowid'
-    return f"{table}.rowid"
-
-
-def _result_tables(db: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'result\\_%' "
-        "ESCAPE '\\'")]
-
-
-def _insert(db: sqlite3.Connection, name: str, run_id: str, frame: pd.DataFrame,
-            replace: bool = False) -> None:
-    """Insert ``frame``'s rows into ``result_<name>`` under ``run_id``, ``WRITE_ROWS`` at a
-    time (after deleting the run's rows there when ``replace``)."""
-    table = f"result_{name}"
-    columns = ["run_id", *[c for c in frame.columns if c != "run_id"]]
-    _ensure_columns(db, table, columns)
-    if replace:
-        db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    cells = frame.drop(columns=["run_id"], errors="ignore")
-    for start in range(0, len(cells), WRITE_ROWS):
-        values = cells.iloc[start:start + WRITE_ROWS].astype(object)
-        values = values.where(values.notna(), None)
-        db.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})",
-                       ([run_id, *row] for row in values.itertuples(index=False)))
 
 
 # How long a writer waits for another process to finish turning a new store to WAL: SQLite

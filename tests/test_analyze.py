@@ -107,14 +107,14 @@ def test_same_input_gives_identical_ids_and_exports(tmp_path):
 
 
 def test_events_analysed_in_waves_give_the_same_tables(tmp_path, monkeypatch):
-    import compare.analyze
+    import compare.waves
 
     for name in ("whole", "waves"):
         (tmp_path / name).mkdir()
     store, whole = _analysed(tmp_path / "whole")
     store.close()
     # One event a wave: each wave's vectors are read from the cache and framed alone.
-    monkeypatch.setattr(compare.analyze, "WAVE_PASSAGES", 1)
+    monkeypatch.setattr(compare.waves, "WAVE_PASSAGES", 1)
     store, waves = _analysed(tmp_path / "waves")
     store.close()
     assert whole.events["event_id"].nunique() > 1
@@ -174,6 +174,10 @@ def test_unchanged_store_and_settings_return_the_finished_run(tmp_path):
     store, run = _analysed(tmp_path)
     again = analyze(store, embedder="hashing:512")
     assert again.run_id == run.run_id and again.work == {"reused_run": 1}
+    # Its summary is the one the run recorded: a large run is not read back to say it.
+    assert describe_run(again) == describe_run(run)
+    assert again.summary() == run.summary() == store.latest_run()["summary"]
+    assert not again.frames._read
     store.close()
 
 

@@ -67,12 +67,13 @@ def test_sigkill_mid_collection_then_rerun(tmp_path):
 _KILLED_ANALYSIS = """
 import os, signal, sys
 import compare.analyze as analyze_module
+import compare.waves as waves_module
 from corpus.store import Store
 where = sys.argv[2]
 if where == "write":
     Store._prune_results = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
 else:
-    analyze_module.framing_signals = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+    waves_module.framing_signals = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
 with Store(sys.argv[1]) as store:
     analyze_module.analyze(store, embedder="hashing:512")
 """

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compare.analyze import _event_facts, analyze
+from compare.analyze import analyze
+from compare.waves import event_facts
 from compare.engine import EventJob, LocalEngine, make_engine
 from compare.errors import SettingsError
 from compare.export.writer import EXPORTABLE, table, to_bytes
@@ -74,14 +75,14 @@ def test_ray_run_equals_local_run_on_the_fixture(tmp_path, ray_installed):
 
 
 def test_an_event_that_fails_is_recorded_and_the_run_goes_on(tmp_path, monkeypatch):
-    import compare.analyze as module
+    import compare.waves as module
 
     def fails_on_the_quake(event_id, passages, *rest):
         if passages["text"].str.contains("earthquake").any():
             raise ValueError("no fact rows for this one")
-        return _event_facts(event_id, passages, *rest)
+        return event_facts(event_id, passages, *rest)
 
-    monkeypatch.setattr(module, "_event_facts", fails_on_the_quake)
+    monkeypatch.setattr(module, "event_facts", fails_on_the_quake)
     with Store(tmp_path / "s.db") as store:
         collect([str(write_records(tmp_path))], store)
         run = analyze(store, embedder="hashing:512")
@@ -93,7 +94,7 @@ def test_an_event_that_fails_is_recorded_and_the_run_goes_on(tmp_path, monkeypat
         assert list(items["source"]) == [quake] and list(items["stage"]) == ["facts"]
         assert f"{quake} [facts]: ValueError: no fact rows for this one" in describe_store(store)
         # A new article makes a new run: the talks are reused, the failed quake is not.
-        monkeypatch.setattr(module, "_event_facts", _event_facts)
+        monkeypatch.setattr(module, "event_facts", event_facts)
         later = tmp_path / "later.jsonl"
         later.write_text(json.dumps({
             "id": "match-0", "outlet": "Wire Service", "url": "https://o0.example/match",
@@ -125,10 +126,10 @@ def _jobs():
 def test_ray_records_a_failed_event_with_its_reason(ray_installed):
     engine = make_engine("ray", settings=dict(RAY, event_passages=1))
     try:
-        ray_out = engine.map_events(_event_facts, _jobs(), AnalysisSettings(), load_verifier())
+        ray_out = engine.map_events(event_facts, _jobs(), AnalysisSettings(), load_verifier())
     finally:
         engine.close()
-    local_out = LocalEngine().map_events(_event_facts, _jobs(), AnalysisSettings(),
+    local_out = LocalEngine().map_events(event_facts, _jobs(), AnalysisSettings(),
                                          load_verifier())
     assert [o.event_id for o in ray_out] == ["good", "broken"]
     assert not ray_out[0].failed and ray_out[1].reason == local_out[1].reason
@@ -224,18 +225,18 @@ def test_the_local_engine_never_imports_ray(tmp_path):
 def test_the_cli_names_each_failed_event(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    import compare.analyze as module
+    import compare.waves as module
     from compare.cli import app
 
     def fails_on_the_quake(event_id, passages, *rest):
         if passages["text"].str.contains("earthquake").any():
             raise ValueError("no fact rows for this one")
-        return _event_facts(event_id, passages, *rest)
+        return event_facts(event_id, passages, *rest)
 
     store = tmp_path / "s.db"
     with Store(store) as db:
         collect([str(write_records(tmp_path))], db)
-    monkeypatch.setattr(module, "_event_facts", fails_on_the_quake)
+    monkeypatch.setattr(module, "event_facts", fails_on_the_quake)
     done = CliRunner().invoke(app, ["analyze", "--store", str(store), "--lite"])
     assert done.exit_code == 0, done.output
     with Store(store, readonly=True) as db:

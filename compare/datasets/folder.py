@@ -316,7 +316,7 @@ class ResultFolder:
         return self._in_stored_order(name, schema.frame(name, frame))
 
     def _in_stored_order(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` in the order ``analyze`` wrote it (``compare.analyze._RowOrder``): events
+        """``frame`` in the order ``analyze`` wrote it (``compare.waves.RowOrder``): events
         in article order, passages by article then offset, the other tables by event."""
         if name not in schema.RESULT_TABLES:
             return frame
