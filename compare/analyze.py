@@ -79,8 +79,9 @@ from corpus.text import TOKENS_VERSION
 
 log = logging.getLogger(__name__)
 
-# Per-event inputs that the event's rows depend on (besides the text, via content_hash).
-_EVENT_INPUTS = ["article_id", "source_id", "outlet", "url", "published", "language",
+# Per-event inputs that the event's rows depend on (the text via content_hash, the title for
+# the event's label).
+_EVENT_INPUTS = ["article_id", "source_id", "outlet", "url", "title", "published", "language",
                  "content_hash"]
 
 
@@ -162,12 +163,17 @@ def effective_parameters(settings: AnalysisSettings) -> dict[str, Any]:
 
 
 def run_identity(articles: pd.DataFrame, settings: AnalysisSettings, encoders: Encoders) -> str:
-    """The run id: a hash of every input article, every parameter and the models."""
-    inputs = sorted(f"{a.article_id}:{a.content_hash}:{a.published}:{a.outlet}:{a.language}"
-                    for a in articles.itertuples())
+    """The run id: a hash of every input article (each column its rows carry), every
+    parameter, the models and the code's version."""
+    inputs = sorted("\x1f".join(str(a[c]) for c in _EVENT_INPUTS)
+                    for a in articles[_EVENT_INPUTS].to_dict("records"))
     params = json.dumps(effective_parameters(settings), sort_keys=True, default=str)
-    models = json.dumps(encoders.describe(), sort_keys=True)
+    models = json.dumps({**encoders.describe(), "parallax_version": _version()}, sort_keys=True)
     return "run-" + short_hash("\n".join(inputs), params, models, n=16)
+
+
+def _version() -> str:
+    return importlib.metadata.version("parallax-news")
 
 
 def articles_frame(articles: list[Article], store: Store | None = None) -> pd.DataFrame:
@@ -236,7 +242,8 @@ def _settings_key(provenance: dict[str, Any], *, without: tuple[str, ...] = ()) 
     """What every event's rows depend on besides its articles: parameters and models
     (``without`` these parameter sections)."""
     keys = ("parameters", "model", "model_version", "multilingual_model",
-            "multilingual_model_version", "wide_model", "wide_model_version")
+            "multilingual_model_version", "wide_model", "wide_model_version",
+            "parallax_version")
     chosen = {k: provenance.get(k) for k in keys}
     chosen["parameters"] = {k: v for k, v in (chosen["parameters"] or {}).items()
                             if k not in without}
@@ -309,7 +316,11 @@ def analyze(
                          progress=progress)
     try:
         store.start_run("analyze", provenance, run_id=run_id)
-        store.clear_results(run_id)  # the rows of an earlier try of this run that did not finish
+        finished = _finished(store, run_id)  # another process finished it meanwhile
+        if finished is not None:
+            finished.stages, finished.work = timer.seconds, {"reused_run": 1}
+            return finished
+        store.clear_results(run_id)  # what an earlier try of this run left, unfinished
         timer.work["texts_embedded"] = 0
         with timer.stage("events"):
             events = group_events(articles, settings, encoders.cross_language(), store,
@@ -410,7 +421,7 @@ def _provenance(run_id: str, articles: pd.DataFrame, settings: AnalysisSettings,
                 encoders: Encoders) -> dict[str, Any]:
     return {
         "run_id": run_id, "analyzed_at": now_iso(),
-        "parallax_version": importlib.metadata.version("parallax-news"),
+        "parallax_version": _version(),
         **encoders.describe(),
         "parameters": effective_parameters(settings),
         "inputs": articles[["article_id", "content_hash", "url", "source_id",

@@ -400,11 +400,12 @@ class Store:
                            [(kind, h, v) for h, v in values.items()])
 
     # -- passage cache -----------------------------------------------------------------------
-    def cached_passages(self, splitter: str, content_hashes: Iterable[str]
+    def cached_passages(self, splitter: str, text_keys: Iterable[str]
                         ) -> dict[str, list[list[Any]]]:
-        """Cached passage spans of texts by content hash (for one splitter configuration)."""
+        """Cached passage spans of texts by their key (``compare.text.passages.text_key``, in
+        the table's ``content_hash`` column), for one splitter configuration."""
         return {h: json.loads(v) for h, v in self._cached(
-            "passage_cache", "splitter", "content_hash", "spans", splitter, content_hashes)}
+            "passage_cache", "splitter", "content_hash", "spans", splitter, text_keys)}
 
     def cache_passages(self, splitter: str, spans: dict[str, list[list[Any]]]) -> None:
         if self.readonly:
@@ -463,11 +464,16 @@ class Store:
                 db.execute("DROP TABLE temp.copy_keys")
 
     def clear_results(self, run_id: str) -> None:
-        """Delete every result row of ``run_id``: what an analysis of that id that did not
-        finish had written."""
+        """Delete the result rows and items of ``run_id`` while it is not finished: what an
+        analysis of that id that did not finish had written. A finished run is never
+        touched."""
         with self.transaction() as db:
+            if db.execute("SELECT 1 FROM runs WHERE run_id = ? AND finished_at IS NOT NULL",
+                          (run_id,)).fetchone():
+                return
             for table in result_tables(db):
                 db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM items WHERE run_id = ?", (run_id,))
 
     def _prune_results(self, db: sqlite3.Connection, run_id: str, names: Sequence[str],
                        keep_runs: int) -> None:

@@ -261,3 +261,43 @@ def test_a_run_pruned_from_the_store_says_so_instead_of_reading_empty(tmp_path):
     with pytest.raises(NoAnalysisError, match="no longer in"):
         first.frames["passages"]
     store.close()
+
+
+def test_the_run_id_changes_with_any_column_the_rows_carry(tmp_path):
+    """A title, URL or source id fixed on re-import is a new run (the rows carry them), not
+    the old run returned as if nothing changed."""
+    from compare.analyze import Encoders, articles_frame, run_identity
+
+    with Store(tmp_path / "s.db") as store:
+        collect([str(write_records(tmp_path))], store)
+        articles = articles_frame(store.articles(), store)
+    settings = AnalysisSettings()
+    encoders = Encoders.for_settings(settings, "hashing:512")
+    before = run_identity(articles, settings, encoders)
+    assert run_identity(articles.copy(), settings, encoders) == before
+    for column, value in (("title", "Corrected headline"), ("url", "https://o9.example/x"),
+                          ("source_id", "other-feed")):
+        changed = articles.copy()
+        changed.loc[0, column] = value
+        assert run_identity(changed, settings, encoders) != before, column
+
+
+def test_a_run_another_process_finished_meanwhile_is_returned_not_redone(tmp_path,
+                                                                           monkeypatch):
+    """Two analyses of the same inputs: the one that finds the run finished only after
+    marking it started returns it, and its rows stay as they were."""
+    import compare.analyze as module
+
+    store, run = _analysed(tmp_path)
+    rows = len(run.passages)
+    real, calls = module._finished, []
+
+    def late(store, run_id):  # the first look happens before the other process finished
+        calls.append(run_id)
+        return None if len(calls) == 1 else real(store, run_id)
+
+    monkeypatch.setattr(module, "_finished", late)
+    again = analyze(store, embedder="hashing:512")
+    assert len(calls) == 2 and again.work == {"reused_run": 1}
+    assert len(load_run(store, run.run_id).passages) == rows
+    store.close()

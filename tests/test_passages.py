@@ -97,6 +97,32 @@ def test_split_once_per_text_and_splitter(tmp_path):
     assert first["passage_id"].nunique() == 4  # ids still differ per article
 
 
+def test_texts_the_deduplicator_calls_one_keep_their_own_passages(tmp_path):
+    """Two copies of a wire story that differ only in spacing and paragraph breaks have one
+    content hash (the de-duplicator normalises them) but not one set of offsets: each
+    article's passages are cut from its own text."""
+    import pandas as pd
+
+    from compare.text.passages import split_cached
+    from corpus.dedupe import content_hash
+    from corpus.store import Store
+
+    tight = "Talks resumed in Istanbul on Tuesday. Both delegations met for three hours."
+    loose = "Talks  resumed in Istanbul on Tuesday.\n\nBoth delegations   met for three hours."
+    assert content_hash(tight) == content_hash(loose)
+    articles = pd.DataFrame({"article_id": ["a1", "a2"], "text": [tight, loose],
+                             "content_hash": [content_hash(tight)] * 2})
+    with Store(tmp_path / "s.db") as store:
+        for _ in range(2):  # split now, then read back from the cache
+            passages, _ = split_cached(store, articles)
+            words = [" ".join(t.split()) for t in passages["text"]]
+            assert words == ["Talks resumed in Istanbul on Tuesday.",
+                             "Both delegations met for three hours."] * 2
+            for row in passages.itertuples():
+                text = tight if row.article_id == "a1" else loose
+                assert text[row.char_start:row.char_end] == row.text
+
+
 def test_inline_photo_captions_and_credits_are_not_passages():
     text = ("The talks ended as Moscow had demanded.ImageMr. Abramovich leaving the talks "
             "Tuesday.Credit...Kemal Aslan/ReutersOn the eve of the talks, reports emerged of a "

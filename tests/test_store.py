@@ -122,6 +122,27 @@ def test_copied_rows_keep_their_order_under_new_keys(tmp_path):
         assert store.read_result("topics", "r2").empty
 
 
+def test_clearing_a_run_spares_a_finished_one_and_drops_an_unfinished_trys_items(tmp_path):
+    """What an unfinished try of a run id left (rows and failed items) goes; a finished run
+    of that id is never emptied, even when another process starts it again."""
+    from corpus.records import ItemOutcome
+
+    with Store(tmp_path / "s.db") as store:
+        for run_id in ("done", "crashed"):
+            store.start_run("analyze", {}, run_id=run_id)
+            store.write_results(run_id, {"topics": pd.DataFrame({"topic_id": ["t"]})},
+                                keep_runs=10)
+            store.record_item(run_id, ItemOutcome("e1", "failed", "facts", "boom"))
+        store.finish_run("done", {})
+        for run_id in ("done", "crashed"):
+            store.start_run("analyze", {}, run_id=run_id)
+            store.clear_results(run_id)
+        assert list(store.read_result("topics", "done")["topic_id"]) == ["t"]
+        assert len(store.items("done")) == 1
+        assert store.read_result("topics", "crashed").empty
+        assert store.items("crashed").empty
+
+
 def test_passage_cache_round_trip(tmp_path):
     with Store(tmp_path / "s.db") as store:
         store.cache_passages("splitter-1", {"h1": [[0, 5, False, ""]]})

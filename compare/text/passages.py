@@ -253,7 +253,7 @@ def splitter_key() -> str:
     """What the passages of a text depend on besides the text: the splitter and its rules."""
     return (f"pysbd=={importlib.metadata.version('pysbd')};rules={SPLITTER_RULES};"
             f"min_words={MIN_WORDS};boilerplate_max_words={BOILERPLATE_MAX_WORDS};"
-            f"chunk_chars={CHUNK_CHARS};tokens={TOKENS_VERSION}")
+            f"chunk_chars={CHUNK_CHARS};tokens={TOKENS_VERSION};key=exact")
 
 
 _SPAN_FIELDS = ("char_start", "char_end", "is_quote", "speaker")
@@ -268,12 +268,19 @@ def _here(compute: Callable[[list[str]], list[Any]], texts: list[str]) -> list[A
     return compute(texts)
 
 
+def text_key(text: str) -> str:
+    """The passage cache's key of a text: its exact characters. Spans are offsets into one
+    exact text, so two texts that are the same article to the de-duplicator (``content_hash``:
+    case, spacing and Unicode form normalised) may not share them."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
 def split_cached(store: Store | None, articles: pd.DataFrame,
                  map_texts: Callable[[Callable[[list[str]], list[Any]], list[str]], list[Any]]
                  | None = None) -> tuple[pd.DataFrame, int]:
-    """Passages of ``articles`` (``article_id, text, content_hash``), splitting each distinct
-    text once: spans are a pure function of the text and the splitter, cached in the store by
-    content hash and :func:`splitter_key`. ``map_texts`` (an engine's, ``compare.engine``)
+    """Passages of ``articles`` (``article_id, text``), splitting each distinct text once:
+    spans are a pure function of the text and the splitter, cached in the store by
+    :func:`text_key` and :func:`splitter_key`. ``map_texts`` (an engine's, ``compare.engine``)
     splits the texts missing from the cache instead of this process.
 
     Returns:
@@ -282,9 +289,8 @@ def split_cached(store: Store | None, articles: pd.DataFrame,
     """
     spans, split = _spans(store, articles, map_texts)
     rows = []
-    for aid, text, digest in zip(articles["article_id"], articles["text"],
-                                 articles["content_hash"], strict=True):
-        for index, (start, end, quote, speaker) in enumerate(spans[digest]):
+    for aid, text in zip(articles["article_id"], articles["text"], strict=True):
+        for index, (start, end, quote, speaker) in enumerate(spans[text_key(text)]):
             rows.append({"passage_id": passage_id(aid, start, end), "article_id": aid,
                          "index": index, "char_start": start, "char_end": end,
                          "text": text[start:end], "is_quote": bool(quote), "speaker": speaker})
@@ -309,7 +315,7 @@ def passage_counts(store: Store, articles: pd.DataFrame,
     for start in range(0, len(articles), COUNT_ARTICLES):
         chunk = articles.iloc[start:start + COUNT_ARTICLES]
         spans, fresh = _spans(store, chunk, map_texts)
-        counts += [len(spans[digest]) for digest in chunk["content_hash"]]
+        counts += [len(spans[text_key(text)]) for text in chunk["text"]]
         split += fresh
     return np.array(counts, dtype=np.int64), split
 
@@ -317,10 +323,10 @@ def passage_counts(store: Store, articles: pd.DataFrame,
 def _spans(store: Store | None, articles: pd.DataFrame,
            map_texts: Callable[[Callable[[list[str]], list[Any]], list[str]], list[Any]]
            | None) -> tuple[dict[str, list[list[Any]]], int]:
-    """The spans of ``articles``' texts by content hash, from the cache or split now (and
+    """The spans of ``articles``' texts by ``text_key``, from the cache or split now (and
     cached); and how many distinct texts were split now."""
     key = splitter_key()
-    texts = dict(zip(articles["content_hash"], articles["text"], strict=True))
+    texts = {text_key(text): text for text in articles["text"]}
     spans = store.cached_passages(key, list(texts)) if store is not None else {}
     missing = {h: t for h, t in texts.items() if h not in spans}
     fresh = dict(zip(missing, (map_texts or _here)(spans_of, list(missing.values())),
