@@ -15,7 +15,7 @@ from compare.export.writer import ARTICLE_COLUMNS
 
 def parallax(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "compare.cli", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
+                          text=True, cwd=cwd, timeout=300, check=False)
 
 
 @pytest.fixture

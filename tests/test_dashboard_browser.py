@@ -118,8 +118,8 @@ def test_classroom_says_once_that_one_outlet_tells_the_toll_differently(server: 
                    "&view=side-by-side&differ=1&classroom=1&fact=1")
     expect(page.get_by_text("Fact 1 of ")).to_be_visible()
     expect(page.locator(".px-differ")).to_have_text([
-        f"Told differently by The Kyiv Independent, against {LENTA} and Reuters: differ on "
-        "the number"])
+        (f"Told differently by The Kyiv Independent, against {LENTA} and Reuters: differ on "
+        "the number")])
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "classroom-told-differently.png"))
 

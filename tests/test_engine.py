@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 
 from compare.analyze import analyze
-from compare.waves import event_facts
 from compare.engine import EventJob, LocalEngine, make_engine
 from compare.errors import SettingsError
 from compare.export.writer import EXPORTABLE, table, to_bytes
 from compare.facts.verifier import load_verifier
 from compare.settings import AnalysisSettings
+from compare.waves import event_facts
 from compare.workflows import DEMO_SCOPE, describe_store
 from corpus.collect import CollectSettings, collect
 from corpus.store import Store

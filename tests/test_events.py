@@ -12,27 +12,27 @@ from compare.training.metrics import b_cubed
 # Two earthquakes of the same kind (shared vocabulary), their coverage by three outlets each,
 # and an unrelated story. Names, places, magnitudes and dates tell the earthquakes apart.
 CHILE = [
-    "Magnitude 7.1 earthquake strikes central Chile\n\nA magnitude 7.1 earthquake struck near "
+    ("Magnitude 7.1 earthquake strikes central Chile\n\nA magnitude 7.1 earthquake struck near "
     "Valparaiso, Chile, on Tuesday, killing at least 12 people and toppling buildings. President "
-    "Gabriel Boric declared a state of emergency in the Valparaiso region.",
-    "Chile quake kills 12 near Valparaiso\n\nAt least 12 people died when a powerful 7.1 "
+    "Gabriel Boric declared a state of emergency in the Valparaiso region."),
+    ("Chile quake kills 12 near Valparaiso\n\nAt least 12 people died when a powerful 7.1 "
     "earthquake shook Valparaiso. Boric said rescue teams were searching collapsed homes in the "
-    "port city.",
-    "Deadly earthquake hits Chile's coast\n\nThe 7.1 quake centred off Valparaiso left 12 dead, "
-    "Chilean officials said. Gabriel Boric visited the damaged port and promised rebuilding aid.",
+    "port city."),
+    ("Deadly earthquake hits Chile's coast\n\nThe 7.1 quake centred off Valparaiso left 12 dead, "
+    "Chilean officials said. Gabriel Boric visited the damaged port and promised rebuilding aid."),
 ]
 JAPAN = [
-    "Magnitude 6.4 earthquake shakes Hokkaido, Japan\n\nA magnitude 6.4 earthquake struck "
+    ("Magnitude 6.4 earthquake shakes Hokkaido, Japan\n\nA magnitude 6.4 earthquake struck "
     "Hokkaido in northern Japan on Sunday, injuring 30 people. Prime Minister Fumio Kishida said "
-    "there was no tsunami threat and the Tomari nuclear plant was safe.",
-    "Japan quake injures 30 in Hokkaido\n\nThirty people were hurt when a 6.4 earthquake hit "
-    "Hokkaido. Kishida told reporters the Tomari nuclear plant reported no damage.",
-    "Strong earthquake rattles northern Japan\n\nThe 6.4 quake in Hokkaido injured 30, officials "
-    "said. Fumio Kishida ruled out a tsunami; the Tomari plant operator found no abnormality.",
+    "there was no tsunami threat and the Tomari nuclear plant was safe."),
+    ("Japan quake injures 30 in Hokkaido\n\nThirty people were hurt when a 6.4 earthquake hit "
+    "Hokkaido. Kishida told reporters the Tomari nuclear plant reported no damage."),
+    ("Strong earthquake rattles northern Japan\n\nThe 6.4 quake in Hokkaido injured 30, officials "
+    "said. Fumio Kishida ruled out a tsunami; the Tomari plant operator found no abnormality."),
 ]
 BUDGET = [
-    "Parliament passes budget after long debate\n\nLawmakers in Canberra approved the federal "
-    "budget on Thursday after a marathon session. Treasurer Jim Chalmers hailed the vote.",
+    ("Parliament passes budget after long debate\n\nLawmakers in Canberra approved the federal "
+    "budget on Thursday after a marathon session. Treasurer Jim Chalmers hailed the vote."),
 ]
 
 
@@ -247,14 +247,14 @@ def test_cross_language_similarity_is_on_the_tfidf_scale() -> None:
 def test_two_reports_of_one_happening_in_chinese_are_one_event() -> None:
     # Chinese is written without spaces: read as whole clauses, the two football reports shared
     # no word (similarity 0.00); read as character pairs, 0.42.
-    texts = ["阿雷格里港发生6.1级地震\n\n周一，沿海城市阿雷格里港发生6.1级地震，造成12人死亡、数十人"
-             "受伤，官员表示。市长表示，救援队整夜在倒塌的建筑物中搜寻。政府宣布全国哀悼三天。",
-             "巴西南部强烈地震致12死\n\n巴西南部沿海城市阿雷格里港周一遭遇强烈地震，震级为6.1级。当局称"
-             "地震已造成12人遇难，数十人受伤。救援人员连夜在废墟中搜救幸存者，政府宣布全国哀悼三天。",
-             "国家队赢得亚洲杯决赛\n\n周一晚上，国家足球队在决赛中以2比1击败对手，赢得亚洲杯冠军。主教练"
-             "表示，球员们在整个比赛中表现出色。数万名球迷在首都街头庆祝。",
-             "足球：国家队夺得亚洲杯\n\n国家足球队周一在亚洲杯决赛中2比1获胜，夺得冠军。数万名球迷涌上"
-             "首都街头庆祝胜利，主教练称赞球员们的表现。"]
+    texts = [("阿雷格里港发生6.1级地震\n\n周一，沿海城市阿雷格里港发生6.1级地震，造成12人死亡、数十人"
+             "受伤，官员表示。市长表示，救援队整夜在倒塌的建筑物中搜寻。政府宣布全国哀悼三天。"),
+             ("巴西南部强烈地震致12死\n\n巴西南部沿海城市阿雷格里港周一遭遇强烈地震，震级为6.1级。当局称"
+             "地震已造成12人遇难，数十人受伤。救援人员连夜在废墟中搜救幸存者，政府宣布全国哀悼三天。"),
+             ("国家队赢得亚洲杯决赛\n\n周一晚上，国家足球队在决赛中以2比1击败对手，赢得亚洲杯冠军。主教练"
+             "表示，球员们在整个比赛中表现出色。数万名球迷在首都街头庆祝。"),
+             ("足球：国家队夺得亚洲杯\n\n国家足球队周一在亚洲杯决赛中2比1获胜，夺得冠军。数万名球迷涌上"
+             "首都街头庆祝胜利，主教练称赞球员们的表现。")]
     grouper = EventGrouper().fit(texts, ["2026-11-02"] * 4)
     assert grouper.labels_.tolist() == [0, 0, 1, 1]
 

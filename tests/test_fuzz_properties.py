@@ -316,8 +316,8 @@ def test_special_files_fail_as_one_item_each_and_never_hang(
           suppress_health_check=[HealthCheck.too_slow])
 @given(long_paths())
 def test_long_paths_are_one_error_never_an_os_error(parts: list[str]) -> None:
-    from compare.export.files import check_targets, sidecar_path
     from compare.errors import CompareError
+    from compare.export.files import check_targets, sidecar_path
     from corpus.collect import collect
     from corpus.outlets import load_registry
     from corpus.store import Store

@@ -57,8 +57,8 @@ def test_sentences_read_together_take_the_languages_of_their_batch():
     # Other languages in the batch keep theirs; a sentence langid is sure of keeps its own
     # (Bulgarian 0.78 is not sure: among Russian sentences it reads as Russian, which a
     # verifier reading Cyrillic through the same encoders takes no harm from).
-    mixed = [*russian, "A woman peels a potato.", "Росія заявила, що різко скоротить "
-             "військову активність під Києвом і Черніговом після переговорів у Стамбулі.", "1,351"]
+    mixed = [*russian, "A woman peels a potato.", ("Росія заявила, що різко скоротить "
+             "військову активність під Києвом і Черніговом після переговорів у Стамбулі."), "1,351"]
     assert detect_languages(mixed) == ["ru"] * len(russian) + ["en", "uk", ""]
     assert detect_languages([]) == [] and detect_languages(["42"]) == [""]
 

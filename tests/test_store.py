@@ -10,8 +10,8 @@ from corpus.store import Store
 
 
 def _article(n: int, **kw: object) -> Article:
-    base = dict(article_id=f"a{n}", source_id=f"s{n}", outlet="Outlet", url=f"https://x.org/{n}",
-                title=f"T{n}", text=f"Text {n}", content_hash=f"h{n}")
+    base = {"article_id": f"a{n}", "source_id": f"s{n}", "outlet": "Outlet", "url": f"https://x.org/{n}",
+                "title": f"T{n}", "text": f"Text {n}", "content_hash": f"h{n}"}
     base.update(kw)
     return Article(**base)  # type: ignore[arg-type]
 
