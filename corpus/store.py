@@ -402,7 +402,7 @@ class Store:
     # -- passage cache -----------------------------------------------------------------------
     def cached_passages(self, splitter: str, text_keys: Iterable[str]
                         ) -> dict[str, list[list[Any]]]:
-        """Cached passage spans of texts by their key (``compare.text.passages.text_key``, in
+        """Cached passage spans of texts by their key (``compare.embed.embedders.text_hash``, in
         the table's ``content_hash`` column), for one splitter configuration."""
         return {h: json.loads(v) for h, v in self._cached(
             "passage_cache", "splitter", "content_hash", "spans", splitter, text_keys)}

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pysbd
 
+from compare.embed.embedders import text_hash
 from compare.text.quotes import attribution, find_quotes
 from corpus.records import Article
 from corpus.text import TOKEN, TOKENS_VERSION, tokens
@@ -268,20 +269,14 @@ def _here(compute: Callable[[list[str]], list[Any]], texts: list[str]) -> list[A
     return compute(texts)
 
 
-def text_key(text: str) -> str:
-    """The passage cache's key of a text: its exact characters. Spans are offsets into one
-    exact text, so two texts that are the same article to the de-duplicator (``content_hash``:
-    case, spacing and Unicode form normalised) may not share them."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
 def split_cached(store: Store | None, articles: pd.DataFrame,
                  map_texts: Callable[[Callable[[list[str]], list[Any]], list[str]], list[Any]]
                  | None = None) -> tuple[pd.DataFrame, int]:
     """Passages of ``articles`` (``article_id, text``), splitting each distinct text once:
     spans are a pure function of the text and the splitter, cached in the store by
-    :func:`text_key` and :func:`splitter_key`. ``map_texts`` (an engine's, ``compare.engine``)
-    splits the texts missing from the cache instead of this process.
+    :func:`compare.embed.embedders.text_hash` and :func:`splitter_key`. ``map_texts`` (an
+    engine's, ``compare.engine``) splits the texts missing from the cache instead of this
+    process.
 
     Returns:
         The passages (``passage_id, article_id, index, char_start, char_end, text, is_quote,
@@ -290,7 +285,7 @@ def split_cached(store: Store | None, articles: pd.DataFrame,
     spans, split = _spans(store, articles, map_texts)
     rows = []
     for aid, text in zip(articles["article_id"], articles["text"], strict=True):
-        for index, (start, end, quote, speaker) in enumerate(spans[text_key(text)]):
+        for index, (start, end, quote, speaker) in enumerate(spans[text_hash(text)]):
             rows.append({"passage_id": passage_id(aid, start, end), "article_id": aid,
                          "index": index, "char_start": start, "char_end": end,
                          "text": text[start:end], "is_quote": bool(quote), "speaker": speaker})
@@ -315,7 +310,7 @@ def passage_counts(store: Store, articles: pd.DataFrame,
     for start in range(0, len(articles), COUNT_ARTICLES):
         chunk = articles.iloc[start:start + COUNT_ARTICLES]
         spans, fresh = _spans(store, chunk, map_texts)
-        counts += [len(spans[text_key(text)]) for text in chunk["text"]]
+        counts += [len(spans[text_hash(text)]) for text in chunk["text"]]
         split += fresh
     return np.array(counts, dtype=np.int64), split
 
@@ -323,10 +318,12 @@ def passage_counts(store: Store, articles: pd.DataFrame,
 def _spans(store: Store | None, articles: pd.DataFrame,
            map_texts: Callable[[Callable[[list[str]], list[Any]], list[str]], list[Any]]
            | None) -> tuple[dict[str, list[list[Any]]], int]:
-    """The spans of ``articles``' texts by ``text_key``, from the cache or split now (and
+    """The spans of ``articles``' texts by ``text_hash``, from the cache or split now (and
     cached); and how many distinct texts were split now."""
     key = splitter_key()
-    texts = {text_key(text): text for text in articles["text"]}
+    # Keyed by the exact text, as the embedding cache is: spans are offsets into one text, so
+    # copies the de-duplicator calls one (``content_hash``: spacing, case normalised) may not share.
+    texts = {text_hash(text): text for text in articles["text"]}
     spans = store.cached_passages(key, list(texts)) if store is not None else {}
     missing = {h: t for h, t in texts.items() if h not in spans}
     fresh = dict(zip(missing, (map_texts or _here)(spans_of, list(missing.values())),
